@@ -1,0 +1,50 @@
+# Shared helpers for the hack/cluster scripts. Sourced, not run.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=versions.sh
+. "$ROOT/hack/cluster/versions.sh"
+CACHE=${KUBESKIPPY_CACHE_DIR:-$ROOT/.cache}
+STATE=$ROOT/.cluster
+KUBECONFIG_PATH=$STATE/kubeconfig
+CLUSTER_NAME=kubeskippy
+KUBE_BIN=$CACHE/bin/kube-v$KUBE_VERSION
+ETCD_BIN=$CACHE/bin/etcd-v$ETCD_VERSION
+KWOK_BIN=$CACHE/bin/kwok-v$KWOK_VERSION
+MS_BIN=$CACHE/bin/metrics-server-v$METRICS_SERVER_VERSION
+NODE_COUNT=${KUBESKIPPY_NODES:-3}
+
+# kwokctl reads these: every component comes from our cache, so it never downloads anything.
+export KWOK_WORKDIR=$STATE/kwok
+export KWOK_KUBE_VERSION=v$KUBE_VERSION
+export KWOK_KUBE_BINARY_PREFIX=$KUBE_BIN
+export KWOK_KUBECTL_BINARY=$KUBE_BIN/kubectl
+export KWOK_ETCD_BINARY=$ETCD_BIN/etcd
+export KWOK_CONTROLLER_BINARY=$KWOK_BIN/kwok
+export KWOK_METRICS_SERVER_BINARY=$MS_BIN/metrics-server
+export KWOK_METRICS_SERVER_MANIFESTS=$ROOT/hack/cluster/manifests/metrics-server.yaml
+export KWOK_RUNTIME=binary
+
+log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+kwokctl() { "$KWOK_BIN/kwokctl" --name "$CLUSTER_NAME" "$@"; }
+kubectl() { "$KUBE_BIN/kubectl" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
+
+# cluster_healthy — the apiserver answers /readyz, every fake node is Ready and metrics.k8s.io is Available.
+cluster_healthy() {
+  [ -f "$KUBECONFIG_PATH" ] || return 1
+  kubectl get --raw /readyz --request-timeout=5s >/dev/null 2>&1 || return 1
+  local ready
+  ready=$(kubectl get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' 2>/dev/null | grep -c True)
+  [ "${ready:-0}" -ge "$NODE_COUNT" ] || return 1
+  [ "$(kubectl get apiservice v1beta1.metrics.k8s.io -o jsonpath='{.status.conditions[?(@.type=="Available")].status}' 2>/dev/null)" = True ]
+}
+
+# wait_for DESCRIPTION TIMEOUT_SECONDS CMD... — poll CMD every second until it succeeds or the time is up.
+wait_for() {
+  local what=$1 timeout=$2; shift 2
+  local t0=$SECONDS
+  until "$@" >/dev/null 2>&1; do
+    if [ $((SECONDS - t0)) -ge "$timeout" ]; then return 1; fi
+    sleep 1
+  done
+  log "$what after $((SECONDS - t0))s"
+}

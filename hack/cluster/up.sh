@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Brings up the local KubeSkippy cluster — a real kube-apiserver, kube-controller-manager, kube-scheduler and etcd,
+# with kwok simulating kubelets on fake nodes and a real metrics-server — all on 127.0.0.1. Idempotent: a healthy
+# cluster is left as it is; a half-started or broken one is removed and created again. Builds missing binaries
+# first (hack/cluster/build.sh). Prints the kubeconfig path on stdout.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+t0=$SECONDS
+
+"$ROOT/hack/cluster/build.sh" >/dev/null
+
+if cluster_healthy; then
+  log "cluster already up and healthy"
+  echo "$KUBECONFIG_PATH"
+  exit 0
+fi
+
+if [ -d "$KWOK_WORKDIR/clusters/$CLUSTER_NAME" ]; then
+  log "found a cluster that is not healthy (half-started, or stopped by a reboot): removing it"
+  kwokctl delete cluster >/dev/null 2>&1 || true
+fi
+rm -rf "$STATE"
+mkdir -p "$STATE"
+
+log "starting the control plane (kube v$KUBE_VERSION, etcd v$ETCD_VERSION, kwok v$KWOK_VERSION, metrics-server v$METRICS_SERVER_VERSION)"
+# kwokctl picks free ports itself; everything binds to 127.0.0.1 (checked by test/integration/cluster.test.ts).
+if ! kwokctl create cluster \
+    --kubeconfig "$KUBECONFIG_PATH" \
+    --enable metrics-server \
+    --config "$ROOT/hack/cluster/manifests/kwok.yaml" \
+    --extra-args "kube-controller-manager=controllers=*" \
+    --wait 120s >"$STATE/create.log" 2>&1; then
+  tail -30 "$STATE/create.log" >&2
+  log "kwokctl create cluster failed; logs of each component are under $KWOK_WORKDIR/clusters/$CLUSTER_NAME/logs"
+  kwokctl delete cluster >/dev/null 2>&1 || true
+  die "the cluster did not start (see above)"
+fi
+log "control plane up after $((SECONDS - t0))s"
+
+for i in $(seq 1 "$NODE_COUNT"); do
+  name=kwok-node-$i
+  sed -e "s/NODE_NAME/$name/g" -e "s/ZONE/zone-$(( (i - 1) % 2 + 1 ))/g" "$ROOT/hack/cluster/manifests/nodes.yaml.tpl"
+  echo '---'
+done | kubectl apply -f - >/dev/null
+
+wait_for "nodes Ready" 90 bash -c "[ \$('$KUBE_BIN/kubectl' --kubeconfig '$KUBECONFIG_PATH' get nodes --no-headers 2>/dev/null | grep -cw Ready) -ge $NODE_COUNT ]" \
+  || die "the fake nodes did not become Ready within 90s"
+wait_for "default ServiceAccount created" 60 kubectl get serviceaccount default -n default \
+  || die "the controller-manager did not create the default ServiceAccount within 60s"
+wait_for "metrics.k8s.io available" 120 cluster_healthy \
+  || die "metrics.k8s.io did not become Available within 120s (metrics-server log: $KWOK_WORKDIR/clusters/$CLUSTER_NAME/logs/metrics-server.log)"
+
+log "cluster ready in $((SECONDS - t0))s; kubeconfig:"
+echo "$KUBECONFIG_PATH"

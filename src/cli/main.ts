@@ -1,0 +1,60 @@
+/**
+ * The `kubeskippy` command line: parses argv into a command and maps every outcome to an exit code in one place
+ * (0 success, 1 a problem found or an operation failed, 2 bad usage). Commands are thin: they call the same
+ * services the operator uses.
+ */
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+
+/** Where the CLI writes; injectable so tests can capture output. */
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const defaultIo: CliIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** Exit codes of the CLI. */
+export const ExitCode = { Ok: 0, Failure: 1, Usage: 2 } as const;
+
+/** Builds the command tree. Each action sets `state.code`. */
+function buildProgram(io: CliIo, state: { code: number }): Command {
+  const program = new Command('kubeskippy')
+    .description('Self-healing operator for Kubernetes')
+    .version(VERSION, '-v, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  program
+    .command('version')
+    .description('print the version')
+    .action(() => {
+      io.out(VERSION);
+      state.code = ExitCode.Ok;
+    });
+
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (without the node and script paths) and resolves to the process exit code.
+ * Never calls process.exit and never throws: errors become one clear line on stderr and a non-zero code.
+ */
+export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+  const state = { code: ExitCode.Ok as number };
+  const program = buildProgram(io, state);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return state.code;
+  } catch (e: unknown) {
+    if (e instanceof CommanderError) {
+      // --help and --version end through exitOverride with code 0.
+      return e.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    }
+    io.err(`kubeskippy: ${e instanceof Error ? e.message : String(e)}`);
+    return ExitCode.Failure;
+  }
+}

@@ -1,0 +1,31 @@
+import { defineConfig } from 'vitest/config';
+
+// Two test projects:
+// - unit: pure logic and in-memory components, next to the code (src/**/*.test.ts) — milliseconds each.
+// - integration: against the real local cluster (kube-apiserver, controller-manager, kwok, metrics-server);
+//   the global setup brings the cluster up (building it on a cache miss) and every test uses its own namespace.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+          // Integration files share one cluster; running two at once on a 2-core machine only adds contention.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
