@@ -31,7 +31,8 @@ is_complete() {
   local b
   for b in "$@"; do
     [ -x "$dir/$b" ] || return 1
-    "$dir/$b" --version >/dev/null 2>&1 || "$dir/$b" version >/dev/null 2>&1 || return 1
+    # kubectl reports its version with `version --client`; every other binary here takes --version.
+    "$dir/$b" --version >/dev/null 2>&1 || "$dir/$b" version --client >/dev/null 2>&1 || return 1
   done
 }
 

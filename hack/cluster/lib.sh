@@ -20,8 +20,9 @@ export KWOK_KUBECTL_BINARY=$KUBE_BIN/kubectl
 export KWOK_ETCD_BINARY=$ETCD_BIN/etcd
 export KWOK_CONTROLLER_BINARY=$KWOK_BIN/kwok
 export KWOK_METRICS_SERVER_BINARY=$MS_BIN/metrics-server
-export KWOK_METRICS_SERVER_MANIFESTS=$ROOT/hack/cluster/manifests/metrics-server.yaml
 export KWOK_RUNTIME=binary
+# kwokctl runs `kubectl kustomize` from PATH: make it ours (a distribution kubectl may be too old, or absent).
+export PATH=$KUBE_BIN:$PATH
 
 log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

@@ -21,13 +21,23 @@ if [ -d "$KWOK_WORKDIR/clusters/$CLUSTER_NAME" ]; then
 fi
 rm -rf "$STATE"
 mkdir -p "$STATE"
+# kwokctl takes the metrics-server manifest list only from a configuration file, and it must be an absolute path.
+cat >"$STATE/kwokctl.yaml" <<YAML
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokctlConfiguration
+options:
+  # Every component listens on loopback only (kwokctl's default is 0.0.0.0).
+  bindAddress: 127.0.0.1
+  metricsServerManifests:
+  - $ROOT/hack/cluster/manifests/metrics-server
+YAML
 
 log "starting the control plane (kube v$KUBE_VERSION, etcd v$ETCD_VERSION, kwok v$KWOK_VERSION, metrics-server v$METRICS_SERVER_VERSION)"
-# kwokctl picks free ports itself; everything binds to 127.0.0.1 (checked by test/integration/cluster.test.ts).
+# kwokctl picks free ports itself; bindAddress keeps everything on 127.0.0.1 (test/integration/cluster.test.ts checks).
 if ! kwokctl create cluster \
     --kubeconfig "$KUBECONFIG_PATH" \
     --enable metrics-server \
-    --config "$ROOT/hack/cluster/manifests/kwok.yaml" \
+    --config "$STATE/kwokctl.yaml" --config "$ROOT/hack/cluster/manifests/kwok.yaml" \
     --extra-args "kube-controller-manager=controllers=*" \
     --wait 120s >"$STATE/create.log" 2>&1; then
   tail -30 "$STATE/create.log" >&2

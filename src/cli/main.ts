@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { crdsCommand } from './crds.js';
 
 /** Where the CLI writes; injectable so tests can capture output. */
 export interface CliIo {
@@ -33,6 +34,15 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
     .description('print the version')
     .action(() => {
       io.out(VERSION);
+      state.code = ExitCode.Ok;
+    });
+
+  program
+    .command('crds')
+    .description('print the CustomResourceDefinitions (pipe to kubectl apply -f -), or write them to a directory')
+    .option('--out <dir>', 'write one YAML file per CRD into this directory')
+    .action(async (opts: { out?: string }) => {
+      for (const line of await crdsCommand(opts.out)) io.out(opts.out === undefined ? line.trimEnd() : `wrote ${line}`);
       state.code = ExitCode.Ok;
     });
 

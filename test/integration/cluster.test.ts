@@ -47,16 +47,6 @@ describe('the local cluster', () => {
     }
   });
 
-  it('serves metrics.k8s.io for every node', async () => {
-    const nodeMetrics = await waitFor('node metrics', async () => {
-      const list = await metrics.getNodeMetrics();
-      return list.items.length >= 3 ? list : undefined;
-    }, 90_000, 2000);
-    for (const item of nodeMetrics.items) {
-      expect(parseBytes(item.usage.memory)).toBeGreaterThanOrEqual(0);
-    }
-  });
-
   it('binds every listening socket of its processes to 127.0.0.1', () => {
     // ss prints "LISTEN ... 127.0.0.1:port ... users:(("kube-apiserver",pid=..))"; look only at our processes.
     const out = execFileSync('ss', ['-Hltnp'], { encoding: 'utf8' });
@@ -164,7 +154,7 @@ describe('workloads on the local cluster', () => {
     await waitFor('Ready=False after flipping back', async () => (await readyStatus()) === 'False', 30_000);
   });
 
-  it("serves a leaking pod's rising memory through metrics.k8s.io, and a constant pod's steady CPU", async () => {
+  it('serves simulated usage through metrics.k8s.io: a leak rises, a constant stays, a sine wave swings, nodes add up', async () => {
     await core.createNamespacedPod({
       namespace: ns,
       body: pod('leaky', { 'sim.kubeskippy.io/memory': '64Mi', 'sim.kubeskippy.io/memory-leak': '1Mi' }),
@@ -173,22 +163,60 @@ describe('workloads on the local cluster', () => {
       namespace: ns,
       body: pod('steady', { 'sim.kubeskippy.io/memory': '100Mi', 'sim.kubeskippy.io/cpu': '250m' }),
     });
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: pod('wavy', { 'sim.kubeskippy.io/cpu': '300m', 'sim.kubeskippy.io/cpu-amplitude': '250m', 'sim.kubeskippy.io/cpu-period': '60' }),
+    });
+    // Leaks 4 MiB/s and restarts every ~21 s: its memory must drop back at some restart.
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: pod('leak-crash', {
+        'sim.kubeskippy.io/memory-leak': '4Mi',
+        'sim.kubeskippy.io/crash': 'true',
+        'sim.kubeskippy.io/crash-after': '20s',
+        'sim.kubeskippy.io/backoff': '1s',
+      }),
+    });
     const first = await waitFor('first leak sample', () => readPodMemory(ns, 'leaky'), 120_000, 2000);
-    const second = await waitFor('a later leak sample', async () => {
+    // Collect CPU samples of the sine pod over most of a period while waiting for the next leak sample.
+    const wavyCpu = new Map<string, number>();
+    const leakCrashMemory = new Map<string, number>();
+    const second = await waitFor('a leak sample 30s or more after the first', async () => {
+      const list = await metrics.getPodMetrics(ns);
+      const wavy = list.items.find((p) => p.metadata.name === 'wavy');
+      if (wavy?.containers[0]) wavyCpu.set(wavy.timestamp, parseMillicores(wavy.containers[0].usage.cpu));
+      const lc = list.items.find((p) => p.metadata.name === 'leak-crash');
+      if (lc?.containers[0]) leakCrashMemory.set(lc.timestamp, parseBytes(lc.containers[0].usage.memory));
       const s = await readPodMemory(ns, 'leaky');
-      return s && s.timestamp !== first.timestamp ? s : undefined;
+      return s && Date.parse(s.timestamp) - Date.parse(first.timestamp) >= 45_000 ? s : undefined;
     }, 120_000, 2000);
     expect(second.bytes).toBeGreaterThan(first.bytes);
-    // 1 MiB/s: the rise must be roughly the elapsed seconds in MiB (scrape timestamps bound the elapsed time).
+    // 1 MiB/s: the rise is about the elapsed seconds in MiB (scrape timestamps bound the elapsed time).
     const elapsedS = (Date.parse(second.timestamp) - Date.parse(first.timestamp)) / 1000;
     expect((second.bytes - first.bytes) / 2 ** 20).toBeGreaterThan(elapsedS * 0.5);
+    expect((second.bytes - first.bytes) / 2 ** 20).toBeLessThan(elapsedS * 1.5 + 16);
 
-    const steady = await waitFor('steady pod metrics', async () => {
-      const list = await metrics.getPodMetrics(ns);
-      return list.items.find((p) => p.metadata.name === 'steady');
-    }, 120_000, 2000);
-    expect(parseBytes(steady.containers[0]!.usage.memory)).toBe(100 * 2 ** 20);
-    expect(parseMillicores(steady.containers[0]!.usage.cpu)).toBeCloseTo(250, -1);
+    // A 60 s sine of amplitude 250m, averaged over 15 s scrape windows, still swings by well over 150m in 45 s.
+    const cpu = [...wavyCpu.values()];
+    expect(cpu.length).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...cpu) - Math.min(...cpu)).toBeGreaterThan(150);
+
+    // The restarting leak falls back at least once (samples are 15 s apart, restarts every ~21 s).
+    const lc = [...leakCrashMemory.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v);
+    expect(lc.length).toBeGreaterThanOrEqual(3);
+    expect(lc.some((v, i) => i > 0 && v < lc[i - 1]!), `memory samples ${lc.join(', ')}`).toBe(true);
+
+    const list = await metrics.getPodMetrics(ns);
+    const steady = list.items.find((p) => p.metadata.name === 'steady');
+    expect(parseBytes(steady!.containers[0]!.usage.memory)).toBe(100 * 2 ** 20);
+    expect(parseMillicores(steady!.containers[0]!.usage.cpu)).toBeCloseTo(250, -1);
+
+    // Node metrics are the sum of their pods' usage, so a node running "steady" reports at least its 100Mi.
+    const steadyPod = await core.readNamespacedPod({ name: 'steady', namespace: ns });
+    const nodeMetrics = await metrics.getNodeMetrics();
+    const node = nodeMetrics.items.find((n) => n.metadata.name === steadyPod.spec?.nodeName);
+    expect(node, `metrics for node ${steadyPod.spec?.nodeName ?? '?'}`).toBeDefined();
+    expect(parseBytes(node!.usage.memory)).toBeGreaterThanOrEqual(100 * 2 ** 20);
   });
 
   it('blocks an Eviction that would break a PodDisruptionBudget with 429', async () => {

@@ -1,0 +1,149 @@
+/**
+ * HealingAction: one decision about one target — the ledger entry the operator creates, executes, verifies and
+ * keeps. Its status is the journal that makes execution idempotent across operator restarts.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { ActionTemplateSchema, ConditionSchema, TRIGGER_TYPES } from './common.js';
+import { ObjectMetaSchema } from './healing-policy.js';
+import { AnyJson, Duration, StringEnum, StringMap } from './schema-kit.js';
+
+export const ACTION_PHASES = [
+  'Pending',
+  'WaitingApproval',
+  'Approved',
+  'InProgress',
+  'Verifying',
+  'Succeeded',
+  'Failed',
+  'Cancelled',
+  'Blocked',
+] as const;
+export type ActionPhase = (typeof ACTION_PHASES)[number];
+
+/** Phases after which nothing more happens to an action. */
+export const TERMINAL_PHASES: readonly ActionPhase[] = ['Succeeded', 'Failed', 'Cancelled'];
+
+/** Why an action was not executed (status.reason when phase is Blocked). */
+export const BLOCK_REASONS = [
+  'RateLimited',
+  'Cooldown',
+  'Protected',
+  'BudgetExhausted',
+  'PDB',
+  'CircuitOpen',
+  'Paused',
+  'Superseded',
+  'HPAConflict',
+  'GitOpsManaged',
+  'OutsideSelector',
+  'StormSuppressed',
+] as const;
+export type BlockReason = (typeof BLOCK_REASONS)[number];
+
+export const TargetResourceSchema = Type.Object({
+  apiVersion: Type.String({ minLength: 1, maxLength: 253 }),
+  kind: Type.String({ minLength: 1, maxLength: 63 }),
+  name: Type.String({ minLength: 1, maxLength: 253 }),
+  namespace: Type.String({ minLength: 1, maxLength: 63 }),
+  uid: Type.Optional(Type.String({ maxLength: 64 })),
+});
+export type TargetResource = Static<typeof TargetResourceSchema>;
+
+const FiredTriggerSchema = Type.Object({
+  name: Type.String({ maxLength: 63 }),
+  type: StringEnum(TRIGGER_TYPES),
+  firedAt: Type.String({ format: 'date-time' }),
+  reason: Type.Optional(Type.String({ maxLength: 1024, description: 'What was observed, in words.' })),
+  observedValue: Type.Optional(Type.Number()),
+  threshold: Type.Optional(Type.Number()),
+  values: Type.Optional(StringMap({ description: 'Observations that made the trigger fire.' })),
+});
+
+const AlternativeSchema = Type.Object({
+  action: Type.String({ maxLength: 63 }),
+  confidence: Type.Number({ minimum: 0, maximum: 1 }),
+  reason: Type.Optional(Type.String({ maxLength: 1024 })),
+});
+
+const ChangeSchema = Type.Object({
+  field: Type.String({ maxLength: 1024 }),
+  old: Type.Optional(Type.String({ maxLength: 4096 })),
+  new: Type.Optional(Type.String({ maxLength: 4096 })),
+});
+
+const HealingActionSpecObject = Type.Object({
+  policyRef: Type.Object({
+    name: Type.String({ minLength: 1, maxLength: 253 }),
+    namespace: Type.Optional(Type.String({ maxLength: 63 })),
+    uid: Type.Optional(Type.String({ maxLength: 64 })),
+  }),
+  targetResource: TargetResourceSchema,
+  action: ActionTemplateSchema,
+  trigger: Type.Optional(FiredTriggerSchema),
+  approvalRequired: Type.Optional(Type.Boolean({ default: false })),
+  dryRun: Type.Optional(Type.Boolean({ default: false })),
+  timeout: Type.Optional(Duration({ default: '10m', description: 'Give up (Failed) if not finished by then.' })),
+  retryPolicy: Type.Optional(
+    Type.Object({
+      maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, default: 3 })),
+      backoff: Type.Optional(Duration({ default: '10s' })),
+      backoffMultiplier: Type.Optional(Type.Number({ minimum: 1, maximum: 10, default: 2 })),
+    }),
+  ),
+  source: Type.Optional(StringEnum(['rule', 'ai'] as const, { default: 'rule' })),
+  confidence: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  reasoning: Type.Optional(Type.Array(Type.String({ maxLength: 1024 }), { maxItems: 32 })),
+  alternatives: Type.Optional(Type.Array(AlternativeSchema, { maxItems: 16 })),
+  escalationLevel: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 16, description: 'Position on the escalation ladder (0: first action).' }),
+  ),
+});
+export const HealingActionSpecSchema = HealingActionSpecObject;
+export type HealingActionSpec = Static<typeof HealingActionSpecSchema>;
+
+export const HealingActionStatusSchema = Type.Object({
+  phase: Type.Optional(StringEnum(ACTION_PHASES)),
+  reason: Type.Optional(Type.String({ maxLength: 256, description: 'Machine-readable reason for the phase (Blocked: why).' })),
+  message: Type.Optional(Type.String({ maxLength: 4096 })),
+  attempts: Type.Optional(Type.Integer({ minimum: 0 })),
+  startTime: Type.Optional(Type.String({ format: 'date-time' })),
+  completionTime: Type.Optional(Type.String({ format: 'date-time' })),
+  nextAttemptTime: Type.Optional(Type.String({ format: 'date-time' })),
+  executionId: Type.Optional(
+    Type.String({ maxLength: 128, description: 'Intent recorded before a mutation; makes execution idempotent across restarts.' }),
+  ),
+  result: Type.Optional(
+    Type.Object({
+      success: Type.Boolean(),
+      message: Type.Optional(Type.String({ maxLength: 4096 })),
+      error: Type.Optional(Type.String({ maxLength: 4096 })),
+      metricsBefore: Type.Optional(StringMap()),
+      metricsAfter: Type.Optional(StringMap()),
+      changes: Type.Optional(Type.Array(ChangeSchema, { maxItems: 64 })),
+      plan: Type.Optional(AnyJson({ description: 'Dry run: the exact change that would be made.' })),
+    }),
+  ),
+  approval: Type.Optional(
+    Type.Object({
+      required: Type.Boolean(),
+      approved: Type.Optional(Type.Boolean()),
+      approvedBy: Type.Optional(Type.String({ maxLength: 256 })),
+      approvedAt: Type.Optional(Type.String({ format: 'date-time' })),
+      reason: Type.Optional(Type.String({ maxLength: 1024 })),
+    }),
+  ),
+  conditions: Type.Optional(
+    Type.Array(ConditionSchema, { maxItems: 16, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
+  ),
+  observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+export type HealingActionStatus = Static<typeof HealingActionStatusSchema>;
+
+export const HealingActionSchema = Type.Object({
+  apiVersion: Type.Literal('kubeskippy.io/v1alpha1'),
+  kind: Type.Literal('HealingAction'),
+  metadata: ObjectMetaSchema,
+  spec: HealingActionSpecSchema,
+  status: Type.Optional(HealingActionStatusSchema),
+});
+export type HealingAction = Static<typeof HealingActionSchema>;

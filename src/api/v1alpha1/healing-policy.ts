@@ -1,0 +1,258 @@
+/** HealingPolicy: what to watch, when to act, what to do, and the safety rules around it. */
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  ActionTemplateSchema,
+  BUILTIN_METRICS,
+  COMPARISON_OPERATORS,
+  ConditionSchema,
+  LabelSelectorSchema,
+  TRIGGER_TYPES,
+} from './common.js';
+import { DnsLabel, Duration, IntOrPercent, StringEnum, withRules, type CelRule } from './schema-kit.js';
+
+export const POLICY_MODES = ['monitor', 'dryrun', 'automatic', 'manual'] as const;
+export type PolicyMode = (typeof POLICY_MODES)[number];
+
+/** Built-in metrics that can never be negative, so a negative threshold for them is a mistake. */
+const NON_NEGATIVE_METRICS: readonly string[] = BUILTIN_METRICS;
+
+const ResourceFilterSchema = Type.Object({
+  apiVersion: Type.String({ minLength: 1, maxLength: 253, description: 'e.g. v1, apps/v1' }),
+  kind: Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Z][A-Za-z0-9]*$', description: 'e.g. Pod, Deployment' }),
+  excludeNames: Type.Optional(Type.Array(Type.String({ maxLength: 253 }), { maxItems: 256 })),
+});
+
+const ProtectedResourceSchema = Type.Object({
+  apiVersion: Type.Optional(Type.String({ maxLength: 253 })),
+  kind: Type.Optional(Type.String({ maxLength: 63, pattern: '^[A-Z][A-Za-z0-9]*$' })),
+  excludeNames: Type.Optional(
+    Type.Array(Type.String({ maxLength: 253 }), {
+      maxItems: 256,
+      description: 'Names of this kind that are protected (the field keeps the original design’s name).',
+    }),
+  ),
+  labelSelector: Type.Optional(LabelSelectorSchema),
+});
+
+export const SelectorSchema = Type.Object({
+  namespaces: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 63, pattern: '^(\\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$' }), {
+      maxItems: 256,
+      description: 'Namespaces to watch. Empty: the policy’s own namespace. "*": every namespace.',
+    }),
+  ),
+  labelSelector: Type.Optional(LabelSelectorSchema),
+  resources: Type.Optional(
+    Type.Array(ResourceFilterSchema, {
+      maxItems: 16,
+      description: 'Kinds to watch (default: Pods). Workloads are resolved to their pods and back.',
+    }),
+  ),
+});
+
+const MetricTriggerSchema = withRules(
+  Type.Object({
+    query: Type.String({
+      minLength: 1,
+      maxLength: 4096,
+      description: `A built-in metric (${BUILTIN_METRICS.join(', ')}) or a PromQL query (needs a Prometheus URL).`,
+    }),
+    threshold: Type.Number(),
+    operator: Type.Optional(StringEnum(COMPARISON_OPERATORS, { default: '>' })),
+    duration: Type.Optional(Duration({ default: '0s', description: 'How long the comparison must hold continuously.' })),
+  }),
+  [
+    {
+      rule: `!(self.query in [${NON_NEGATIVE_METRICS.map((m) => `'${m}'`).join(', ')}]) || self.threshold >= 0.0`,
+      message: 'threshold must not be negative for a built-in metric (they are never below zero)',
+      fieldPath: '.threshold',
+      check: (s) => !NON_NEGATIVE_METRICS.includes(s.query) || s.threshold >= 0,
+    },
+  ],
+);
+
+/**
+ * Rejects regular expressions the API server's RE2 cannot compile. The CEL side relies on matches() failing to
+ * compile a bad pattern; the TypeScript side compiles it with JavaScript's engine and also refuses the constructs
+ * RE2 lacks (look-around, back-references), so both reject the same patterns.
+ */
+export function isPortableRegex(pattern: string): boolean {
+  if (/\(\?[=!<]|\\[1-9]/.test(pattern)) return false;
+  try {
+    new RegExp(pattern, 'u');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const EventTriggerSchema = withRules(
+  Type.Object({
+    reason: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      description: 'Event reason, matched in full as a regular expression: "BackOff" matches exactly, "BackOff|Failed.*" either.',
+    }),
+    type: Type.Optional(StringEnum(['Normal', 'Warning'] as const)),
+    count: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 1 })),
+    window: Type.Optional(Duration({ default: '5m', description: 'Sliding window in which count events must occur.' })),
+  }),
+  [
+    {
+      rule: "type(''.matches(self.reason)) == bool",
+      message: 'reason must be a valid regular expression',
+      fieldPath: '.reason',
+      check: (s) => isPortableRegex(s.reason),
+    },
+  ],
+);
+
+const ConditionTriggerSchema = Type.Object({
+  type: Type.String({
+    minLength: 1,
+    maxLength: 316,
+    description:
+      'A condition type of the object (Ready, Available, …) or a container state of its pods (CrashLoopBackOff, OOMKilled, ImagePullBackOff …).',
+  }),
+  status: Type.Optional(StringEnum(['True', 'False', 'Unknown'] as const, { default: 'True' })),
+  duration: Type.Optional(Duration({ default: '0s', description: 'How long the condition must hold.' })),
+});
+
+const PredictiveTriggerSchema = withRules(
+  Type.Object({
+    metric: Type.Optional(
+      StringEnum(['memory_usage_percent', 'memory_usage_bytes', 'cpu_usage_percent', 'restart_count'] as const, {
+        default: 'memory_usage_percent',
+      }),
+    ),
+    threshold: Type.Optional(Type.Number({ minimum: 0, default: 100, description: 'The value whose crossing is forecast (100 = the limit).' })),
+    horizon: Type.Optional(Duration({ default: '30m', description: 'Fire when the forecast crossing is within this time.' })),
+    minConfidence: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 0.7, description: 'Minimum fit quality (R²) of the trend.' })),
+    minValue: Type.Optional(Type.Number({ minimum: 0, description: 'Do not act below this current value (the seed acts from 30%).' })),
+    lookback: Type.Optional(Duration({ default: '10m', description: 'History used for the trend.' })),
+    minSamples: Type.Optional(Type.Integer({ minimum: 3, maximum: 10000, default: 5 })),
+  }),
+  [],
+);
+
+const TRIGGER_SETTING = {
+  metric: 'metricTrigger',
+  event: 'eventTrigger',
+  condition: 'conditionTrigger',
+  predictive: 'predictiveTrigger',
+} as const;
+
+const TriggerObject = Type.Object({
+  name: DnsLabel({ description: 'Name of this trigger, unique in the policy.' }),
+  type: StringEnum(TRIGGER_TYPES),
+  metricTrigger: Type.Optional(MetricTriggerSchema),
+  eventTrigger: Type.Optional(EventTriggerSchema),
+  conditionTrigger: Type.Optional(ConditionTriggerSchema),
+  predictiveTrigger: Type.Optional(PredictiveTriggerSchema),
+  cooldownPeriod: Type.Optional(Duration({ default: '5m', description: 'Minimum time between firings on the same target.' })),
+});
+
+export const TriggerSchema = withRules(
+  TriggerObject,
+  Object.entries(TRIGGER_SETTING).flatMap(([type, field]): CelRule<Static<typeof TriggerObject>>[] => [
+    {
+      rule: `self.type != '${type}' || has(self.${field})`,
+      message: `a ${type} trigger needs ${field}`,
+      fieldPath: `.${field}`,
+      reason: 'FieldValueRequired',
+      check: (s) => s.type !== type || s[field] !== undefined,
+    },
+    {
+      rule: `!has(self.${field}) || self.type == '${type}'`,
+      message: `${field} is only for triggers of type ${type}`,
+      fieldPath: `.${field}`,
+      reason: 'FieldValueForbidden',
+      check: (s) => s[field] === undefined || s.type === type,
+    },
+  ]),
+);
+export type Trigger = Static<typeof TriggerSchema>;
+
+export const SafetyRulesSchema = Type.Object({
+  maxActionsPerHour: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 10000, default: 5, description: 'Actions this policy may execute in any rolling hour.' }),
+  ),
+  protectedResources: Type.Optional(
+    Type.Array(ProtectedResourceSchema, { maxItems: 64, description: 'Resources this policy must never act on.' }),
+  ),
+  requireHealthCheck: Type.Optional(Type.Boolean({ default: true, description: 'Verify the target is healthy after acting.' })),
+  healthCheckTimeout: Type.Optional(Duration({ default: '5m' })),
+  maxUnavailable: Type.Optional(
+    IntOrPercent({ default: 1, description: 'Replicas of one workload that may be disrupted at once, counting actions in flight.' }),
+  ),
+});
+
+const HealingPolicySpecObject = Type.Object({
+  selector: SelectorSchema,
+  triggers: Type.Array(TriggerSchema, {
+    minItems: 1,
+    maxItems: 32,
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': ['name'],
+  }),
+  actions: Type.Array(ActionTemplateSchema, {
+    minItems: 1,
+    maxItems: 16,
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': ['name'],
+  }),
+  safetyRules: Type.Optional(SafetyRulesSchema),
+  mode: Type.Optional(StringEnum(POLICY_MODES, { default: 'automatic' })),
+});
+
+export const HealingPolicySpecSchema = withRules(HealingPolicySpecObject, [
+  {
+    rule:
+      "!self.actions.exists(a, a.type == 'delete') || has(self.selector.labelSelector) || (has(self.selector.namespaces) && size(self.selector.namespaces) > 0) || (has(self.selector.resources) && self.selector.resources.exists(r, r.kind != 'Pod'))",
+    message: 'a policy with a delete action needs a selector that narrows what it matches (labelSelector or namespaces)',
+    fieldPath: '.selector',
+    check: (s) =>
+      !s.actions.some((a) => a.type === 'delete') ||
+      s.selector.labelSelector !== undefined ||
+      (s.selector.namespaces?.length ?? 0) > 0 ||
+      (s.selector.resources ?? []).some((r) => r.kind !== 'Pod'),
+  },
+]);
+export type HealingPolicySpec = Static<typeof HealingPolicySpecSchema>;
+
+export const HealingPolicyStatusSchema = Type.Object({
+  observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+  lastEvaluated: Type.Optional(Type.String({ format: 'date-time' })),
+  matchedResources: Type.Optional(Type.Integer({ minimum: 0 })),
+  activeTriggers: Type.Optional(Type.Array(Type.String({ maxLength: 63 }), { maxItems: 32 })),
+  actionsTaken: Type.Optional(Type.Integer({ minimum: 0, description: 'HealingActions created by this policy, ever.' })),
+  actionsAllowed: Type.Optional(Type.Integer({ minimum: 0, description: 'Budget left in the current rolling hour.' })),
+  lastActionTime: Type.Optional(Type.String({ format: 'date-time' })),
+  conditions: Type.Optional(
+    Type.Array(ConditionSchema, { maxItems: 16, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
+  ),
+});
+export type HealingPolicyStatus = Static<typeof HealingPolicyStatusSchema>;
+
+/** Object metadata as far as validation is concerned (the API server owns the rest). */
+export const ObjectMetaSchema = Type.Unsafe<{
+  name?: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
+  deletionTimestamp?: string;
+}>({ type: 'object' });
+
+export const HealingPolicySchema = Type.Object({
+  apiVersion: Type.Literal('kubeskippy.io/v1alpha1'),
+  kind: Type.Literal('HealingPolicy'),
+  metadata: ObjectMetaSchema,
+  spec: HealingPolicySpecSchema,
+  status: Type.Optional(HealingPolicyStatusSchema),
+});
+export type HealingPolicy = Static<typeof HealingPolicySchema>;
