@@ -37,7 +37,7 @@ export function withRules<S extends TSchema>(schema: S, rules: readonly CelRule<
     ...(fieldPath === undefined ? {} : { fieldPath }),
     ...(reason === undefined ? {} : { reason }),
   }));
-  node[RULES] = rules as readonly CelRule<never>[];
+  node[RULES] = rules;
   return schema;
 }
 
