@@ -32,7 +32,9 @@ is_complete() {
   for b in "$@"; do
     [ -x "$dir/$b" ] || return 1
     # kubectl reports its version with `version --client`; every other binary here takes --version.
-    "$dir/$b" --version >/dev/null 2>&1 || "$dir/$b" version --client >/dev/null 2>&1 || return 1
+    # In an inner shell whose stderr is discarded, so a truncated binary's crash report stays off the terminal;
+    # `timeout` keeps a hung binary from stalling us.
+    bash -c 'timeout 20 "$1" --version || timeout 20 "$1" version --client; exit $?' _ "$dir/$b" >/dev/null 2>&1 || return 1
   done
 }
 

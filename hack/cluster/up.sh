@@ -19,6 +19,14 @@ if [ -d "$KWOK_WORKDIR/clusters/$CLUSTER_NAME" ]; then
   log "found a cluster that is not healthy (half-started, or stopped by a reboot): removing it"
   kwokctl delete cluster >/dev/null 2>&1 || true
 fi
+# Processes left running from this state directory (its files removed by hand, a crashed kwokctl) would hold
+# ports and memory: stop them before starting again.
+if pgrep -f "$KWOK_WORKDIR/clusters/$CLUSTER_NAME/" >/dev/null 2>&1; then
+  log "stopping leftover cluster processes from an earlier run"
+  pkill -f "$KWOK_WORKDIR/clusters/$CLUSTER_NAME/" || true
+  sleep 2
+  pkill -9 -f "$KWOK_WORKDIR/clusters/$CLUSTER_NAME/" || true
+fi
 rm -rf "$STATE"
 mkdir -p "$STATE"
 # kwokctl takes the metrics-server manifest list only from a configuration file, and it must be an absolute path.

@@ -1,0 +1,55 @@
+/**
+ * What the operator knows about each target, as plain data. Collectors fill it; trigger evaluation, the analyzer
+ * and the dashboard read it. Times are ms since the epoch.
+ */
+
+/** A Kubernetes object a policy watches or acts on. */
+export interface TargetRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid?: string;
+}
+
+/** The key of a target in maps and queues: "Kind/namespace/name". */
+export function targetKey(t: Pick<TargetRef, 'kind' | 'namespace' | 'name'>): string {
+  return `${t.kind}/${t.namespace}/${t.name}`;
+}
+
+/** One observation of a numeric metric. */
+export interface Sample {
+  readonly at: number;
+  readonly value: number;
+}
+
+/** The current state of a condition (object condition or container-state pseudo-condition) and since when. */
+export interface ConditionState {
+  readonly status: 'True' | 'False' | 'Unknown';
+  /** When the condition entered this status (lastTransitionTime, or when first observed). */
+  readonly since: number;
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+/** Occurrences of one Kubernetes Event observed at one time (count = how many new occurrences). */
+export interface EventOccurrence {
+  readonly at: number;
+  readonly reason: string;
+  readonly type: 'Normal' | 'Warning' | string;
+  readonly count: number;
+  readonly message?: string;
+}
+
+/** Everything observed about one target, as the trigger evaluator and analyzer consume it. */
+export interface TargetObservations {
+  readonly target: TargetRef;
+  /** metric name (built-in name or PromQL query string) → samples in ascending time order. */
+  readonly series: ReadonlyMap<string, readonly Sample[]>;
+  /** condition type → current state. Includes pod conditions (Ready, …) and container states (CrashLoopBackOff, OOMKilled, …). */
+  readonly conditions: ReadonlyMap<string, ConditionState>;
+  /** Events involving the target, ascending by time. */
+  readonly events: readonly EventOccurrence[];
+  /** Metric name → why it could not be collected (metrics-server down, PromQL error, no limit set …). */
+  readonly unavailable: ReadonlyMap<string, string>;
+}
