@@ -1,0 +1,89 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { podConditions, podStatusMetrics, resourceBasis } from './pod-status.js';
+
+const now = Date.parse('2026-01-01T12:00:00Z');
+
+function pod(status: V1Pod['status'], containers: NonNullable<V1Pod['spec']>['containers'] = [{ name: 'app' }]): V1Pod {
+  return { metadata: { name: 'p', namespace: 'ns' }, spec: { containers }, status };
+}
+
+describe('podStatusMetrics', () => {
+  it('sums restarts over containers and reads readiness', () => {
+    const p = pod({
+      conditions: [{ type: 'Ready', status: 'True' }],
+      containerStatuses: [
+        { name: 'a', image: 'i', imageID: '', ready: true, restartCount: 2 },
+        { name: 'b', image: 'i', imageID: '', ready: true, restartCount: 3 },
+      ],
+    });
+    expect(podStatusMetrics(p)).toEqual({ restart_count: 5, ready: 1 });
+  });
+
+  it('reports not ready when the Ready condition is False or missing', () => {
+    expect(podStatusMetrics(pod({ conditions: [{ type: 'Ready', status: 'False' }] })).ready).toBe(0);
+    expect(podStatusMetrics(pod({})).ready).toBe(0);
+  });
+});
+
+describe('podConditions', () => {
+  it('takes object conditions with their lastTransitionTime', () => {
+    const since = new Date('2026-01-01T11:50:00Z');
+    const c = podConditions(pod({ conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: since, reason: 'ContainersNotReady' }] }), now);
+    expect(c.get('Ready')).toMatchObject({ status: 'False', since: since.getTime(), reason: 'ContainersNotReady' });
+  });
+
+  it('reports CrashLoopBackOff as a condition since the container last terminated', () => {
+    const finished = new Date('2026-01-01T11:59:30Z');
+    const c = podConditions(
+      pod({
+        containerStatuses: [
+          {
+            name: 'app',
+            image: 'i',
+            imageID: '',
+            ready: false,
+            restartCount: 4,
+            state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off' } },
+            lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', finishedAt: finished } },
+          },
+        ],
+      }),
+      now,
+    );
+    expect(c.get('CrashLoopBackOff')).toMatchObject({ status: 'True', since: finished.getTime() });
+    expect(c.get('OOMKilled')).toMatchObject({ status: 'True', since: finished.getTime() });
+    expect(c.get('ImagePullBackOff')?.status).toBe('False');
+  });
+
+  it('keeps the since of a waiting state first seen earlier', () => {
+    const waiting = pod({
+      containerStatuses: [{ name: 'app', image: 'i', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff' } } }],
+    });
+    const first = podConditions(waiting, now - 60_000);
+    const second = podConditions(waiting, now, first);
+    expect(second.get('ImagePullBackOff')).toMatchObject({ status: 'True', since: now - 60_000 });
+  });
+});
+
+describe('resourceBasis', () => {
+  it('uses the sum of limits when every container has one', () => {
+    const p = pod({}, [
+      { name: 'a', resources: { limits: { memory: '256Mi', cpu: '500m' }, requests: { memory: '128Mi' } } },
+      { name: 'b', resources: { limits: { memory: '256Mi', cpu: '1' } } },
+    ]);
+    expect(resourceBasis(p, 'memory')).toEqual({ amount: 512 * 2 ** 20, basis: 'limit' });
+    expect(resourceBasis(p, 'cpu')).toEqual({ amount: 1500, basis: 'limit' });
+  });
+
+  it('falls back to requests when a limit is missing', () => {
+    const p = pod({}, [{ name: 'a', resources: { requests: { cpu: '250m' } } }]);
+    expect(resourceBasis(p, 'cpu')).toEqual({ amount: 250, basis: 'request' });
+  });
+
+  it('gives a reason instead of a number when neither is set', () => {
+    const r = resourceBasis(pod({}, [{ name: 'a' }]), 'memory');
+    expect(r.amount).toBeUndefined();
+    expect('reason' in r && r.reason).toMatch(/no memory limit or request/);
+  });
+});
