@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import type { ActionTemplate } from '../../api/v1alpha1/common.js';
+import type { HealingPolicy } from '../../api/v1alpha1/healing-policy.js';
+import type { TriggerEvaluations, TriggerFiring } from '../../triggers/evaluate.js';
+import { decidePolicy, ladder, proposalName, type ActionHistoryEntry, type PolicyDecisionInput } from './decide.js';
+import type { SelectedTarget } from './select.js';
+
+const now = Date.parse('2026-01-01T12:00:00Z');
+const MIN = 60_000;
+
+function policy(actions: ActionTemplate[], mode: HealingPolicy['spec']['mode'] = 'automatic'): HealingPolicy {
+  return {
+    apiVersion: 'kubeskippy.io/v1alpha1',
+    kind: 'HealingPolicy',
+    metadata: { name: 'heal', namespace: 'apps', uid: 'uid-1' },
+    spec: {
+      selector: {},
+      triggers: [{ name: 'crash', type: 'metric', metricTrigger: { query: 'restart_count', threshold: 3 } }],
+      actions,
+      mode,
+    },
+  };
+}
+
+function target(name: string, kind = 'Pod', workloadKind?: string): SelectedTarget {
+  return {
+    ref: { apiVersion: kind === 'Pod' ? 'v1' : 'apps/v1', kind, namespace: 'apps', name, uid: `uid-${name}` },
+    labels: {},
+    annotations: {},
+    pods: [],
+    ...(workloadKind ? { workload: { apiVersion: 'apps/v1', kind: workloadKind, namespace: 'apps', name: 'web' } } : {}),
+  };
+}
+
+const firing: TriggerFiring = {
+  trigger: 'crash',
+  type: 'metric',
+  status: 'firing',
+  reason: 'restart_count 5 > 3',
+  since: now - 1000,
+  observedValue: 5,
+  threshold: 3,
+  values: { restart_count: '5' },
+};
+const firingEval: TriggerEvaluations = { results: [firing], firing: [firing] };
+const clearEval: TriggerEvaluations = {
+  results: [{ trigger: 'crash', type: 'metric', status: 'clear', reason: 'restart_count 0 ≤ 3' }],
+  firing: [],
+};
+
+const restart: ActionTemplate = { name: 'restart', type: 'restart', priority: 10 };
+const patch: ActionTemplate = { name: 'debug', type: 'patch', priority: 15, patchAction: { type: 'strategic', patch: 'x: 1' } };
+const rollback: ActionTemplate = { name: 'undo', type: 'rollback', priority: 20 };
+
+function input(over: Partial<PolicyDecisionInput> = {}): PolicyDecisionInput {
+  return {
+    policy: policy([rollback, restart, patch]),
+    now,
+    targets: [{ target: target('p1', 'Pod', 'Deployment'), evaluations: firingEval }],
+    history: new Map(),
+    recentlyCreated: new Set(),
+    forceDryRun: false,
+    escalationWindowMs: 60 * MIN,
+    ...over,
+  };
+}
+
+function hist(actionName: string, phase: ActionHistoryEntry['phase'], ageMs: number, level = 0): ActionHistoryEntry {
+  return { name: `a-${actionName}-${ageMs}`, actionName, escalationLevel: level, phase, createdAt: now - ageMs, dryRun: false };
+}
+
+describe('ladder', () => {
+  it('orders actions by priority, lower first, keeping spec order for ties', () => {
+    const same: ActionTemplate = { name: 'restart2', type: 'restart', priority: 10 };
+    expect(ladder([rollback, restart, same, patch]).map((a) => a.name)).toEqual(['restart', 'restart2', 'debug', 'undo']);
+  });
+});
+
+describe('decidePolicy', () => {
+  it('proposes the highest-priority action for a firing target, and nothing for a clear one', () => {
+    const d = decidePolicy(
+      input({ targets: [{ target: target('p1', 'Pod', 'Deployment'), evaluations: firingEval }, { target: target('p2'), evaluations: clearEval }] }),
+    );
+    expect(d.proposals).toHaveLength(1);
+    expect(d.proposals[0]).toMatchObject({ action: { name: 'restart' }, escalationLevel: 0, dryRun: false, approvalRequired: false });
+    expect(d.proposals[0]!.target.ref.name).toBe('p1');
+    expect(d.activeTriggers).toEqual(['crash']);
+  });
+
+  it('creates nothing in monitor mode and says what it would have done', () => {
+    const d = decidePolicy(input({ policy: policy([restart], 'monitor') }));
+    expect(d.proposals).toEqual([]);
+    expect(d.held[0]).toMatchObject({ reason: 'Monitoring' });
+  });
+
+  it('marks actions dry-run in dryrun mode or under the global switch, and approval-required in manual mode', () => {
+    expect(decidePolicy(input({ policy: policy([restart], 'dryrun') })).proposals[0]?.dryRun).toBe(true);
+    expect(decidePolicy(input({ forceDryRun: true })).proposals[0]?.dryRun).toBe(true);
+    expect(decidePolicy(input({ policy: policy([restart], 'manual') })).proposals[0]?.approvalRequired).toBe(true);
+    expect(decidePolicy(input({ policy: policy([{ ...restart, requiresApproval: true }]) })).proposals[0]?.approvalRequired).toBe(true);
+  });
+
+  it('holds a firing while an action for the same target is in flight or was just created', () => {
+    const key = 'Pod/apps/p1';
+    expect(decidePolicy(input({ history: new Map([[key, [hist('restart', 'Verifying', MIN)]]]) })).held[0]?.reason).toBe('InFlight');
+    expect(decidePolicy(input({ recentlyCreated: new Set([key]) })).held[0]?.reason).toBe('InFlight');
+  });
+
+  it('escalates to the next action when the problem recurs after a verified success', () => {
+    const d = decidePolicy(input({ history: new Map([['Pod/apps/p1', [hist('restart', 'Succeeded', 10 * MIN)]]]) }));
+    expect(d.proposals[0]).toMatchObject({ action: { name: 'debug' }, escalationLevel: 1 });
+    expect(d.proposals[0]!.rationale).toMatch(/verified but the problem recurred/);
+  });
+
+  it('escalates restart → patch → rollback and then stops with LadderExhausted', () => {
+    const h = [hist('restart', 'Succeeded', 30 * MIN), hist('debug', 'Failed', 20 * MIN, 1)];
+    expect(decidePolicy(input({ history: new Map([['Pod/apps/p1', h]]) })).proposals[0]?.action.name).toBe('undo');
+    const all = [...h, hist('undo', 'Succeeded', 10 * MIN, 2)];
+    const d = decidePolicy(input({ history: new Map([['Pod/apps/p1', all]]) }));
+    expect(d.proposals).toEqual([]);
+    expect(d.held[0]?.reason).toBe('LadderExhausted');
+  });
+
+  it('starts the ladder over when the last action is older than the escalation window', () => {
+    const d = decidePolicy(input({ history: new Map([['Pod/apps/p1', [hist('restart', 'Succeeded', 61 * MIN)]]]) }));
+    expect(d.proposals[0]?.action.name).toBe('restart');
+  });
+
+  it('retries the same rung after a Blocked action', () => {
+    const d = decidePolicy(input({ history: new Map([['Pod/apps/p1', [hist('restart', 'Blocked', 6 * MIN)]]]) }));
+    expect(d.proposals[0]?.action.name).toBe('restart');
+  });
+
+  it('skips actions that cannot act on the target kind (rollback needs a Deployment)', () => {
+    const d = decidePolicy(input({ policy: policy([rollback]), targets: [{ target: target('bare'), evaluations: firingEval }] }));
+    expect(d.held[0]?.reason).toBe('NoApplicableAction');
+  });
+
+  it('gives the same name to the same firing and a new name to the next one', () => {
+    const t = target('p1');
+    const p = policy([restart]);
+    expect(proposalName(p, 'restart', t, 0)).toBe(proposalName(p, 'restart', t, 0));
+    expect(proposalName(p, 'restart', t, 0)).not.toBe(proposalName(p, 'restart', t, 1));
+    expect(proposalName(p, 'restart', t, 0)).toMatch(/^heal-restart-[0-9a-f]{10}$/);
+  });
+
+  it('reports the earliest check time across targets', () => {
+    const pending: TriggerEvaluations = {
+      results: [{ trigger: 'crash', type: 'metric', status: 'pending', reason: 'x', breachSince: now, checkAt: now + 5000, values: {} }],
+      firing: [],
+      checkAt: now + 5000,
+    };
+    const d = decidePolicy(input({ targets: [{ target: target('p2'), evaluations: pending }] }));
+    expect(d.checkAt).toBe(now + 5000);
+    expect(d.proposals).toEqual([]);
+  });
+});

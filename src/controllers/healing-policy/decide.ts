@@ -1,0 +1,201 @@
+/**
+ * The policy controller's decision, pure: given the selected targets, their trigger evaluations and the ledger of
+ * this policy's earlier actions, which HealingActions to create now — one decision per target, the escalation
+ * ladder applied — and which firings are held back and why.
+ */
+import { createHash } from 'node:crypto';
+import type { ActionTemplate } from '../../api/v1alpha1/common.js';
+import type { ActionPhase } from '../../api/v1alpha1/healing-action.js';
+import { TERMINAL_PHASES } from '../../api/v1alpha1/healing-action.js';
+import type { HealingPolicy, PolicyMode } from '../../api/v1alpha1/healing-policy.js';
+import { targetKey } from '../../metrics/types.js';
+import type { TriggerEvaluations, TriggerFiring } from '../../triggers/evaluate.js';
+import type { SelectedTarget } from './select.js';
+
+/** Kinds each action type can act on (a Pod target's workload is used for scale and rollback). */
+const APPLICABLE: Readonly<Record<ActionTemplate['type'], readonly string[]>> = {
+  restart: ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet'],
+  scale: ['Pod', 'Deployment', 'StatefulSet', 'ReplicaSet'],
+  patch: ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet'],
+  delete: ['Pod', 'ReplicaSet'],
+  rollback: ['Pod', 'Deployment'],
+};
+
+/** One earlier action of this policy on one target, as the ladder needs it. */
+export interface ActionHistoryEntry {
+  readonly name: string;
+  readonly actionName: string;
+  readonly escalationLevel: number;
+  readonly phase: ActionPhase;
+  readonly createdAt: number;
+  readonly dryRun: boolean;
+}
+
+/** Everything the decision reads. */
+export interface PolicyDecisionInput {
+  /** The policy, validated and defaulted. */
+  readonly policy: HealingPolicy;
+  readonly now: number;
+  readonly targets: readonly { readonly target: SelectedTarget; readonly evaluations: TriggerEvaluations }[];
+  /** Earlier actions of this policy, by target key (targetKey of the target). */
+  readonly history: ReadonlyMap<string, readonly ActionHistoryEntry[]>;
+  /** Target keys for which an action was just created and may not be in the ledger cache yet. */
+  readonly recentlyCreated: ReadonlySet<string>;
+  /** Operator-wide dry-run switch. */
+  readonly forceDryRun: boolean;
+  /** A recurrence within this time of the last action escalates; after it the ladder starts over. */
+  readonly escalationWindowMs: number;
+}
+
+/** A HealingAction to create. */
+export interface ActionProposal {
+  /** Deterministic name: the same firing evaluated twice yields the same name, so a second create is refused. */
+  readonly name: string;
+  readonly target: SelectedTarget;
+  readonly firing: TriggerFiring;
+  readonly action: ActionTemplate;
+  readonly escalationLevel: number;
+  readonly dryRun: boolean;
+  readonly approvalRequired: boolean;
+  /** Why this rung of the ladder (for the reasoning list and Events). */
+  readonly rationale: string;
+}
+
+/** A firing that does not become an action now, and why. */
+export interface HeldFiring {
+  readonly target: SelectedTarget;
+  readonly firing: TriggerFiring;
+  readonly reason: 'Monitoring' | 'InFlight' | 'LadderExhausted' | 'NoApplicableAction';
+  readonly message: string;
+}
+
+/** The decision for one policy reconcile. */
+export interface PolicyDecision {
+  readonly proposals: readonly ActionProposal[];
+  readonly held: readonly HeldFiring[];
+  /** Names of triggers firing (or in cooldown) on at least one target. */
+  readonly activeTriggers: readonly string[];
+  /** Targets with a trigger that could not be evaluated, with the reason (first per target). */
+  readonly unknown: readonly { readonly target: SelectedTarget; readonly trigger: string; readonly reason: string }[];
+  /** Earliest time a result may change by time alone: requeue then. */
+  readonly checkAt?: number;
+}
+
+/** The policy's actions as a ladder: by priority (lower first), stable in spec order for equal priorities. */
+export function ladder(actions: readonly ActionTemplate[]): ActionTemplate[] {
+  return actions
+    .map((a, i) => ({ a, i }))
+    .sort((x, y) => (x.a.priority ?? 10) - (y.a.priority ?? 10) || x.i - y.i)
+    .map((x) => x.a);
+}
+
+/** Deterministic action name: policy name, action, and a hash of policy uid, target and sequence number. */
+export function proposalName(policy: HealingPolicy, actionName: string, target: SelectedTarget, sequence: number): string {
+  const hash = createHash('sha256')
+    .update(`${policy.metadata.uid ?? policy.metadata.name ?? ''}/${target.ref.uid ?? targetKey(target.ref)}/${sequence}`)
+    .digest('hex')
+    .slice(0, 10);
+  const prefix = `${(policy.metadata.name ?? 'policy').slice(0, 30)}-${actionName.slice(0, 20)}`.replace(/-+$/, '');
+  return `${prefix}-${hash}`;
+}
+
+function isInFlight(phase: ActionPhase): boolean {
+  return !TERMINAL_PHASES.includes(phase) && phase !== 'Blocked';
+}
+
+/**
+ * Chooses the rung: the first applicable action, or — when the last action on this target was verified (or
+ * failed) within the escalation window and the problem is back — the next applicable one after it. A Blocked or
+ * Cancelled last action did not act, so its rung is tried again.
+ */
+function chooseRung(
+  steps: readonly ActionTemplate[],
+  history: readonly ActionHistoryEntry[],
+  now: number,
+  windowMs: number,
+): { index: number; rationale: string } {
+  const last = history.at(-1);
+  if (!last || now - last.createdAt > windowMs) {
+    return { index: 0, rationale: last ? 'first rung: the last action on this target is older than the escalation window' : 'first rung' };
+  }
+  const lastIndex = steps.findIndex((s) => s.name === last.actionName);
+  if (last.phase === 'Succeeded' || last.phase === 'Failed') {
+    const verb = last.phase === 'Succeeded' ? 'was verified but the problem recurred' : 'failed';
+    return { index: lastIndex + 1, rationale: `escalated: ${last.actionName} (${last.name}) ${verb}` };
+  }
+  return { index: Math.max(0, lastIndex), rationale: `retrying ${last.actionName}: the last attempt was ${last.phase}` };
+}
+
+/** Decides, for every target, whether to create an action now. Never throws, never reads the clock. */
+export function decidePolicy(input: PolicyDecisionInput): PolicyDecision {
+  const { policy, now } = input;
+  const mode: PolicyMode = policy.spec.mode ?? 'automatic';
+  const steps = ladder(policy.spec.actions);
+  const proposals: ActionProposal[] = [];
+  const held: HeldFiring[] = [];
+  const unknown: { target: SelectedTarget; trigger: string; reason: string }[] = [];
+  const active = new Set<string>();
+  let checkAt: number | undefined;
+
+  for (const { target, evaluations } of input.targets) {
+    if (evaluations.checkAt !== undefined && (checkAt === undefined || evaluations.checkAt < checkAt)) checkAt = evaluations.checkAt;
+    for (const r of evaluations.results) {
+      if (r.status === 'firing' || r.status === 'cooldown') active.add(r.trigger);
+    }
+    const firstUnknown = evaluations.results.find((r) => r.status === 'unknown');
+    if (firstUnknown) unknown.push({ target, trigger: firstUnknown.trigger, reason: firstUnknown.reason });
+
+    const firing = evaluations.firing[0];
+    if (!firing) continue;
+    const key = targetKey(target.ref);
+    const history = input.history.get(key) ?? [];
+    if (mode === 'monitor') {
+      held.push({ target, firing, reason: 'Monitoring', message: `mode monitor: would act on ${key} (${firing.reason})` });
+      continue;
+    }
+    const inFlight = history.find((h) => isInFlight(h.phase));
+    if (inFlight || input.recentlyCreated.has(key)) {
+      held.push({
+        target,
+        firing,
+        reason: 'InFlight',
+        message: inFlight ? `${inFlight.name} is still ${inFlight.phase} for ${key}` : `an action for ${key} was just created`,
+      });
+      continue;
+    }
+    const applicable = steps.filter((s) => APPLICABLE[s.type].includes(target.ref.kind) && (s.type !== 'rollback' || target.ref.kind === 'Deployment' || target.workload?.kind === 'Deployment'));
+    if (applicable.length === 0) {
+      held.push({ target, firing, reason: 'NoApplicableAction', message: `no action of this policy can act on a ${target.ref.kind}` });
+      continue;
+    }
+    const rung = chooseRung(applicable, history, now, input.escalationWindowMs);
+    const action = applicable[rung.index];
+    if (!action) {
+      held.push({
+        target,
+        firing,
+        reason: 'LadderExhausted',
+        message: `every action of the ladder (${applicable.map((a) => a.name).join(' → ')}) was tried on ${key} within the escalation window; a human should look`,
+      });
+      continue;
+    }
+    const dryRun = mode === 'dryrun' || input.forceDryRun;
+    proposals.push({
+      name: proposalName(policy, action.name, target, history.length),
+      target,
+      firing,
+      action,
+      escalationLevel: rung.index,
+      dryRun,
+      approvalRequired: mode === 'manual' || action.requiresApproval === true,
+      rationale: rung.rationale,
+    });
+  }
+  return {
+    proposals,
+    held,
+    activeTriggers: [...active].sort(),
+    unknown,
+    ...(checkAt === undefined ? {} : { checkAt }),
+  };
+}

@@ -1,0 +1,78 @@
+import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import type { HealingPolicy } from '../../api/v1alpha1/healing-policy.js';
+import { podWorkload, selectTargets, type Inventory } from './select.js';
+
+function pod(ns: string, name: string, labels: Record<string, string> = {}, owner?: { kind: string; name: string; uid: string }, phase = 'Running'): V1Pod {
+  return {
+    metadata: { namespace: ns, name, uid: `u-${name}`, labels, ...(owner ? { ownerReferences: [{ apiVersion: 'apps/v1', ...owner, controller: true }] } : {}) },
+    status: { phase },
+  };
+}
+const rs: V1ReplicaSet = {
+  metadata: { namespace: 'apps', name: 'web-abc', uid: 'u-rs', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'u-dep', controller: true }] },
+};
+const dep: V1Deployment = { metadata: { namespace: 'apps', name: 'web', uid: 'u-dep', labels: { app: 'web' } } };
+
+const inv: Inventory = {
+  pods: [
+    pod('apps', 'web-abc-1', { app: 'web' }, { kind: 'ReplicaSet', name: 'web-abc', uid: 'u-rs' }),
+    pod('apps', 'web-abc-2', { app: 'web' }, { kind: 'ReplicaSet', name: 'web-abc', uid: 'u-rs' }),
+    pod('apps', 'db-0', { app: 'db' }, { kind: 'StatefulSet', name: 'db', uid: 'u-db' }),
+    pod('apps', 'done', { app: 'web' }, undefined, 'Succeeded'),
+    pod('other', 'web-x', { app: 'web' }),
+  ],
+  deployments: [dep],
+  statefulSets: [],
+  daemonSets: [],
+  replicaSets: [rs],
+};
+
+function policy(selector: HealingPolicy['spec']['selector'], ns = 'apps'): HealingPolicy {
+  return {
+    apiVersion: 'kubeskippy.io/v1alpha1',
+    kind: 'HealingPolicy',
+    metadata: { name: 'p', namespace: ns },
+    spec: { selector, triggers: [], actions: [] },
+  };
+}
+
+describe('selectTargets', () => {
+  it("selects pods in the policy's own namespace by default, skipping finished pods", () => {
+    const s = selectTargets(policy({ labelSelector: { matchLabels: { app: 'web' } } }), inv);
+    expect(s.targets.map((t) => t.ref.name)).toEqual(['web-abc-1', 'web-abc-2']);
+    expect(s.targets[0]?.workload).toMatchObject({ kind: 'Deployment', name: 'web' });
+  });
+
+  it('selects every namespace with "*" and honours excludeNames', () => {
+    const s = selectTargets(
+      policy({ namespaces: ['*'], labelSelector: { matchLabels: { app: 'web' } }, resources: [{ apiVersion: 'v1', kind: 'Pod', excludeNames: ['web-abc-2'] }] }),
+      inv,
+    );
+    expect(s.targets.map((t) => t.ref.name).sort()).toEqual(['web-abc-1', 'web-x']);
+  });
+
+  it('selects workloads by their own labels and resolves their pods through the ReplicaSet', () => {
+    const s = selectTargets(policy({ labelSelector: { matchLabels: { app: 'web' } }, resources: [{ apiVersion: 'apps/v1', kind: 'Deployment' }] }), inv);
+    expect(s.targets).toHaveLength(1);
+    expect(s.targets[0]?.ref).toMatchObject({ kind: 'Deployment', name: 'web' });
+    expect(s.targets[0]?.pods.map((p) => p.metadata?.name)).toEqual(['web-abc-1', 'web-abc-2']);
+  });
+
+  it('reports unsupported kinds and wrong apiVersions as problems instead of failing', () => {
+    const s = selectTargets(policy({ resources: [{ apiVersion: 'v1', kind: 'Service' }, { apiVersion: 'v1', kind: 'Deployment' }] }), inv);
+    expect(s.targets).toEqual([]);
+    expect(s.problems).toEqual([expect.stringMatching(/kind Service is not supported/), expect.stringMatching(/Deployment is served as apps\/v1/)]);
+  });
+
+  it('selects nothing, without error, when nothing matches', () => {
+    expect(selectTargets(policy({ labelSelector: { matchLabels: { app: 'none' } } }), inv).targets).toEqual([]);
+  });
+});
+
+describe('podWorkload', () => {
+  it('resolves StatefulSet pods directly and bare pods to nothing', () => {
+    expect(podWorkload(inv.pods[2]!, [])).toMatchObject({ kind: 'StatefulSet', name: 'db' });
+    expect(podWorkload(inv.pods[4]!, [])).toBeUndefined();
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * Which objects a policy watches: its selector applied to the informer caches. Pure — the caller passes the
+ * cached objects in.
+ */
+import type { V1DaemonSet, V1Deployment, V1Pod, V1ReplicaSet, V1StatefulSet } from '@kubernetes/client-node';
+import type { HealingPolicy } from '../../api/v1alpha1/healing-policy.js';
+import type { TargetRef } from '../../metrics/types.js';
+import { matchesLabelSelector } from '../../safety/label-selector.js';
+
+/** Kinds a policy can select, with their apiVersion. */
+export const SUPPORTED_KINDS: Readonly<Record<string, string>> = {
+  Pod: 'v1',
+  Deployment: 'apps/v1',
+  StatefulSet: 'apps/v1',
+  DaemonSet: 'apps/v1',
+  ReplicaSet: 'apps/v1',
+};
+
+/** A workload object as the selection sees it. */
+export type WorkloadObject = V1Deployment | V1StatefulSet | V1DaemonSet | V1ReplicaSet;
+
+/** The cached objects selection reads. */
+export interface Inventory {
+  readonly pods: readonly V1Pod[];
+  readonly deployments: readonly V1Deployment[];
+  readonly statefulSets: readonly V1StatefulSet[];
+  readonly daemonSets: readonly V1DaemonSet[];
+  readonly replicaSets: readonly V1ReplicaSet[];
+}
+
+/** One object a policy watches, with what is needed to observe and act on it. */
+export interface SelectedTarget {
+  readonly ref: TargetRef;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly resourceVersion?: string;
+  /** For a pod: its controlling workload (Deployment through its ReplicaSet, StatefulSet, DaemonSet, or ReplicaSet). */
+  readonly workload?: TargetRef;
+  /** For a workload: its pods (resolved through ownerReferences); for a pod: itself. */
+  readonly pods: readonly V1Pod[];
+}
+
+/** The result of selecting: targets, and problems with the selector worth reporting on the policy. */
+export interface Selection {
+  readonly targets: readonly SelectedTarget[];
+  readonly problems: readonly string[];
+  /** Namespaces the policy watches; "*" means all. */
+  readonly namespaces: readonly string[];
+}
+
+function controllerOf(meta: { ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] } | undefined) {
+  return meta?.ownerReferences?.find((o) => o.controller === true) ?? meta?.ownerReferences?.[0];
+}
+
+/**
+ * Resolves a pod's controlling workload: Pod → ReplicaSet → Deployment, or Pod → StatefulSet/DaemonSet/ReplicaSet.
+ * Bare pods have none.
+ */
+export function podWorkload(pod: V1Pod, replicaSets: readonly V1ReplicaSet[]): TargetRef | undefined {
+  const ns = pod.metadata?.namespace ?? '';
+  const owner = controllerOf(pod.metadata);
+  if (!owner) return undefined;
+  if (owner.kind === 'ReplicaSet') {
+    const rs = replicaSets.find((r) => r.metadata?.uid === owner.uid || (r.metadata?.name === owner.name && r.metadata.namespace === ns));
+    const rsOwner = controllerOf(rs?.metadata);
+    if (rsOwner?.kind === 'Deployment') return { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: rsOwner.name, uid: rsOwner.uid };
+    return { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: ns, name: owner.name, uid: owner.uid };
+  }
+  if (owner.kind === 'StatefulSet' || owner.kind === 'DaemonSet') {
+    return { apiVersion: 'apps/v1', kind: owner.kind, namespace: ns, name: owner.name, uid: owner.uid };
+  }
+  return undefined;
+}
+
+function inNamespaces(ns: string | undefined, namespaces: readonly string[]): boolean {
+  return namespaces.includes('*') || (ns !== undefined && namespaces.includes(ns));
+}
+
+function refOf(kind: string, obj: { metadata?: { namespace?: string; name?: string; uid?: string } }): TargetRef {
+  return {
+    apiVersion: SUPPORTED_KINDS[kind] ?? 'v1',
+    kind,
+    namespace: obj.metadata?.namespace ?? '',
+    name: obj.metadata?.name ?? '',
+    ...(obj.metadata?.uid ? { uid: obj.metadata.uid } : {}),
+  };
+}
+
+/**
+ * Applies a policy's selector to the inventory. Namespaces: the listed ones, "*" for all, or — when none are
+ * listed — the policy's own namespace. Kinds: those in `resources` (default Pod); each kind's `excludeNames` are
+ * skipped. The label selector applies to each selected object's own labels. Pods that are being deleted or have
+ * finished (Succeeded/Failed) are not targets.
+ */
+export function selectTargets(policy: Pick<HealingPolicy, 'metadata' | 'spec'>, inv: Inventory): Selection {
+  const sel = policy.spec.selector;
+  const namespaces = sel.namespaces && sel.namespaces.length > 0 ? sel.namespaces : [policy.metadata.namespace ?? 'default'];
+  const problems: string[] = [];
+  const targets: SelectedTarget[] = [];
+  const labelSelector = sel.labelSelector ?? {};
+  const resources = sel.resources && sel.resources.length > 0 ? sel.resources : [{ apiVersion: 'v1', kind: 'Pod' }];
+
+  const podsByWorkload = new Map<string, V1Pod[]>();
+  const workloadOfPod = new Map<V1Pod, TargetRef | undefined>();
+  for (const pod of inv.pods) {
+    if (!inNamespaces(pod.metadata?.namespace, namespaces)) continue;
+    const w = podWorkload(pod, inv.replicaSets);
+    workloadOfPod.set(pod, w);
+    if (w) {
+      const key = `${w.kind}/${w.namespace}/${w.name}`;
+      podsByWorkload.set(key, [...(podsByWorkload.get(key) ?? []), pod]);
+    }
+  }
+
+  for (const r of resources) {
+    const expected = SUPPORTED_KINDS[r.kind];
+    if (!expected) {
+      problems.push(`kind ${r.kind} is not supported (supported: ${Object.keys(SUPPORTED_KINDS).join(', ')})`);
+      continue;
+    }
+    if (r.apiVersion !== expected) {
+      problems.push(`${r.kind} is served as ${expected}, not ${r.apiVersion}`);
+      continue;
+    }
+    const excluded = new Set(r.excludeNames ?? []);
+    const eligible = (o: { metadata?: { namespace?: string; name?: string; labels?: Record<string, string>; deletionTimestamp?: Date } }): boolean =>
+      inNamespaces(o.metadata?.namespace, namespaces) &&
+      !excluded.has(o.metadata?.name ?? '') &&
+      o.metadata?.deletionTimestamp === undefined &&
+      matchesLabelSelector(labelSelector, o.metadata?.labels);
+
+    if (r.kind === 'Pod') {
+      for (const pod of inv.pods) {
+        if (!eligible(pod) || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
+        const workload = workloadOfPod.get(pod);
+        targets.push({
+          ref: refOf('Pod', pod),
+          labels: pod.metadata?.labels ?? {},
+          annotations: pod.metadata?.annotations ?? {},
+          ...(pod.metadata?.resourceVersion ? { resourceVersion: pod.metadata.resourceVersion } : {}),
+          ...(workload ? { workload } : {}),
+          pods: [pod],
+        });
+      }
+      continue;
+    }
+    const list: readonly WorkloadObject[] =
+      r.kind === 'Deployment' ? inv.deployments : r.kind === 'StatefulSet' ? inv.statefulSets : r.kind === 'DaemonSet' ? inv.daemonSets : inv.replicaSets;
+    for (const w of list) {
+      if (!eligible(w)) continue;
+      const ref = refOf(r.kind, w);
+      targets.push({
+        ref,
+        labels: w.metadata?.labels ?? {},
+        annotations: w.metadata?.annotations ?? {},
+        ...(w.metadata?.resourceVersion ? { resourceVersion: w.metadata.resourceVersion } : {}),
+        pods: podsByWorkload.get(`${ref.kind}/${ref.namespace}/${ref.name}`) ?? [],
+      });
+    }
+  }
+  return { targets, problems, namespaces };
+}
