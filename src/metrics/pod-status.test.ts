@@ -5,7 +5,7 @@ import { podConditions, podStatusMetrics, resourceBasis } from './pod-status.js'
 const now = Date.parse('2026-01-01T12:00:00Z');
 
 function pod(status: V1Pod['status'], containers: NonNullable<V1Pod['spec']>['containers'] = [{ name: 'app' }]): V1Pod {
-  return { metadata: { name: 'p', namespace: 'ns' }, spec: { containers }, status };
+  return { metadata: { name: 'p', namespace: 'ns' }, spec: { containers }, ...(status ? { status } : {}) };
 }
 
 describe('podStatusMetrics', () => {
@@ -51,18 +51,50 @@ describe('podConditions', () => {
       }),
       now,
     );
-    expect(c.get('CrashLoopBackOff')).toMatchObject({ status: 'True', since: finished.getTime() });
+    expect(c.get('CrashLoopBackOff')).toMatchObject({ status: 'True' });
     expect(c.get('OOMKilled')).toMatchObject({ status: 'True', since: finished.getTime() });
     expect(c.get('ImagePullBackOff')?.status).toBe('False');
   });
 
-  it('keeps the since of a waiting state first seen earlier', () => {
-    const waiting = pod({
-      containerStatuses: [{ name: 'app', image: 'i', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff' } } }],
-    });
-    const first = podConditions(waiting, now - 60_000);
-    const second = podConditions(waiting, now, first);
-    expect(second.get('ImagePullBackOff')).toMatchObject({ status: 'True', since: now - 60_000 });
+  it('counts a container running between crash-loop back-offs as still crash-looping', () => {
+    const c = podConditions(
+      pod({
+        containerStatuses: [
+          {
+            name: 'app',
+            image: 'i',
+            imageID: '',
+            ready: true,
+            restartCount: 3,
+            state: { running: { startedAt: new Date(now - 5000) } },
+            lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt: new Date(now - 15_000) } },
+          },
+        ],
+      }),
+      now,
+    );
+    expect(c.get('CrashLoopBackOff')?.status).toBe('True');
+    expect(c.get('CrashLoopBackOff')?.since).toBeUndefined();
+  });
+
+  it('does not call a single old restart a crash loop', () => {
+    const c = podConditions(
+      pod({
+        containerStatuses: [
+          {
+            name: 'app',
+            image: 'i',
+            imageID: '',
+            ready: true,
+            restartCount: 1,
+            state: { running: {} },
+            lastState: { terminated: { exitCode: 1, finishedAt: new Date(now - 3600_000) } },
+          },
+        ],
+      }),
+      now,
+    );
+    expect(c.get('CrashLoopBackOff')?.status).toBe('False');
   });
 });
 

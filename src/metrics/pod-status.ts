@@ -4,7 +4,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { parseBytes, parseMillicores } from '../k8s/quantity.js';
-import type { ConditionState } from './types.js';
+import type { ConditionInput } from './series-store.js';
 
 /** Built-in metric values read from a pod's status at one moment. */
 export interface PodStatusMetrics {
@@ -39,24 +39,28 @@ export function podStatusMetrics(pod: V1Pod): PodStatusMetrics {
   return { restart_count: restarts, ready };
 }
 
+/** How recently a container must have terminated, with repeated restarts, to count as crash-looping while it runs. */
+export const CRASH_LOOP_WINDOW_MS = 5 * 60_000;
+
 /**
  * The pod's conditions (Ready, ContainersReady, PodScheduled, …, with their lastTransitionTime) plus
- * pseudo-conditions for container states: `CrashLoopBackOff`, `ImagePullBackOff`, … are True while a container
- * waits with that reason (since when it last terminated, else `previous?.since`, else `now`), and `OOMKilled` is
- * True when a container's last termination was an OOM kill (since that termination).
- * `previous` (the conditions recorded before) keeps the `since` of a state that has not changed.
+ * pseudo-conditions for container states, so condition triggers can use them:
+ * - `CrashLoopBackOff` is True while a container waits in CrashLoopBackOff, and also while it runs between two
+ *   back-offs (restarted at least twice, last termination less than 5 minutes ago) — a crash loop alternates
+ *   waiting and running, and "in a crash loop for 2m" must not reset at every restart;
+ * - `ImagePullBackOff`, `ErrImagePull`, `CreateContainerConfigError`, … are True while a container waits with
+ *   that reason;
+ * - `OOMKilled` is True while a container's last termination was an OOM kill (since that termination).
+ * Pseudo-conditions other than OOMKilled carry no `since`: the series store keeps the time it first saw them.
  */
-export function podConditions(
-  pod: V1Pod,
-  now: number,
-  previous?: ReadonlyMap<string, ConditionState>,
-): Map<string, ConditionState> {
-  const out = new Map<string, ConditionState>();
+export function podConditions(pod: V1Pod, now: number): Map<string, ConditionInput> {
+  const out = new Map<string, ConditionInput>();
   for (const c of pod.status?.conditions ?? []) {
     const status = c.status === 'True' || c.status === 'False' ? c.status : 'Unknown';
+    const since = c.lastTransitionTime === undefined ? undefined : toMs(c.lastTransitionTime, now);
     out.set(c.type, {
       status,
-      since: toMs(c.lastTransitionTime, previous?.get(c.type)?.status === status ? previous.get(c.type)!.since : now),
+      ...(since === undefined ? {} : { since }),
       ...(c.reason ? { reason: c.reason } : {}),
       ...(c.message ? { message: c.message } : {}),
     });
@@ -64,19 +68,23 @@ export function podConditions(
   const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   for (const reason of WAITING_REASONS) {
     const waiting = statuses.filter((s) => s.state?.waiting?.reason === reason);
-    const prev = previous?.get(reason);
-    if (waiting.length > 0) {
-      // Since the earliest of: the last termination of a waiting container, or when we first saw it waiting.
-      const terminations = waiting.map((s) => toMs(s.lastState?.terminated?.finishedAt, Number.POSITIVE_INFINITY));
-      const firstSeen = prev?.status === 'True' ? prev.since : now;
+    const looping =
+      reason === 'CrashLoopBackOff'
+        ? statuses.filter(
+            (s) =>
+              s.state?.running !== undefined &&
+              (s.restartCount ?? 0) >= 2 &&
+              now - toMs(s.lastState?.terminated?.finishedAt, Number.NEGATIVE_INFINITY) < CRASH_LOOP_WINDOW_MS,
+          )
+        : [];
+    if (waiting.length + looping.length > 0) {
       out.set(reason, {
         status: 'True',
-        since: Math.min(firstSeen, ...terminations),
         reason,
-        message: waiting.map((s) => `${s.name}: ${s.state?.waiting?.message ?? reason}`).join('; '),
+        message: [...waiting.map((s) => `${s.name}: ${s.state?.waiting?.message ?? reason}`), ...looping.map((s) => `${s.name}: restarted ${s.restartCount} times`)].join('; '),
       });
     } else {
-      out.set(reason, { status: 'False', since: prev?.status === 'False' ? prev.since : now });
+      out.set(reason, { status: 'False' });
     }
   }
   const oom = statuses.filter((s) => s.lastState?.terminated?.reason === 'OOMKilled' || s.state?.terminated?.reason === 'OOMKilled');
@@ -84,7 +92,7 @@ export function podConditions(
     const at = Math.min(...oom.map((s) => toMs((s.state?.terminated ?? s.lastState?.terminated)?.finishedAt, now)));
     out.set('OOMKilled', { status: 'True', since: at, reason: 'OOMKilled', message: oom.map((s) => s.name).join(', ') });
   } else {
-    out.set('OOMKilled', { status: 'False', since: previous?.get('OOMKilled')?.status === 'False' ? previous.get('OOMKilled')!.since : now });
+    out.set('OOMKilled', { status: 'False' });
   }
   return out;
 }

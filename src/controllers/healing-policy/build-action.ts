@@ -1,0 +1,75 @@
+/** Turns a proposal of the policy decision into the HealingAction object to create. Pure. */
+import { API_VERSION } from '../../api/v1alpha1/common.js';
+import type { HealingAction } from '../../api/v1alpha1/healing-action.js';
+import type { HealingPolicy } from '../../api/v1alpha1/healing-policy.js';
+import { targetKey } from '../../metrics/types.js';
+import { isoTime } from '../conditions.js';
+import type { ActionProposal } from './decide.js';
+
+/** Labels every HealingAction carries, so the ledger can be read per policy, trigger and target. */
+export const LABELS = {
+  policy: 'kubeskippy.io/policy',
+  trigger: 'kubeskippy.io/trigger',
+  targetKind: 'kubeskippy.io/target-kind',
+  targetName: 'kubeskippy.io/target-name',
+  targetUid: 'kubeskippy.io/target-uid',
+  action: 'kubeskippy.io/action',
+} as const;
+
+/** Makes a string a valid label value (≤ 63 chars of [A-Za-z0-9._-], alphanumeric at both ends). */
+export function labelValue(s: string): string {
+  const cleaned = s.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63);
+  return cleaned.replace(/^[^A-Za-z0-9]+/, '').replace(/[^A-Za-z0-9]+$/, '');
+}
+
+/** The HealingAction for a proposal: owned by the policy, labelled for the ledger, with the observations that fired. */
+export function buildHealingAction(policy: HealingPolicy, p: ActionProposal, now: number): HealingAction {
+  const ref = p.target.ref;
+  const namespace = policy.metadata.namespace ?? 'default';
+  const values = Object.fromEntries(Object.entries(p.firing.values).map(([k, v]) => [k.slice(0, 253), v.slice(0, 1024)]));
+  return {
+    apiVersion: API_VERSION,
+    kind: 'HealingAction',
+    metadata: {
+      name: p.name,
+      namespace,
+      labels: {
+        [LABELS.policy]: labelValue(policy.metadata.name ?? ''),
+        [LABELS.trigger]: labelValue(p.firing.trigger),
+        [LABELS.targetKind]: labelValue(ref.kind),
+        [LABELS.targetName]: labelValue(ref.name),
+        [LABELS.action]: labelValue(p.action.name),
+        ...(ref.uid ? { [LABELS.targetUid]: labelValue(ref.uid) } : {}),
+      },
+      annotations: { 'kubeskippy.io/target': targetKey(ref) },
+      ownerReferences: [
+        {
+          apiVersion: API_VERSION,
+          kind: 'HealingPolicy',
+          name: policy.metadata.name ?? '',
+          uid: policy.metadata.uid ?? '',
+          controller: true,
+        },
+      ],
+    },
+    spec: {
+      policyRef: { name: policy.metadata.name ?? '', namespace, ...(policy.metadata.uid ? { uid: policy.metadata.uid } : {}) },
+      targetResource: { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, namespace: ref.namespace, ...(ref.uid ? { uid: ref.uid } : {}) },
+      action: p.action,
+      trigger: {
+        name: p.firing.trigger,
+        type: p.firing.type,
+        firedAt: isoTime(p.firing.since || now),
+        reason: p.firing.reason.slice(0, 1024),
+        ...(p.firing.observedValue !== undefined && Number.isFinite(p.firing.observedValue) ? { observedValue: p.firing.observedValue } : {}),
+        ...(p.firing.threshold !== undefined && Number.isFinite(p.firing.threshold) ? { threshold: p.firing.threshold } : {}),
+        values,
+      },
+      approvalRequired: p.approvalRequired,
+      dryRun: p.dryRun,
+      source: 'rule',
+      reasoning: [p.firing.reason, p.rationale].map((s) => s.slice(0, 1024)),
+      escalationLevel: Math.min(p.escalationLevel, 16),
+    },
+  };
+}

@@ -1,0 +1,283 @@
+/**
+ * The HealingPolicy reconciler (I/O shell): reads a policy and the informer caches, asks the pure parts what to do
+ * (select → evaluate triggers → decide), creates HealingActions, records Events and metrics, and writes the
+ * policy status. The requeue is the exact time the next trigger could fire.
+ */
+import type { HealingAction } from '../../api/v1alpha1/healing-action.js';
+import { BUILTIN_METRICS } from '../../api/v1alpha1/common.js';
+import type { HealingPolicy, HealingPolicyStatus } from '../../api/v1alpha1/healing-policy.js';
+import { validateHealingPolicy } from '../../api/v1alpha1/validate.js';
+import type { EventSink } from '../../k8s/event-recorder.js';
+import { describeKubeError, isAlreadyExists, isNotFound } from '../../k8s/errors.js';
+import type { SeriesStore } from '../../metrics/series-store.js';
+import { targetKey, type TargetObservations, type TargetRef } from '../../metrics/types.js';
+import type { Logger } from '../../observability/logger.js';
+import type { OperatorMetrics } from '../../observability/metrics.js';
+import type { Clock } from '../../runtime/clock.js';
+import type { ReconcileResult } from '../../runtime/controller.js';
+import { actionsAllowed } from '../../safety/budget.js';
+import { policyKey, toLedgerEntry } from '../../safety/types.js';
+import { DEFAULT_EVALUATE_OPTIONS, evaluateTriggers, EVENTS_UNAVAILABLE_KEY, type EvaluateOptions, type TriggerState } from '../../triggers/evaluate.js';
+import { buildHealingAction, LABELS } from './build-action.js';
+import { decidePolicy, type ActionHistoryEntry } from './decide.js';
+import { selectTargets, type Inventory } from './select.js';
+import { invalidPolicyStatus, policyStatus, statusNeedsWrite } from './status.js';
+
+/** Event reasons on policies and targets. */
+export const POLICY_EVENTS = {
+  ActionCreated: 'HealingActionCreated',
+  WouldAct: 'WouldAct',
+  LadderExhausted: 'EscalationExhausted',
+  InvalidPolicy: 'InvalidPolicy',
+  SelectionProblem: 'SelectionProblem',
+  DataUnavailable: 'DataUnavailable',
+} as const;
+
+/** The API writes the reconciler makes. */
+export interface PolicyApi {
+  createAction(namespace: string, action: HealingAction): Promise<void>;
+  /** Replaces the status subresource (merge patch of `status`). */
+  patchPolicyStatus(namespace: string, name: string, status: HealingPolicyStatus): Promise<void>;
+}
+
+/** Operator settings the reconciler reads. */
+export interface PolicyReconcilerSettings {
+  readonly forceDryRun: boolean;
+  readonly paused: boolean;
+  readonly prometheusConfigured: boolean;
+  readonly escalationWindowMs: number;
+  /** The longest the reconciler waits before re-evaluating a policy with nothing pending. */
+  readonly maxRequeueMs: number;
+  /** lastEvaluated is refreshed at least this often even when nothing changed. */
+  readonly statusRefreshMs: number;
+  readonly evaluate?: EvaluateOptions;
+}
+
+/** Dependencies of the reconciler. */
+export interface HealingPolicyReconcilerDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: OperatorMetrics;
+  readonly events: EventSink;
+  readonly store: SeriesStore;
+  readonly api: PolicyApi;
+  readonly settings: PolicyReconcilerSettings;
+  readonly getPolicy: (namespace: string, name: string) => HealingPolicy | undefined;
+  readonly listActions: (namespace: string) => readonly HealingAction[];
+  readonly inventory: () => Inventory;
+  /** Whether the Event informer has synced (event triggers are unknown until it has). */
+  readonly eventsSynced: () => boolean;
+  /** The last error of each failing PromQL query, and of the metrics.k8s.io poll. */
+  readonly prometheusErrors: () => ReadonlyMap<string, string>;
+  readonly metricsServerError: () => string | undefined;
+}
+
+const EXPECTATION_TTL_MS = 60_000;
+
+/** Reconciles HealingPolicies. One instance per operator; `reconcile` is the controller's ReconcileFn. */
+export class HealingPolicyReconciler {
+  private readonly deps: HealingPolicyReconcilerDeps;
+  /** policy key → target key → until when: actions created but maybe not yet in the informer cache. */
+  private readonly expectations = new Map<string, Map<string, number>>();
+  private readonly invalidReported = new Map<string, number>();
+
+  constructor(deps: HealingPolicyReconcilerDeps) {
+    this.deps = deps;
+  }
+
+  /** Metric queries a policy needs collected (built-in names and PromQL), for the collectors. */
+  static queriesOf(policy: HealingPolicy): string[] {
+    const out = new Set<string>();
+    for (const t of policy.spec.triggers) {
+      if (t.metricTrigger) out.add(t.metricTrigger.query);
+      if (t.predictiveTrigger) out.add(t.predictiveTrigger.metric ?? 'memory_usage_percent');
+    }
+    return [...out];
+  }
+
+  /** Reconciles the policy `namespace/name`. Throws only for API errors worth a retry with back-off. */
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const { clock, settings } = this.deps;
+    const [namespace = '', name = ''] = key.split('/');
+    const raw = this.deps.getPolicy(namespace, name);
+    if (!raw) {
+      this.expectations.delete(key);
+      this.invalidReported.delete(key);
+      return {};
+    }
+    const now = clock.now();
+    const validation = validateHealingPolicy(raw);
+    if (!validation.valid || !validation.value) {
+      return this.reportInvalid(raw, validation.problems.filter((p) => p.severity === 'error').map((p) => `${p.path}: ${p.message}`), now);
+    }
+    this.invalidReported.delete(key);
+    const policy = validation.value;
+    const generation = raw.metadata.generation ?? 0;
+
+    const selection = selectTargets(policy, this.deps.inventory());
+    const ledgerObjects = this.deps.listActions(namespace).filter((a) => a.spec.policyRef.name === name);
+    const ledger = ledgerObjects.map((a) => toLedgerEntry(a)).filter((e) => e !== undefined);
+    this.settleExpectations(key, ledgerObjects, now);
+
+    const queries = HealingPolicyReconciler.queriesOf(policy);
+    const options = settings.evaluate ?? DEFAULT_EVALUATE_OPTIONS;
+    const history = new Map<string, ActionHistoryEntry[]>();
+    for (const a of [...ledgerObjects].sort((x, y) => (x.metadata.creationTimestamp ?? '').localeCompare(y.metadata.creationTimestamp ?? ''))) {
+      const t = a.spec.targetResource;
+      const k = targetKey(t);
+      history.set(k, [
+        ...(history.get(k) ?? []),
+        {
+          name: a.metadata.name ?? '',
+          actionName: a.spec.action.name,
+          escalationLevel: a.spec.escalationLevel ?? 0,
+          phase: a.status?.phase ?? 'Pending',
+          createdAt: Date.parse(a.metadata.creationTimestamp ?? '') || now,
+          dryRun: a.spec.dryRun ?? false,
+        },
+      ]);
+    }
+
+    const targets = selection.targets.map((target) => {
+      const observations = this.observe(target.ref, queries, policy);
+      const states = new Map<string, TriggerState>();
+      for (const t of policy.spec.triggers) {
+        const last = ledger
+          .filter((e) => e.trigger === t.name && targetKey(e.target) === targetKey(target.ref))
+          .reduce<number | undefined>((m, e) => (m === undefined || e.createdAt > m ? e.createdAt : m), undefined);
+        if (last !== undefined) states.set(t.name, { lastFiredAt: last });
+      }
+      return { target, evaluations: evaluateTriggers(policy.spec.triggers, observations, states, now, options) };
+    });
+
+    const decision = decidePolicy({
+      policy,
+      now,
+      targets,
+      history,
+      recentlyCreated: new Set(this.expectations.get(key)?.keys() ?? []),
+      forceDryRun: settings.forceDryRun,
+      escalationWindowMs: settings.escalationWindowMs,
+    });
+
+    let created = 0;
+    for (const p of decision.proposals) {
+      const action = buildHealingAction(policy, p, now);
+      try {
+        await this.deps.api.createAction(namespace, action);
+      } catch (e: unknown) {
+        if (!isAlreadyExists(e)) throw e;
+        // The same firing was already recorded (deterministic name): nothing to do.
+        continue;
+      }
+      created++;
+      this.expect(key, targetKey(p.target.ref), now);
+      this.deps.metrics.triggerFiringsTotal.inc({ policy: name, namespace, trigger: p.firing.trigger, type: p.firing.type });
+      this.deps.metrics.actionsTotal.inc({ policy: name, namespace, type: p.action.type, phase: 'Pending', source: 'rule' });
+      this.deps.metrics.detectionLatencySeconds.observe(Math.max(0, now - (p.firing.breachSince ?? p.firing.since)) / 1000);
+      const message = `${p.dryRun ? 'dry run: ' : ''}${p.action.type} ${p.target.ref.kind}/${p.target.ref.name} (${action.metadata.name ?? ''}): ${p.firing.reason}; ${p.rationale}`;
+      this.deps.events.record(policySubject(policy), { type: 'Normal', reason: POLICY_EVENTS.ActionCreated, message, action: 'Evaluate' });
+      this.deps.events.record(p.target.ref, { type: 'Normal', reason: POLICY_EVENTS.ActionCreated, message: `policy ${name}: ${message}` });
+      this.deps.logger.info({ policy: key, target: targetKey(p.target.ref), action: action.metadata.name, trigger: p.firing.trigger, reason: p.firing.reason }, 'created HealingAction');
+    }
+    for (const h of decision.held) {
+      if (h.reason === 'Monitoring') {
+        this.deps.metrics.triggerFiringsTotal.inc({ policy: name, namespace, trigger: h.firing.trigger, type: h.firing.type });
+        this.deps.events.record(policySubject(policy), { type: 'Normal', reason: POLICY_EVENTS.WouldAct, message: h.message });
+      } else if (h.reason === 'LadderExhausted' || h.reason === 'NoApplicableAction') {
+        this.deps.events.record(policySubject(policy), { type: 'Warning', reason: POLICY_EVENTS.LadderExhausted, message: h.message });
+        this.deps.events.record(h.target.ref, { type: 'Warning', reason: POLICY_EVENTS.LadderExhausted, message: `policy ${name}: ${h.message}` });
+      }
+    }
+
+    const maxActionsPerHour = policy.spec.safetyRules?.maxActionsPerHour ?? 5;
+    const allowed = actionsAllowed({ key: policyKey(namespace, name), maxActionsPerHour }, ledger, now);
+    const lastActionAt = ledger.reduce<number | undefined>((m, e) => (m === undefined || e.createdAt > m ? e.createdAt : m), undefined);
+    const unknownReasons = [...new Set(decision.unknown.map((u) => `${u.trigger}: ${u.reason}`))];
+    const status = policyStatus(raw.status, {
+      now,
+      generation,
+      matched: selection.targets.length,
+      activeTriggers: decision.activeTriggers,
+      actionsTaken: ledger.length + created,
+      actionsAllowed: allowed,
+      maxActionsPerHour,
+      ...(lastActionAt === undefined && created === 0 ? {} : { lastActionAt: created > 0 ? now : (lastActionAt ?? now) }),
+      paused: settings.paused,
+      selectionProblems: selection.problems,
+      unknownReasons,
+    });
+    if (statusNeedsWrite(raw.status, status, now, settings.statusRefreshMs)) {
+      try {
+        await this.deps.api.patchPolicyStatus(namespace, name, status);
+      } catch (e: unknown) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
+    const next = decision.checkAt === undefined ? now + settings.maxRequeueMs : Math.min(decision.checkAt, now + settings.maxRequeueMs);
+    return { requeueAfterMs: Math.max(50, next - now) };
+  }
+
+  /** A target's observations, with reasons for data that cannot exist (no Prometheus, events not synced yet). */
+  private observe(ref: TargetRef, queries: readonly string[], policy: HealingPolicy): TargetObservations {
+    const obs = this.deps.store.observations(ref, { metrics: queries });
+    const unavailable = new Map(obs.unavailable);
+    for (const q of queries) {
+      if ((BUILTIN_METRICS as readonly string[]).includes(q)) {
+        if (q.includes('usage') && !obs.series.has(q) && this.deps.metricsServerError()) unavailable.set(q, this.deps.metricsServerError() ?? '');
+        continue;
+      }
+      if (!this.deps.settings.prometheusConfigured) {
+        unavailable.set(q, `"${q.slice(0, 80)}" is not a built-in metric and no Prometheus URL is configured`);
+      } else {
+        const err = this.deps.prometheusErrors().get(q);
+        if (err && !obs.series.has(q)) unavailable.set(q, err);
+      }
+    }
+    if (policy.spec.triggers.some((t) => t.type === 'event') && !this.deps.eventsSynced()) {
+      unavailable.set(EVENTS_UNAVAILABLE_KEY, 'the Event informer has not synced yet');
+    }
+    return { ...obs, unavailable };
+  }
+
+  private async reportInvalid(raw: HealingPolicy, problems: readonly string[], now: number): Promise<ReconcileResult> {
+    const key = `${raw.metadata.namespace ?? ''}/${raw.metadata.name ?? ''}`;
+    const generation = raw.metadata.generation ?? 0;
+    if (this.invalidReported.get(key) !== generation) {
+      this.invalidReported.set(key, generation);
+      this.deps.events.record(policySubject(raw), { type: 'Warning', reason: POLICY_EVENTS.InvalidPolicy, message: problems.join('; ') });
+      this.deps.logger.warn({ policy: key, problems }, 'invalid HealingPolicy: not evaluated');
+      try {
+        await this.deps.api.patchPolicyStatus(raw.metadata.namespace ?? '', raw.metadata.name ?? '', invalidPolicyStatus(raw, problems, now));
+      } catch (e: unknown) {
+        this.deps.logger.warn({ policy: key, err: describeKubeError(e) }, 'could not write status of an invalid policy');
+      }
+    }
+    return {};
+  }
+
+  private expect(policy: string, target: string, now: number): void {
+    const m = this.expectations.get(policy) ?? new Map<string, number>();
+    m.set(target, now + EXPECTATION_TTL_MS);
+    this.expectations.set(policy, m);
+  }
+
+  /** Drops expectations the informer has caught up with (or that expired). */
+  private settleExpectations(policy: string, actions: readonly HealingAction[], now: number): void {
+    const m = this.expectations.get(policy);
+    if (!m) return;
+    const seen = new Set(actions.map((a) => targetKey(a.spec.targetResource)));
+    for (const [t, until] of m) if (seen.has(t) || until <= now) m.delete(t);
+    if (m.size === 0) this.expectations.delete(policy);
+  }
+}
+
+/** The Event subject for a policy. */
+export function policySubject(p: HealingPolicy): TargetRef {
+  return { apiVersion: 'kubeskippy.io/v1alpha1', kind: 'HealingPolicy', namespace: p.metadata.namespace ?? '', name: p.metadata.name ?? '', ...(p.metadata.uid ? { uid: p.metadata.uid } : {}) };
+}
+
+/** The ledger label selector for one policy's actions. */
+export function policyActionSelector(policyName: string): string {
+  return `${LABELS.policy}=${policyName}`;
+}

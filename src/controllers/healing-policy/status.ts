@@ -1,0 +1,108 @@
+/** The HealingPolicy status a reconcile writes, computed from what it found. Pure. */
+import type { HealingPolicy, HealingPolicyStatus } from '../../api/v1alpha1/healing-policy.js';
+import { isoTime, setCondition } from '../conditions.js';
+
+/** Condition types and reasons on HealingPolicy status. */
+export const POLICY_CONDITIONS = {
+  Ready: 'Ready',
+  Paused: 'Paused',
+  BudgetExhausted: 'BudgetExhausted',
+  DataAvailable: 'DataAvailable',
+} as const;
+
+export const POLICY_REASONS = {
+  Evaluating: 'Evaluating',
+  InvalidSpec: 'InvalidSpec',
+  SelectionProblem: 'SelectionProblem',
+  NoTargets: 'NoTargets',
+  OperatorPaused: 'OperatorPaused',
+  NotPaused: 'NotPaused',
+  BudgetLeft: 'BudgetLeft',
+  BudgetUsedUp: 'BudgetUsedUp',
+  AllData: 'AllDataAvailable',
+  DataMissing: 'DataUnavailable',
+} as const;
+
+/** What the reconcile found, for the status. */
+export interface PolicyStatusInput {
+  readonly now: number;
+  readonly generation: number;
+  readonly matched: number;
+  readonly activeTriggers: readonly string[];
+  readonly actionsTaken: number;
+  readonly actionsAllowed: number;
+  readonly maxActionsPerHour: number;
+  readonly lastActionAt?: number;
+  readonly paused: boolean;
+  readonly selectionProblems: readonly string[];
+  /** Distinct reasons why triggers could not be evaluated on some targets. */
+  readonly unknownReasons: readonly string[];
+}
+
+/** The full status for a valid policy. `previous` keeps lastTransitionTimes of unchanged conditions. */
+export function policyStatus(previous: HealingPolicyStatus | undefined, s: PolicyStatusInput): HealingPolicyStatus {
+  let conditions = previous?.conditions;
+  const ready =
+    s.selectionProblems.length > 0
+      ? { status: 'False' as const, reason: POLICY_REASONS.SelectionProblem, message: s.selectionProblems.join('; ') }
+      : { status: 'True' as const, reason: s.matched > 0 ? POLICY_REASONS.Evaluating : POLICY_REASONS.NoTargets, message: s.matched > 0 ? `watching ${s.matched} resources` : 'the selector matches no resources' };
+  conditions = setCondition(conditions, { type: POLICY_CONDITIONS.Ready, ...ready, observedGeneration: s.generation }, s.now);
+  conditions = setCondition(
+    conditions,
+    s.paused
+      ? { type: POLICY_CONDITIONS.Paused, status: 'True', reason: POLICY_REASONS.OperatorPaused, message: 'the operator is paused: no action executes', observedGeneration: s.generation }
+      : { type: POLICY_CONDITIONS.Paused, status: 'False', reason: POLICY_REASONS.NotPaused, message: '', observedGeneration: s.generation },
+    s.now,
+  );
+  conditions = setCondition(
+    conditions,
+    s.actionsAllowed <= 0
+      ? { type: POLICY_CONDITIONS.BudgetExhausted, status: 'True', reason: POLICY_REASONS.BudgetUsedUp, message: `all ${s.maxActionsPerHour} actions of the rolling hour are used`, observedGeneration: s.generation }
+      : { type: POLICY_CONDITIONS.BudgetExhausted, status: 'False', reason: POLICY_REASONS.BudgetLeft, message: `${s.actionsAllowed} of ${s.maxActionsPerHour} actions left this hour`, observedGeneration: s.generation },
+    s.now,
+  );
+  conditions = setCondition(
+    conditions,
+    s.unknownReasons.length > 0
+      ? { type: POLICY_CONDITIONS.DataAvailable, status: 'False', reason: POLICY_REASONS.DataMissing, message: s.unknownReasons.slice(0, 5).join('; ').slice(0, 2048), observedGeneration: s.generation }
+      : { type: POLICY_CONDITIONS.DataAvailable, status: 'True', reason: POLICY_REASONS.AllData, message: '', observedGeneration: s.generation },
+    s.now,
+  );
+  return {
+    observedGeneration: s.generation,
+    lastEvaluated: isoTime(s.now),
+    matchedResources: s.matched,
+    activeTriggers: [...s.activeTriggers],
+    actionsTaken: s.actionsTaken,
+    actionsAllowed: Math.max(0, s.actionsAllowed),
+    ...(s.lastActionAt === undefined ? {} : { lastActionTime: isoTime(s.lastActionAt) }),
+    conditions,
+  };
+}
+
+/** The status of a policy that failed validation: only Ready=False with the problems. */
+export function invalidPolicyStatus(policy: HealingPolicy, problems: readonly string[], now: number): HealingPolicyStatus {
+  const generation = policy.metadata.generation ?? 0;
+  return {
+    ...(policy.status ?? {}),
+    observedGeneration: generation,
+    lastEvaluated: isoTime(now),
+    conditions: setCondition(
+      policy.status?.conditions,
+      { type: POLICY_CONDITIONS.Ready, status: 'False', reason: POLICY_REASONS.InvalidSpec, message: problems.join('; ').slice(0, 4096), observedGeneration: generation },
+      now,
+    ),
+  };
+}
+
+/**
+ * True when writing `next` over `prev` changes something besides lastEvaluated, or lastEvaluated is older than
+ * `refreshMs` — so a steady policy does not write its status on every reconcile.
+ */
+export function statusNeedsWrite(prev: HealingPolicyStatus | undefined, next: HealingPolicyStatus, now: number, refreshMs: number): boolean {
+  if (!prev) return true;
+  const strip = (s: HealingPolicyStatus): string => JSON.stringify({ ...s, lastEvaluated: undefined });
+  if (strip(prev) !== strip(next)) return true;
+  const last = prev.lastEvaluated ? Date.parse(prev.lastEvaluated) : 0;
+  return now - last >= refreshMs;
+}

@@ -1,0 +1,208 @@
+/**
+ * Watch-driven collection of what kubelets and controllers report: pod restarts, readiness and container states,
+ * and workload replica status. A pod update from the informer is recorded at once and reported through `onChange`,
+ * so a crash loop is detected from the pod update event, not from the next poll.
+ */
+import type { V1DaemonSet, V1Deployment, V1Pod, V1ReplicaSet, V1StatefulSet } from '@kubernetes/client-node';
+import type { Informer } from '../../k8s/informer.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Clock } from '../../runtime/clock.js';
+import { podWorkload } from '../../controllers/healing-policy/select.js';
+import { podConditions, podStatusMetrics } from '../pod-status.js';
+import type { ConditionInput, SeriesStore } from '../series-store.js';
+import type { TargetRef } from '../types.js';
+
+/** restart_rate counts restarts within this trailing window (the seed's "restarts > 3 in 5 minutes"). */
+export const RESTART_RATE_WINDOW_MS = 5 * 60_000;
+
+type Workload = V1Deployment | V1StatefulSet | V1DaemonSet | V1ReplicaSet;
+
+/** Informers the collector reads. */
+export interface KubeStatusInformers {
+  readonly pods: Informer<V1Pod>;
+  readonly replicaSets: Informer<V1ReplicaSet>;
+  readonly deployments: Informer<V1Deployment>;
+  readonly statefulSets: Informer<V1StatefulSet>;
+  readonly daemonSets: Informer<V1DaemonSet>;
+}
+
+/** Dependencies of the collector. */
+export interface KubeStatusCollectorDeps {
+  readonly store: SeriesStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly informers: KubeStatusInformers;
+  /** Called after a target's observations changed (the policy controller enqueues the policies watching it). */
+  readonly onChange: (target: TargetRef) => void;
+}
+
+/** The TargetRef of a pod. */
+export function podRef(pod: V1Pod): TargetRef {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    namespace: pod.metadata?.namespace ?? '',
+    name: pod.metadata?.name ?? '',
+    ...(pod.metadata?.uid ? { uid: pod.metadata.uid } : {}),
+  };
+}
+
+function workloadRef(kind: string, w: Workload): TargetRef {
+  return {
+    apiVersion: 'apps/v1',
+    kind,
+    namespace: w.metadata?.namespace ?? '',
+    name: w.metadata?.name ?? '',
+    ...(w.metadata?.uid ? { uid: w.metadata.uid } : {}),
+  };
+}
+
+/**
+ * Restarts within the trailing window, from the recorded restart_count series: the latest value minus the value
+ * at the start of the window (the last sample at or before it, else the first in it).
+ */
+export function restartsInWindow(samples: readonly { at: number; value: number }[], now: number, windowMs: number): number {
+  const latest = samples.at(-1);
+  if (!latest) return 0;
+  const start = now - windowMs;
+  let baseline = samples[0]!;
+  for (const s of samples) {
+    if (s.at <= start) baseline = s;
+    else break;
+  }
+  return Math.max(0, latest.value - baseline.value);
+}
+
+/** Records pod and workload status into the series store as informer events arrive. */
+export class KubeStatusCollector {
+  private readonly deps: KubeStatusCollectorDeps;
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(deps: KubeStatusCollectorDeps) {
+    this.deps = deps;
+  }
+
+  /** Subscribes to the informers (call before they start, so the initial list is recorded too). */
+  start(): void {
+    const { informers } = this.deps;
+    this.unsubscribe.push(
+      informers.pods.addHandler({
+        onAdd: (p) => this.recordPod(p),
+        onUpdate: (p) => this.recordPod(p),
+        onDelete: (p) => this.forgetPod(p),
+      }),
+    );
+    const workloadHandlers = <T extends Workload>(kind: string) => ({
+      onAdd: (w: T) => this.recordWorkload(kind, w),
+      onUpdate: (w: T) => this.recordWorkload(kind, w),
+      onDelete: (w: T) => {
+        this.deps.store.forget(workloadRef(kind, w));
+      },
+    });
+    this.unsubscribe.push(informers.deployments.addHandler(workloadHandlers<V1Deployment>('Deployment')));
+    this.unsubscribe.push(informers.statefulSets.addHandler(workloadHandlers<V1StatefulSet>('StatefulSet')));
+    this.unsubscribe.push(informers.daemonSets.addHandler(workloadHandlers<V1DaemonSet>('DaemonSet')));
+    this.unsubscribe.push(informers.replicaSets.addHandler(workloadHandlers<V1ReplicaSet>('ReplicaSet')));
+  }
+
+  /** Removes the informer handlers. */
+  stop(): void {
+    for (const u of this.unsubscribe.splice(0)) u();
+  }
+
+  /** Records one pod's status now, then its workload's pod-derived observations. */
+  recordPod(pod: V1Pod): void {
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    const ref = podRef(pod);
+    const m = podStatusMetrics(pod);
+    store.recordSample(ref, 'restart_count', { at: now, value: m.restart_count }, now);
+    store.recordSample(ref, 'ready', { at: now, value: m.ready }, now);
+    const restarts = store.observations(ref, { metrics: ['restart_count'] }).series.get('restart_count') ?? [];
+    store.recordSample(ref, 'restart_rate', { at: now, value: restartsInWindow(restarts, now, RESTART_RATE_WINDOW_MS) }, now);
+    store.replaceConditions(ref, podConditions(pod, now), now);
+    this.deps.onChange(ref);
+    const workload = podWorkload(pod, this.deps.informers.replicaSets.list(ref.namespace));
+    if (workload) this.recordWorkloadPods(workload, now);
+  }
+
+  private forgetPod(pod: V1Pod): void {
+    const ref = podRef(pod);
+    this.deps.store.forget(ref);
+    const workload = podWorkload(pod, this.deps.informers.replicaSets.list(ref.namespace));
+    if (workload) this.recordWorkloadPods(workload, this.deps.clock.now());
+  }
+
+  private podsOf(workload: TargetRef): V1Pod[] {
+    const rs = this.deps.informers.replicaSets.list(workload.namespace);
+    return this.deps.informers.pods.list(workload.namespace).filter((p) => {
+      const w = podWorkload(p, rs);
+      return w !== undefined && w.kind === workload.kind && w.name === workload.name;
+    });
+  }
+
+  /** Workload status from its own object (replicas, conditions), merged with its pods' container states. */
+  recordWorkload(kind: string, w: Workload): void {
+    const now = this.deps.clock.now();
+    this.recordWorkloadPods(workloadRef(kind, w), now, w);
+  }
+
+  private recordWorkloadPods(ref: TargetRef, now: number, object?: Workload): void {
+    const { store, informers } = this.deps;
+    const w =
+      object ??
+      (ref.kind === 'Deployment'
+        ? informers.deployments.get(ref.namespace, ref.name)
+        : ref.kind === 'StatefulSet'
+          ? informers.statefulSets.get(ref.namespace, ref.name)
+          : ref.kind === 'DaemonSet'
+            ? informers.daemonSets.get(ref.namespace, ref.name)
+            : informers.replicaSets.get(ref.namespace, ref.name));
+    const pods = this.podsOf(ref);
+    const restarts = pods.reduce((sum, p) => sum + podStatusMetrics(p).restart_count, 0);
+    store.recordSample(ref, 'restart_count', { at: now, value: restarts }, now);
+    const series = store.observations(ref, { metrics: ['restart_count'] }).series.get('restart_count') ?? [];
+    store.recordSample(ref, 'restart_rate', { at: now, value: restartsInWindow(series, now, RESTART_RATE_WINDOW_MS) }, now);
+    const conditions = new Map<string, ConditionInput>();
+    if (w) {
+      const { desired, ready, unavailable } = replicaCounts(w);
+      store.recordSample(ref, 'unavailable_replicas', { at: now, value: unavailable }, now);
+      store.recordSample(ref, 'ready', { at: now, value: ready >= desired ? 1 : 0 }, now);
+      for (const c of w.status?.conditions ?? []) {
+        const status = c.status === 'True' || c.status === 'False' ? c.status : 'Unknown';
+        const t = c.lastTransitionTime as Date | string | undefined;
+        const since = t === undefined ? undefined : t instanceof Date ? t.getTime() : Date.parse(t);
+        conditions.set(c.type, { status, ...(since !== undefined && Number.isFinite(since) ? { since } : {}), ...(c.reason ? { reason: c.reason } : {}) });
+      }
+    }
+    // A pseudo-condition (CrashLoopBackOff, OOMKilled, …) holds for the workload when it holds for any of its pods.
+    for (const pod of pods) {
+      for (const [type, c] of podConditions(pod, now)) {
+        if (POD_ONLY.has(type)) continue;
+        const prev = conditions.get(type);
+        if (!prev || (prev.status !== 'True' && c.status === 'True')) conditions.set(type, c);
+      }
+    }
+    store.replaceConditions(ref, conditions, now);
+    this.deps.onChange(ref);
+  }
+}
+
+/** Pod conditions that describe one pod, not its workload (the workload has its own replica counts). */
+const POD_ONLY = new Set(['Ready', 'ContainersReady', 'PodScheduled', 'Initialized', 'PodReadyToStartContainers']);
+
+/** Desired, ready and unavailable replicas of a workload. */
+export function replicaCounts(w: Workload): { desired: number; ready: number; unavailable: number } {
+  if ('desiredNumberScheduled' in (w.status ?? {})) {
+    const s = (w as V1DaemonSet).status;
+    const desired = s?.desiredNumberScheduled ?? 0;
+    return { desired, ready: s?.numberReady ?? 0, unavailable: s?.numberUnavailable ?? Math.max(0, desired - (s?.numberAvailable ?? 0)) };
+  }
+  const spec = (w as V1Deployment).spec;
+  const status = (w as V1Deployment).status;
+  const desired = spec?.replicas ?? 1;
+  const ready = status?.readyReplicas ?? 0;
+  const available = status?.availableReplicas ?? 0;
+  return { desired, ready, unavailable: status?.unavailableReplicas ?? Math.max(0, desired - available) };
+}
+

@@ -1,0 +1,156 @@
+/**
+ * PromQL triggers: runs each query policies use against the Prometheus HTTP API on an interval and records every
+ * result series that names a target (labels namespace + pod, or namespace + deployment/statefulset/daemonset) as
+ * a sample of that target, keyed by the query text.
+ */
+import type { Clock } from '../../runtime/clock.js';
+import type { Logger } from '../../observability/logger.js';
+import type { SeriesStore } from '../series-store.js';
+import type { TargetRef } from '../types.js';
+
+/** Label pairs that identify a target in a result series, in order of preference. */
+const TARGET_LABELS: readonly { label: string; kind: string; apiVersion: string }[] = [
+  { label: 'pod', kind: 'Pod', apiVersion: 'v1' },
+  { label: 'deployment', kind: 'Deployment', apiVersion: 'apps/v1' },
+  { label: 'statefulset', kind: 'StatefulSet', apiVersion: 'apps/v1' },
+  { label: 'daemonset', kind: 'DaemonSet', apiVersion: 'apps/v1' },
+];
+
+/** A Prometheus instant-query result series. */
+export interface PromSeries {
+  readonly metric: Readonly<Record<string, string>>;
+  readonly value: readonly [number, string];
+}
+
+/** Why a query failed (HTTP, Prometheus error, unreachable, bad response). */
+export class PrometheusQueryError extends Error {
+  readonly code = 'PrometheusQueryError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PrometheusQueryError';
+  }
+}
+
+/** The HTTP call, injectable for tests (global fetch by default). */
+export type FetchFn = (url: string, init: { signal: AbortSignal }) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
+
+/** Runs one instant query. Throws PrometheusQueryError with Prometheus' own error text when it refuses the query. */
+export async function instantQuery(baseUrl: string, query: string, atMs: number, timeoutMs: number, fetchFn: FetchFn): Promise<PromSeries[]> {
+  const url = `${baseUrl.replace(/\/+$/, '')}/api/v1/query?query=${encodeURIComponent(query)}&time=${(atMs / 1000).toFixed(3)}`;
+  let body: string;
+  let status: number;
+  try {
+    const res = await fetchFn(url, { signal: AbortSignal.timeout(timeoutMs) });
+    status = res.status;
+    body = await res.text();
+  } catch (e: unknown) {
+    throw new PrometheusQueryError(`Prometheus at ${baseUrl} unreachable: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  let parsed: { status?: string; error?: string; errorType?: string; data?: { resultType?: string; result?: unknown } };
+  try {
+    parsed = JSON.parse(body) as typeof parsed;
+  } catch {
+    throw new PrometheusQueryError(`Prometheus answered HTTP ${status} with a body that is not JSON`);
+  }
+  if (parsed.status !== 'success') {
+    throw new PrometheusQueryError(`PromQL error (${parsed.errorType ?? `HTTP ${status}`}): ${parsed.error ?? 'unknown error'}`);
+  }
+  if (parsed.data?.resultType !== 'vector' || !Array.isArray(parsed.data.result)) {
+    throw new PrometheusQueryError(`query returned a ${parsed.data?.resultType ?? 'missing'} result; a trigger needs an instant vector`);
+  }
+  return parsed.data.result as PromSeries[];
+}
+
+/** The target a result series names, if any. */
+export function seriesTarget(metric: Readonly<Record<string, string>>): TargetRef | undefined {
+  const namespace = metric['namespace'];
+  if (!namespace) return undefined;
+  for (const t of TARGET_LABELS) {
+    const name = metric[t.label];
+    if (name) return { apiVersion: t.apiVersion, kind: t.kind, namespace, name };
+  }
+  return undefined;
+}
+
+/** Dependencies of the Prometheus collector. */
+export interface PrometheusCollectorDeps {
+  readonly store: SeriesStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly url: string;
+  readonly timeoutMs: number;
+  readonly intervalMs: number;
+  /** The queries policies currently use. */
+  readonly queries: () => ReadonlySet<string>;
+  /** The targets of the policies using a query: they get the "unavailable" reason when it fails. */
+  readonly targetsFor: (query: string) => readonly TargetRef[];
+  readonly onPoll: (targets: readonly TargetRef[]) => void;
+  readonly fetch?: FetchFn;
+  readonly onError?: (query: string, error: PrometheusQueryError) => void;
+}
+
+/** Polls Prometheus for every query in use. */
+export class PrometheusCollector {
+  private readonly deps: PrometheusCollectorDeps;
+  private abort: AbortController | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly errors = new Map<string, string>();
+
+  constructor(deps: PrometheusCollectorDeps) {
+    this.deps = deps;
+  }
+
+  /** The last error of each failing query. */
+  queryErrors(): ReadonlyMap<string, string> {
+    return this.errors;
+  }
+
+  /** Starts polling in the background. */
+  start(): void {
+    if (this.loop) return;
+    this.abort = new AbortController();
+    const signal = this.abort.signal;
+    this.loop = (async () => {
+      while (!signal.aborted) {
+        await this.pollOnce();
+        await this.deps.clock.sleep(this.deps.intervalMs, signal).catch(() => undefined);
+      }
+    })();
+  }
+
+  /** Stops polling. */
+  async stop(): Promise<void> {
+    this.abort?.abort();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  /** Runs every query once and records the results. Never throws. */
+  async pollOnce(): Promise<void> {
+    const fetchFn: FetchFn = this.deps.fetch ?? ((url, init) => fetch(url, init));
+    const touched: TargetRef[] = [];
+    for (const query of this.deps.queries()) {
+      const now = this.deps.clock.now();
+      try {
+        const series = await instantQuery(this.deps.url, query, now, this.deps.timeoutMs, fetchFn);
+        this.errors.delete(query);
+        for (const s of series) {
+          const target = seriesTarget(s.metric);
+          const value = Number(s.value[1]);
+          if (!target || Number.isNaN(value)) continue;
+          this.deps.store.recordSample(target, query, { at: s.value[0] * 1000, value }, now);
+          touched.push(target);
+        }
+      } catch (e: unknown) {
+        const err = e instanceof PrometheusQueryError ? e : new PrometheusQueryError(String(e));
+        this.errors.set(query, err.message);
+        this.deps.onError?.(query, err);
+        for (const t of this.deps.targetsFor(query)) {
+          this.deps.store.recordUnavailable(t, query, err.message, now);
+          touched.push(t);
+        }
+      }
+    }
+    if (touched.length > 0) this.deps.onPoll(touched);
+  }
+}
