@@ -36,7 +36,8 @@ export interface ConditionState {
 export interface EventOccurrence {
   readonly at: number;
   readonly reason: string;
-  readonly type: 'Normal' | 'Warning' | string;
+  /** 'Normal' or 'Warning' for core Events; kept as a string because other reporters use their own. */
+  readonly type: string;
   readonly count: number;
   readonly message?: string;
 }

@@ -31,10 +31,10 @@ function toMs(t: Date | string | undefined): number | undefined {
 /** When an Event last occurred: series.lastObservedTime, lastTimestamp, eventTime, firstTimestamp, else `now`. */
 export function eventTime(e: CoreV1Event, now: number): number {
   return (
-    toMs(e.series?.lastObservedTime as Date | string | undefined) ??
-    toMs(e.lastTimestamp as Date | string | undefined) ??
-    toMs(e.eventTime as Date | string | undefined) ??
-    toMs(e.firstTimestamp as Date | string | undefined) ??
+    toMs(e.series?.lastObservedTime) ??
+    toMs(e.lastTimestamp) ??
+    toMs(e.eventTime) ??
+    toMs(e.firstTimestamp) ??
     now
   );
 }

@@ -138,7 +138,8 @@ export class PrometheusCollector {
           const target = seriesTarget(s.metric);
           const value = Number(s.value[1]);
           if (!target || Number.isNaN(value)) continue;
-          this.deps.store.recordSample(target, query, { at: s.value[0] * 1000, value }, now);
+          // Prometheus stamps with its own clock; a sample from its future would be ignored until ours caught up.
+          this.deps.store.recordSample(target, query, { at: Math.min(s.value[0] * 1000, now), value }, now);
           touched.push(target);
         }
       } catch (e: unknown) {

@@ -1,0 +1,546 @@
+/**
+ * Per-target short-term memory of what the collectors saw: numeric series, the latest state of each condition,
+ * recent Events and "could not read" reasons. Collectors write; trigger evaluation, the analyzer and the
+ * dashboard read `observations(target)` snapshots.
+ *
+ * No I/O and no clock: every write and prune takes `now`. Memory is bounded by construction, because a policy over
+ * 10 000 pods (or a PromQL query per pod) must not grow the operator without limit: samples live in fixed-maximum
+ * ring buffers of doubles (16 bytes a sample, grown on demand), and every collection — targets, series per target,
+ * conditions, events, unavailable reasons — has a cap with least-recently-written eviction, counted in stats().
+ * Worst case ≈ maxTargets × maxSeriesPerTarget × maxSamplesPerSeries × 16 bytes plus small per-entry overheads.
+ */
+import { targetKey, type ConditionState, type EventOccurrence, type Sample, type TargetObservations, type TargetRef } from './types.js';
+
+/** Limits of a SeriesStore. All are required to be positive (counts: positive integers). */
+export interface SeriesStoreOptions {
+  /** Samples older than now − retentionMs are dropped. Must cover the longest trigger duration/lookback. */
+  readonly retentionMs: number;
+  /** Ring size of one series; the oldest sample is overwritten beyond it. */
+  readonly maxSamplesPerSeries: number;
+  /** Distinct metrics (built-in names and PromQL queries) per target; also caps unavailable reasons. */
+  readonly maxSeriesPerTarget: number;
+  /** Distinct condition types per target. */
+  readonly maxConditionsPerTarget: number;
+  /** Events kept per target (the oldest go first). */
+  readonly maxEventsPerTarget: number;
+  /** Events older than now − eventRetentionMs are dropped. Must cover the longest event-trigger window. */
+  readonly eventRetentionMs: number;
+  /** Targets kept; the least recently written one is evicted to admit a new one. */
+  readonly maxTargets: number;
+  /** prune() forgets a target that received no write for this long (a deleted pod nobody called forget() for). */
+  readonly targetIdleMs: number;
+}
+
+/**
+ * Defaults sized for a 15 s collection interval: 30 min of history (predictive lookback 10 m, durations of a few
+ * minutes), 1 h of events. Worst case with every cap full ≈ 20 000 × 16 × 128 × 16 B ≈ 650 MB; a realistic
+ * 10 000 pods × 8 built-in series × 120 samples ≈ 150 MB. Lower maxTargets for smaller operators.
+ */
+export const DEFAULT_SERIES_STORE_OPTIONS: SeriesStoreOptions = {
+  retentionMs: 30 * 60_000,
+  maxSamplesPerSeries: 128,
+  maxSeriesPerTarget: 16,
+  maxConditionsPerTarget: 32,
+  maxEventsPerTarget: 128,
+  eventRetentionMs: 60 * 60_000,
+  maxTargets: 20_000,
+  targetIdleMs: 60 * 60_000,
+};
+
+/** Thrown by the SeriesStore constructor for a limit that is not a positive number (or integer, for counts). */
+export class InvalidSeriesStoreOptionsError extends Error {
+  /** Stable code for error mapping at the boundaries. */
+  readonly code = 'InvalidSeriesStoreOptions';
+  constructor(
+    readonly option: keyof SeriesStoreOptions,
+    readonly value: unknown,
+  ) {
+    super(`invalid series store option ${option}: ${String(value)} (must be a positive ${option.startsWith('max') ? 'integer' : 'number'})`);
+    this.name = 'InvalidSeriesStoreOptionsError';
+  }
+}
+
+/** A condition as a collector reports it. */
+export interface ConditionInput {
+  readonly status: ConditionState['status'];
+  /**
+   * When the condition entered this status (lastTransitionTime). Omit it for states without a transition time
+   * (container waiting reasons such as CrashLoopBackOff): the store then keeps the stored `since` while the status
+   * is unchanged and uses `now` when it changes, so "held for 3m" is measured from the first observation.
+   */
+  readonly since?: number;
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+/** Sizes and cumulative eviction counters, for /metrics gauges and counters. */
+export interface SeriesStoreStats {
+  readonly targets: number;
+  readonly series: number;
+  readonly samples: number;
+  /** Sample slots allocated in ring buffers (× 16 bytes ≈ their memory). */
+  readonly allocatedSampleSlots: number;
+  readonly conditions: number;
+  readonly events: number;
+  readonly unavailable: number;
+  /** Cumulative: targets evicted to admit new ones (maxTargets). */
+  readonly evictedTargets: number;
+  /** Cumulative: series evicted to admit new metrics on a target (maxSeriesPerTarget). */
+  readonly evictedSeries: number;
+  /** Cumulative: samples overwritten by a full ring (maxSamplesPerSeries). */
+  readonly overwrittenSamples: number;
+  /** Cumulative: samples refused (NaN, non-finite time, older than retention or than the series' latest). */
+  readonly rejectedSamples: number;
+  /** Cumulative: events, conditions and unavailable reasons evicted by their caps. */
+  readonly evictedEntries: number;
+}
+
+/** What prune() removed. */
+export interface PruneResult {
+  readonly targets: number;
+  readonly series: number;
+  readonly samples: number;
+  readonly events: number;
+}
+
+/** Longest text kept from collectors' free-form strings (Event messages can be kilobytes). */
+const MAX_TEXT = 1024;
+const clip = (s: string): string => (s.length <= MAX_TEXT ? s : `${s.slice(0, MAX_TEXT - 1)}…`);
+
+/** Ring buffer of (time, value) doubles, ascending by time, growing by doubling up to `max` slots. */
+class SampleRing {
+  private times: Float64Array;
+  private values: Float64Array;
+  private start = 0;
+  length = 0;
+
+  constructor(private readonly max: number) {
+    const initial = Math.min(8, max);
+    this.times = new Float64Array(initial);
+    this.values = new Float64Array(initial);
+  }
+
+  get capacity(): number {
+    return this.times.length;
+  }
+
+  private slot(i: number): number {
+    return (this.start + i) % this.times.length;
+  }
+
+  lastAt(): number | undefined {
+    return this.length === 0 ? undefined : this.times[this.slot(this.length - 1)];
+  }
+
+  firstAt(): number | undefined {
+    return this.length === 0 ? undefined : this.times[this.start];
+  }
+
+  /**
+   * Appends a sample. Same time as the latest: replaces its value (a re-read is not a new observation). Earlier
+   * than the latest: refused, because evaluation relies on ascending order and continuity.
+   * Returns what happened; 'overwrote' means the oldest sample was dropped to make room.
+   */
+  push(at: number, value: number): 'appended' | 'replaced' | 'overwrote' | 'refused' {
+    const last = this.lastAt();
+    if (last !== undefined) {
+      if (at < last) return 'refused';
+      if (at === last) {
+        this.values[this.slot(this.length - 1)] = value;
+        return 'replaced';
+      }
+    }
+    if (this.length === this.times.length) {
+      if (this.times.length < this.max) {
+        this.grow(Math.min(this.max, this.times.length * 2));
+      } else {
+        this.times[this.start] = at;
+        this.values[this.start] = value;
+        this.start = (this.start + 1) % this.times.length;
+        return 'overwrote';
+      }
+    }
+    const i = this.slot(this.length);
+    this.times[i] = at;
+    this.values[i] = value;
+    this.length++;
+    return 'appended';
+  }
+
+  /** Drops samples with time < cutoff; returns how many. */
+  dropBefore(cutoff: number): number {
+    let dropped = 0;
+    while (this.length > 0 && (this.times[this.start] as number) < cutoff) {
+      this.start = (this.start + 1) % this.times.length;
+      this.length--;
+      dropped++;
+    }
+    if (this.length === 0) this.start = 0;
+    return dropped;
+  }
+
+  toArray(): Sample[] {
+    const out: Sample[] = new Array<Sample>(this.length);
+    for (let i = 0; i < this.length; i++) {
+      const s = this.slot(i);
+      out[i] = { at: this.times[s] as number, value: this.values[s] as number };
+    }
+    return out;
+  }
+
+  private grow(capacity: number): void {
+    const times = new Float64Array(capacity);
+    const values = new Float64Array(capacity);
+    for (let i = 0; i < this.length; i++) {
+      const s = this.slot(i);
+      times[i] = this.times[s] as number;
+      values[i] = this.values[s] as number;
+    }
+    this.times = times;
+    this.values = values;
+    this.start = 0;
+  }
+}
+
+interface StoredEvent {
+  readonly id: string;
+  readonly occurrence: EventOccurrence;
+}
+
+interface TargetEntry {
+  ref: TargetRef;
+  /** Map order = least recently written first (re-inserted on write), for eviction. */
+  readonly series: Map<string, SampleRing>;
+  readonly conditions: Map<string, ConditionState>;
+  /** Ascending by time. */
+  events: StoredEvent[];
+  readonly eventIds: Set<string>;
+  readonly unavailable: Map<string, string>;
+  lastWrite: number;
+}
+
+/** Deletes the first (least recently written) key of a Map-as-LRU. */
+function evictOldest<K, V>(map: Map<K, V>): void {
+  const first = map.keys().next();
+  if (first.done !== true) map.delete(first.value);
+}
+
+/** Re-inserts a key so the Map's order stays "least recently written first". */
+function touchKey<K, V>(map: Map<K, V>, key: K, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+}
+
+/**
+ * Bounded per-target store of observations: one instance per operator process (built in wiring.ts), written by
+ * collectors and read by reconcilers, every call with an explicit `now`. Never throws after construction.
+ */
+export class SeriesStore {
+  private readonly options: SeriesStoreOptions;
+  /** Map order = least recently written first, so eviction takes the first key. */
+  private readonly entries = new Map<string, TargetEntry>();
+  private evictedTargets = 0;
+  private evictedSeries = 0;
+  private overwrittenSamples = 0;
+  private rejectedSamples = 0;
+  private evictedEntries = 0;
+
+  /**
+   * @param options limits; omitted ones take DEFAULT_SERIES_STORE_OPTIONS.
+   * @throws InvalidSeriesStoreOptionsError when a limit is not a positive number (counts: positive integer).
+   */
+  constructor(options: Partial<SeriesStoreOptions> = {}) {
+    const merged: SeriesStoreOptions = { ...DEFAULT_SERIES_STORE_OPTIONS, ...options };
+    for (const [key, value] of Object.entries(merged) as [keyof SeriesStoreOptions, number][]) {
+      const ok = typeof value === 'number' && Number.isFinite(value) && value > 0 && (!key.startsWith('max') || Number.isInteger(value));
+      if (!ok) throw new InvalidSeriesStoreOptionsError(key, value);
+    }
+    this.options = merged;
+  }
+
+  /**
+   * Records one sample of `metric` for `target`. Clears the metric's unavailable reason (it was just read).
+   * Refused (returns false): NaN value, non-finite time, time before now − retentionMs, or before the series'
+   * latest sample. A sample at the latest sample's time replaces its value. ±Infinity is kept (PromQL can
+   * return it, and it compares meaningfully).
+   */
+  recordSample(target: TargetRef, metric: string, sample: Sample, now: number): boolean {
+    const cutoff = now - this.options.retentionMs;
+    if (Number.isNaN(sample.value) || !Number.isFinite(sample.at) || sample.at < cutoff) {
+      this.rejectedSamples++;
+      return false;
+    }
+    const entry = this.entry(target, now);
+    entry.unavailable.delete(metric);
+    let ring = entry.series.get(metric);
+    if (ring === undefined) {
+      if (entry.series.size >= this.options.maxSeriesPerTarget) {
+        evictOldest(entry.series);
+        this.evictedSeries++;
+      }
+      ring = new SampleRing(this.options.maxSamplesPerSeries);
+    }
+    touchKey(entry.series, metric, ring);
+    const outcome = ring.push(sample.at, sample.value);
+    if (outcome === 'refused') {
+      this.rejectedSamples++;
+      if (ring.length === 0) entry.series.delete(metric);
+      return false;
+    }
+    if (outcome === 'overwrote') this.overwrittenSamples++;
+    ring.dropBefore(cutoff);
+    return true;
+  }
+
+  /** Records several samples of one metric (e.g. a Prometheus range query), in order; returns how many were kept. */
+  recordSamples(target: TargetRef, metric: string, samples: Iterable<Sample>, now: number): number {
+    let kept = 0;
+    for (const s of samples) if (this.recordSample(target, metric, s, now)) kept++;
+    return kept;
+  }
+
+  /**
+   * Records why `metric` (or a condition type, or EVENTS_UNAVAILABLE_KEY of the trigger layer) could not be read
+   * for `target`. Samples already held are kept: evaluation decides by their freshness. Cleared by the next
+   * recordSample/recordCondition for the same key, or by clearUnavailable.
+   */
+  recordUnavailable(target: TargetRef, metric: string, reason: string, now: number): void {
+    const entry = this.entry(target, now);
+    if (!entry.unavailable.has(metric) && entry.unavailable.size >= this.options.maxSeriesPerTarget) {
+      evictOldest(entry.unavailable);
+      this.evictedEntries++;
+    }
+    touchKey(entry.unavailable, metric, clip(reason));
+  }
+
+  /** Removes an unavailable reason (e.g. the Event informer recovered). No-op for an unknown target. */
+  clearUnavailable(target: TargetRef, metric: string): void {
+    this.entries.get(targetKey(target))?.unavailable.delete(metric);
+  }
+
+  /**
+   * Records the current state of one condition type, replacing the previous one, and clears an unavailable
+   * reason under the same type. See ConditionInput.since for how `since` is kept when omitted.
+   */
+  recordCondition(target: TargetRef, type: string, input: ConditionInput, now: number): void {
+    const entry = this.entry(target, now);
+    this.putCondition(entry, type, input, now);
+  }
+
+  /**
+   * Sets exactly these conditions for `target`: types not listed are removed (a container that left
+   * CrashLoopBackOff simply stops being reported). `since` is kept per type as in recordCondition.
+   */
+  replaceConditions(target: TargetRef, conditions: Iterable<readonly [string, ConditionInput]>, now: number): void {
+    const entry = this.entry(target, now);
+    const seen = new Set<string>();
+    for (const [type, input] of conditions) {
+      seen.add(type);
+      this.putCondition(entry, type, input, now);
+    }
+    for (const type of [...entry.conditions.keys()]) if (!seen.has(type)) entry.conditions.delete(type);
+  }
+
+  /**
+   * Records an Event occurrence under a caller-chosen `id` (e.g. Event uid + count, or uid + resourceVersion),
+   * so relists and duplicate deliveries are counted once. Returns false when the id is already held, the time is
+   * not finite, or the occurrence is older than now − eventRetentionMs. Beyond maxEventsPerTarget the oldest go.
+   */
+  recordEvent(target: TargetRef, id: string, occurrence: EventOccurrence, now: number): boolean {
+    const cutoff = now - this.options.eventRetentionMs;
+    if (!Number.isFinite(occurrence.at) || occurrence.at < cutoff) return false;
+    const entry = this.entry(target, now);
+    if (entry.eventIds.has(id)) return false;
+    const stored: StoredEvent = {
+      id,
+      occurrence: Object.freeze({
+        at: occurrence.at,
+        reason: clip(occurrence.reason),
+        type: occurrence.type,
+        count: occurrence.count,
+        ...(occurrence.message === undefined ? {} : { message: clip(occurrence.message) }),
+      }),
+    };
+    // Usually an append; a late delivery is inserted in time order.
+    let i = entry.events.length;
+    while (i > 0 && (entry.events[i - 1] as StoredEvent).occurrence.at > occurrence.at) i--;
+    entry.events.splice(i, 0, stored);
+    entry.eventIds.add(id);
+    this.dropEvents(entry, cutoff);
+    while (entry.events.length > this.options.maxEventsPerTarget) {
+      const oldest = entry.events.shift() as StoredEvent;
+      entry.eventIds.delete(oldest.id);
+      this.evictedEntries++;
+    }
+    return entry.eventIds.has(id);
+  }
+
+  /**
+   * A snapshot of everything held for `target`, as fresh copies (arrays, maps, sample objects) that the caller
+   * may keep and pure code may read while the store keeps changing. An unknown target gives empty observations.
+   * `options.metrics` limits the series copied (the queries a policy needs), to keep snapshots cheap.
+   */
+  observations(target: TargetRef, options: { readonly metrics?: Iterable<string> } = {}): TargetObservations {
+    const entry = this.entries.get(targetKey(target));
+    if (entry === undefined) {
+      return { target, series: new Map(), conditions: new Map(), events: [], unavailable: new Map() };
+    }
+    const series = new Map<string, readonly Sample[]>();
+    if (options.metrics === undefined) {
+      for (const [metric, ring] of entry.series) series.set(metric, ring.toArray());
+    } else {
+      for (const metric of options.metrics) {
+        const ring = entry.series.get(metric);
+        if (ring !== undefined) series.set(metric, ring.toArray());
+      }
+    }
+    return {
+      target: entry.ref,
+      series,
+      conditions: new Map(entry.conditions),
+      events: entry.events.map((e) => e.occurrence),
+      unavailable: new Map(entry.unavailable),
+    };
+  }
+
+  /** Whether anything is held for `target`. */
+  has(target: Pick<TargetRef, 'kind' | 'namespace' | 'name'>): boolean {
+    return this.entries.has(targetKey(target));
+  }
+
+  /** The targets held, least recently written first. */
+  targets(): TargetRef[] {
+    return [...this.entries.values()].map((e) => e.ref);
+  }
+
+  /**
+   * Drops samples older than now − retentionMs, events older than now − eventRetentionMs, series left empty, and
+   * targets with no write for targetIdleMs. Call periodically; writes also trim the series they touch.
+   */
+  prune(now: number): PruneResult {
+    const sampleCutoff = now - this.options.retentionMs;
+    const eventCutoff = now - this.options.eventRetentionMs;
+    const idleCutoff = now - this.options.targetIdleMs;
+    let targets = 0;
+    let series = 0;
+    let samples = 0;
+    let events = 0;
+    for (const [key, entry] of [...this.entries]) {
+      if (entry.lastWrite < idleCutoff) {
+        this.entries.delete(key);
+        targets++;
+        continue;
+      }
+      for (const [metric, ring] of [...entry.series]) {
+        samples += ring.dropBefore(sampleCutoff);
+        if (ring.length === 0) {
+          entry.series.delete(metric);
+          series++;
+        }
+      }
+      events += this.dropEvents(entry, eventCutoff);
+    }
+    return { targets, series, samples, events };
+  }
+
+  /** Forgets everything about `target` (the object was deleted). Returns whether anything was held. */
+  forget(target: Pick<TargetRef, 'kind' | 'namespace' | 'name'>): boolean {
+    return this.entries.delete(targetKey(target));
+  }
+
+  /** Current sizes and cumulative eviction counters. O(targets × series). */
+  stats(): SeriesStoreStats {
+    let series = 0;
+    let samples = 0;
+    let allocatedSampleSlots = 0;
+    let conditions = 0;
+    let events = 0;
+    let unavailable = 0;
+    for (const entry of this.entries.values()) {
+      series += entry.series.size;
+      for (const ring of entry.series.values()) {
+        samples += ring.length;
+        allocatedSampleSlots += ring.capacity;
+      }
+      conditions += entry.conditions.size;
+      events += entry.events.length;
+      unavailable += entry.unavailable.size;
+    }
+    return {
+      targets: this.entries.size,
+      series,
+      samples,
+      allocatedSampleSlots,
+      conditions,
+      events,
+      unavailable,
+      evictedTargets: this.evictedTargets,
+      evictedSeries: this.evictedSeries,
+      overwrittenSamples: this.overwrittenSamples,
+      rejectedSamples: this.rejectedSamples,
+      evictedEntries: this.evictedEntries,
+    };
+  }
+
+  /**
+   * The entry for `target`, created if needed (evicting the least recently written target at maxTargets) and
+   * marked as just written. A different uid under the same name is a new object (a recreated StatefulSet pod):
+   * its predecessor's history must not leak into its triggers, so the entry starts afresh.
+   */
+  private entry(target: TargetRef, now: number): TargetEntry {
+    const key = targetKey(target);
+    let entry = this.entries.get(key);
+    if (entry !== undefined && target.uid !== undefined && entry.ref.uid !== undefined && target.uid !== entry.ref.uid) {
+      this.entries.delete(key);
+      entry = undefined;
+    }
+    if (entry === undefined) {
+      if (this.entries.size >= this.options.maxTargets) {
+        evictOldest(this.entries);
+        this.evictedTargets++;
+      }
+      entry = {
+        ref: { ...target },
+        series: new Map(),
+        conditions: new Map(),
+        events: [],
+        eventIds: new Set(),
+        unavailable: new Map(),
+        lastWrite: now,
+      };
+    } else if (target.uid !== undefined && entry.ref.uid === undefined) {
+      entry.ref = { ...target };
+    }
+    entry.lastWrite = Math.max(entry.lastWrite, now);
+    touchKey(this.entries, key, entry);
+    return entry;
+  }
+
+  private putCondition(entry: TargetEntry, type: string, input: ConditionInput, now: number): void {
+    const previous = entry.conditions.get(type);
+    if (previous === undefined && entry.conditions.size >= this.options.maxConditionsPerTarget) {
+      evictOldest(entry.conditions);
+      this.evictedEntries++;
+    }
+    const since = input.since ?? (previous !== undefined && previous.status === input.status ? previous.since : now);
+    const state: ConditionState = Object.freeze({
+      status: input.status,
+      since,
+      ...(input.reason === undefined ? {} : { reason: clip(input.reason) }),
+      ...(input.message === undefined ? {} : { message: clip(input.message) }),
+    });
+    touchKey(entry.conditions, type, state);
+    entry.unavailable.delete(type);
+  }
+
+  /** Drops events older than `cutoff` from the front; returns how many. */
+  private dropEvents(entry: TargetEntry, cutoff: number): number {
+    let n = 0;
+    while (n < entry.events.length && (entry.events[n] as StoredEvent).occurrence.at < cutoff) n++;
+    if (n > 0) {
+      for (const e of entry.events.slice(0, n)) entry.eventIds.delete(e.id);
+      entry.events = entry.events.slice(n);
+    }
+    return n;
+  }
+}
