@@ -78,6 +78,11 @@ const HealingActionSpecObject = Type.Object({
     uid: Type.Optional(Type.String({ maxLength: 64 })),
   }),
   targetResource: TargetResourceSchema,
+  workloadRef: Type.Optional(
+    Type.Object(TargetResourceSchema.properties, {
+      description: 'The workload that owns the target (its Deployment, StatefulSet…), recorded when the action is created so budgets still find it after the pod is gone.',
+    }),
+  ),
   action: ActionTemplateSchema,
   trigger: Type.Optional(FiredTriggerSchema),
   approvalRequired: Type.Optional(Type.Boolean({ default: false })),
@@ -109,6 +114,9 @@ export const HealingActionStatusSchema = Type.Object({
   startTime: Type.Optional(Type.String({ format: 'date-time' })),
   completionTime: Type.Optional(Type.String({ format: 'date-time' })),
   nextAttemptTime: Type.Optional(Type.String({ format: 'date-time' })),
+  execution: Type.Optional(
+    AnyJson({ description: 'What the executor did and what verification checks (journal; survives operator restarts).' }),
+  ),
   executionId: Type.Optional(
     Type.String({ maxLength: 128, description: 'Intent recorded before a mutation; makes execution idempotent across restarts.' }),
   ),

@@ -26,6 +26,8 @@ export function labelValue(s: string): string {
 export function buildHealingAction(policy: HealingPolicy, p: ActionProposal, now: number): HealingAction {
   const ref = p.target.ref;
   const namespace = policy.metadata.namespace ?? 'default';
+  const w = p.target.workload ?? (ref.kind === 'Pod' ? undefined : ref);
+  const workload = w ? { apiVersion: w.apiVersion, kind: w.kind, name: w.name, namespace: w.namespace, ...(w.uid ? { uid: w.uid } : {}) } : undefined;
   const values = Object.fromEntries(Object.entries(p.firing.values).map(([k, v]) => [k.slice(0, 253), v.slice(0, 1024)]));
   return {
     apiVersion: API_VERSION,
@@ -55,6 +57,7 @@ export function buildHealingAction(policy: HealingPolicy, p: ActionProposal, now
     spec: {
       policyRef: { name: policy.metadata.name ?? '', namespace, ...(policy.metadata.uid ? { uid: policy.metadata.uid } : {}) },
       targetResource: { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, namespace: ref.namespace, ...(ref.uid ? { uid: ref.uid } : {}) },
+      ...(workload ? { workloadRef: workload } : {}),
       action: p.action,
       trigger: {
         name: p.firing.trigger,

@@ -1,0 +1,337 @@
+/**
+ * The HealingAction reconciler (I/O shell): reads the action LIVE from the API server (never from a cache — a
+ * stale read could execute twice), asks the state machine for the next step, performs it, and writes status with
+ * a resourceVersion precondition, so two writers (or a stale decision) fail instead of both acting.
+ *
+ * The gate and the InProgress journal write happen under one lock: two actions cannot both pass a budget that
+ * has room for one.
+ */
+import type { HealingAction, HealingActionStatus } from '../../api/v1alpha1/healing-action.js';
+import type { HealingPolicy } from '../../api/v1alpha1/healing-policy.js';
+import type { EventSink } from '../../k8s/event-recorder.js';
+import { isConflict, isNotFound } from '../../k8s/errors.js';
+import type { SeriesStore } from '../../metrics/series-store.js';
+import type { TargetRef } from '../../metrics/types.js';
+import type { AuditLog } from '../../observability/audit-log.js';
+import type { Logger } from '../../observability/logger.js';
+import type { OperatorMetrics } from '../../observability/metrics.js';
+import type { Clock } from '../../runtime/clock.js';
+import type { ReconcileResult } from '../../runtime/controller.js';
+import { isExecutorError, type ExecutorErrorCode } from '../../remediation/errors.js';
+import type { ExecutorRegistry } from '../../remediation/registry.js';
+import type { Execution, ExecutionRequest, VerifySpec } from '../../remediation/types.js';
+import type { SafetyGate } from '../../safety/gate.js';
+import { parseDuration } from '../../triggers/duration.js';
+import { formatValue } from '../../triggers/evaluate.js';
+import { afterExecute, afterGate, afterPlan, afterVerify, nextStep, type ActionContext, type ExecutionOutcome, type StepEvent } from './state-machine.js';
+import { checkTriggerCleared } from './verify-trigger.js';
+
+/** Reads and writes of HealingActions. */
+export interface ActionApi {
+  /** Live read (not a cache). Undefined when gone. */
+  readAction(namespace: string, name: string): Promise<HealingAction | undefined>;
+  /** Writes status through the status subresource, failing with 409 if `resourceVersion` is stale. */
+  writeStatus(namespace: string, name: string, resourceVersion: string, status: HealingActionStatus): Promise<HealingAction>;
+}
+
+/** Settings of the reconciler. */
+export interface ActionReconcilerSettings {
+  readonly approvalTtlMs: number;
+  /** Per executor call. */
+  readonly callTimeoutMs: number;
+}
+
+/** Dependencies of the reconciler. */
+export interface HealingActionReconcilerDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: OperatorMetrics;
+  readonly events: EventSink;
+  readonly audit: AuditLog;
+  readonly api: ActionApi;
+  readonly gate: SafetyGate;
+  readonly executors: ExecutorRegistry;
+  readonly store: SeriesStore;
+  readonly getPolicy: (namespace: string, name: string) => HealingPolicy | undefined;
+  readonly settings: ActionReconcilerSettings;
+}
+
+/** Serialises async sections (the gate and its journal write). */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const prev = this.tail;
+    let release: () => void = () => undefined;
+    this.tail = new Promise<void>((r) => (release = r));
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+const OUTCOME_CODES: Readonly<Partial<Record<ExecutorErrorCode, Extract<ExecutionOutcome, { ok: false }>['code']>>> = {
+  TargetGone: 'TargetGone',
+  StaleDecision: 'StaleDecision',
+  PdbBlocked: 'PdbBlocked',
+  Rejected: 'Rejected',
+  Forbidden: 'Forbidden',
+  Unsupported: 'Unsupported',
+  Invalid: 'Rejected',
+  NotApplicable: 'Rejected',
+  Transient: 'Transient',
+  Aborted: 'Transient',
+};
+
+function toOutcome(e: unknown): Extract<ExecutionOutcome, { ok: false }> {
+  if (isExecutorError(e)) return { ok: false, code: OUTCOME_CODES[e.code] ?? 'Transient', message: e.message };
+  return { ok: false, code: 'Transient', message: e instanceof Error ? e.message : String(e) };
+}
+
+function subjectOf(a: HealingAction): TargetRef {
+  return { apiVersion: 'kubeskippy.io/v1alpha1', kind: 'HealingAction', namespace: a.metadata.namespace ?? '', name: a.metadata.name ?? '', ...(a.metadata.uid ? { uid: a.metadata.uid } : {}) };
+}
+
+function targetOf(a: HealingAction): TargetRef {
+  const t = a.spec.targetResource;
+  return { apiVersion: t.apiVersion, kind: t.kind, namespace: t.namespace, name: t.name, ...(t.uid ? { uid: t.uid } : {}) };
+}
+
+/** What verification needs when the execution record was lost (the operator died between execute and journal). */
+export function fallbackVerifySpec(a: HealingAction): VerifySpec {
+  const t = a.spec.targetResource;
+  const w = a.spec.workloadRef;
+  if (t.kind === 'Pod' && t.uid && (a.spec.action.type === 'restart' || a.spec.action.type === 'delete')) {
+    return { kind: 'gone', object: { apiVersion: t.apiVersion, kind: t.kind, namespace: t.namespace, name: t.name, uid: t.uid } };
+  }
+  if (w?.uid && (w.kind === 'Deployment' || w.kind === 'StatefulSet' || w.kind === 'DaemonSet' || w.kind === 'ReplicaSet')) {
+    return { kind: 'rollout', workload: { kind: w.kind, namespace: w.namespace, name: w.name, uid: w.uid }, generation: 0 };
+  }
+  return { kind: 'none' };
+}
+
+/** Reconciles HealingActions. */
+export class HealingActionReconciler {
+  private readonly deps: HealingActionReconcilerDeps;
+  private readonly gateLock = new Mutex();
+
+  constructor(deps: HealingActionReconcilerDeps) {
+    this.deps = deps;
+  }
+
+  /** Reconciles `namespace/name`. Throws API errors (retried with back-off); a 409 on write means "re-read". */
+  async reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult> {
+    const [namespace = '', name = ''] = key.split('/');
+    const action = await this.deps.api.readAction(namespace, name);
+    if (!action) return {};
+    const policy = this.deps.getPolicy(action.spec.policyRef.namespace ?? namespace, action.spec.policyRef.name);
+    const ctx = this.context(policy);
+    const step = nextStep(action, ctx);
+    switch (step.kind) {
+      case 'none':
+        return {};
+      case 'wait':
+        return { requeueAfterMs: Math.max(100, step.until - ctx.now) };
+      case 'write': {
+        await this.write(action, step.status, step.event);
+        return step.requeueAt === undefined ? { requeueAfterMs: 0 } : { requeueAfterMs: Math.max(100, step.requeueAt - ctx.now) };
+      }
+      case 'gate':
+        return this.gateAndAct(namespace, name, policy, signal);
+      case 'verify':
+        return this.verify(action, policy, ctx, signal);
+    }
+  }
+
+  private context(policy: HealingPolicy | undefined): ActionContext {
+    const rules = policy?.spec.safetyRules;
+    return {
+      now: this.deps.clock.now(),
+      policyExists: policy !== undefined,
+      approvalTtlMs: this.deps.settings.approvalTtlMs,
+      requireHealthCheck: rules?.requireHealthCheck ?? true,
+      healthCheckTimeoutMs: parseDuration(rules?.healthCheckTimeout ?? '5m'),
+    };
+  }
+
+  private request(a: HealingAction, dryRun: boolean): ExecutionRequest {
+    const w = a.spec.workloadRef;
+    return {
+      target: targetOf(a),
+      action: a.spec.action,
+      ...(w ? { workload: { apiVersion: w.apiVersion, kind: w.kind, namespace: w.namespace, name: w.name, ...(w.uid ? { uid: w.uid } : {}) } } : {}),
+      dryRun,
+    };
+  }
+
+  private execContext(signal: AbortSignal): { now: number; signal: AbortSignal } {
+    return { now: this.deps.clock.now(), signal: AbortSignal.any([signal, AbortSignal.timeout(this.deps.settings.callTimeoutMs)]) };
+  }
+
+  private async write(a: HealingAction, status: HealingActionStatus, event?: StepEvent): Promise<HealingAction> {
+    const updated = await this.deps.api.writeStatus(a.metadata.namespace ?? '', a.metadata.name ?? '', a.metadata.resourceVersion ?? '', status);
+    if (event) {
+      this.deps.events.record(subjectOf(a), event);
+      if (event.type === 'Warning' || status.phase === 'Succeeded' || status.phase === 'Failed') {
+        this.deps.events.record(targetOf(a), { ...event, message: `${a.metadata.name ?? ''}: ${event.message}` });
+      }
+    }
+    const phase = status.phase;
+    if (phase && phase !== a.status?.phase) {
+      this.deps.metrics.actionsTotal.inc({ policy: a.spec.policyRef.name, namespace: a.metadata.namespace ?? '', type: a.spec.action.type, phase, source: a.spec.source ?? 'rule' });
+      this.deps.audit.write({
+        policy: `${a.spec.policyRef.namespace ?? a.metadata.namespace ?? ''}/${a.spec.policyRef.name}`,
+        decision: phase,
+        target: `${a.spec.targetResource.kind}/${a.spec.targetResource.namespace}/${a.spec.targetResource.name}`,
+        action: a.spec.action.type,
+        ...(status.reason ? { reason: status.reason } : {}),
+        ...(status.message ? { message: status.message } : {}),
+        ...(a.spec.confidence !== undefined ? { confidence: a.spec.confidence } : {}),
+        source: a.spec.source ?? 'rule',
+        healingAction: a.metadata.name ?? '',
+        dryRun: a.spec.dryRun ?? false,
+      });
+    }
+    return updated;
+  }
+
+  /** Latest value of every metric held for the action's target (for result.metricsBefore). */
+  private snapshot(ref: TargetRef): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [metric, samples] of this.deps.store.observations(ref).series) {
+      const last = samples.at(-1);
+      if (last && metric.length <= 253) out[metric] = formatValue(metric, last.value);
+      if (Object.keys(out).length >= 16) break;
+    }
+    return out;
+  }
+
+  private async gateAndAct(namespace: string, name: string, policy: HealingPolicy | undefined, signal: AbortSignal): Promise<ReconcileResult> {
+    // Under the lock: re-read, gate, journal. The ledger the gate lists then includes every earlier journal write.
+    const journal = await this.gateLock.run(async () => {
+      const a = await this.deps.api.readAction(namespace, name);
+      if (!a) return undefined;
+      const ctx = this.context(policy);
+      const step = nextStep(a, ctx);
+      if (step.kind !== 'gate') return { requeue: true as const };
+      const { decision } = await this.deps.gate.check(a, policy, ctx.now);
+      const gate = decision.allowed ? decision : { allowed: false as const, reason: decision.reason, message: decision.message };
+      const out = afterGate(a, ctx, gate);
+      if (!decision.allowed) {
+        this.deps.metrics.safetyDenialsTotal.inc({ policy: a.spec.policyRef.name, namespace, reason: decision.reason });
+        this.deps.logger.info({ action: `${namespace}/${name}`, reason: decision.reason, rule: decision.rule, message: decision.message }, 'safety gate denied');
+      }
+      const before = this.snapshot(a.spec.workloadRef ? { ...a.spec.workloadRef } : targetOf(a));
+      const status: HealingActionStatus =
+        out.then === 'stop' ? out.status : { ...out.status, result: { ...(out.status.result ?? { success: false }), success: false, metricsBefore: { ...before, ...this.snapshot(targetOf(a)) } } };
+      const written = await this.write(a, status, out.event);
+      return { action: written, then: out.then, ctx };
+    });
+    if (!journal) return {};
+    if ('requeue' in journal) return { requeueAfterMs: 0 };
+    const { action, then, ctx } = journal;
+    if (then === 'stop') return {};
+    const executor = this.deps.executors.get(action.spec.action.type);
+    if (then === 'plan') {
+      let planned: Parameters<typeof afterPlan>[2];
+      try {
+        const plan = await executor.plan(this.request(action, true), this.execContext(signal));
+        planned = { ok: true, summary: plan.message, plan: { mechanism: plan.mechanism, object: plan.object, calls: plan.calls, serverDryRun: plan.serverDryRun, noop: plan.noop }, changes: plan.changes };
+      } catch (e: unknown) {
+        planned = { ok: false, message: toOutcome(e).message };
+      }
+      const status = afterPlan(action, { ...ctx, now: this.deps.clock.now() }, planned);
+      await this.write(action, status, { type: planned.ok ? 'Normal' : 'Warning', reason: status.reason ?? 'DryRun', message: status.message ?? '' });
+      return {};
+    }
+    // then === 'execute': the journal says InProgress; the mutation happens now, exactly once.
+    const problems = executor.validate(this.request(action, false));
+    let outcome: ExecutionOutcome;
+    let execution: Execution | undefined;
+    if (problems.length > 0) {
+      outcome = { ok: false, code: 'Rejected', message: problems.join('; ') };
+    } else {
+      try {
+        execution = await executor.execute(this.request(action, false), this.execContext(signal));
+        outcome = { ok: true, message: execution.message, changes: execution.changes };
+      } catch (e: unknown) {
+        outcome = toOutcome(e);
+      }
+    }
+    const next = afterExecute(action, { ...ctx, now: this.deps.clock.now() }, outcome);
+    const status: HealingActionStatus = execution ? { ...next.status, execution: { ...execution } } : next.status;
+    await this.writeAfterExecute(action, status, next.event);
+    this.deps.logger.info({ action: `${namespace}/${name}`, outcome: outcome.ok ? 'executed' : outcome.code, message: outcome.message }, 'executed');
+    return next.requeueAt === undefined ? {} : { requeueAfterMs: Math.max(0, next.requeueAt - this.deps.clock.now()) };
+  }
+
+  /**
+   * The post-execution write must not be lost to a 409 from an unrelated status change: re-read and write again,
+   * a few times. If it still fails, the action stays InProgress and the next reconcile verifies it (never
+   * executes it again).
+   */
+  private async writeAfterExecute(a: HealingAction, status: HealingActionStatus, event: StepEvent): Promise<void> {
+    let current = a;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.write(current, status, event);
+        return;
+      } catch (e: unknown) {
+        if (!isConflict(e)) throw e;
+        const fresh = await this.deps.api.readAction(a.metadata.namespace ?? '', a.metadata.name ?? '');
+        if (!fresh || fresh.status?.executionId !== a.status?.executionId) return;
+        current = fresh;
+      }
+    }
+  }
+
+  private async verify(a: HealingAction, policy: HealingPolicy | undefined, ctx: ActionContext, signal: AbortSignal): Promise<ReconcileResult> {
+    const executor = this.deps.executors.get(a.spec.action.type);
+    const recorded = a.status?.execution as Execution | undefined;
+    const execution: Execution = recorded ?? {
+      action: a.spec.action.type,
+      mechanism: 'none',
+      object: targetOf(a),
+      changes: [],
+      noop: false,
+      message: 'execution record lost; verifying the target',
+      executedAt: Date.parse(a.status?.startTime ?? '') || ctx.now,
+      verify: fallbackVerifySpec(a),
+    };
+    const started = Date.parse(a.status?.startTime ?? '') || ctx.now;
+    let v: Awaited<ReturnType<typeof executor.verify>>;
+    try {
+      v = await executor.verify(this.request(a, false), execution, this.execContext(signal));
+    } catch (e: unknown) {
+      const o = toOutcome(e);
+      v = o.code === 'TargetGone' ? { status: 'progressing', message: o.message, checkAgainMs: 2000 } : { status: 'progressing', message: `verification check failed: ${o.message}`, checkAgainMs: 5000 };
+    }
+    let metricsAfter: Record<string, string> | undefined;
+    if (v.status === 'healthy') {
+      const subject = a.spec.workloadRef ? { ...a.spec.workloadRef } : targetOf(a);
+      const clearance = checkTriggerCleared(a, policy, this.deps.store.observations(subject), execution.executedAt, ctx.now);
+      if (clearance.status === 'pending') v = { status: 'progressing', message: `${v.message}; ${clearance.message}`, checkAgainMs: 5000 };
+      else if (clearance.status === 'still-firing') {
+        metricsAfter = clearance.metricsAfter;
+        v = { status: 'progressing', message: `${v.message}; ${clearance.message}`, checkAgainMs: 5000 };
+      } else {
+        metricsAfter = { ...this.snapshot(subject), ...clearance.metricsAfter };
+        v = { status: 'healthy', message: `${v.message}; ${clearance.message}` };
+      }
+    }
+    const out = afterVerify(a, ctx, v, metricsAfter);
+    if (out.status) {
+      const result = out.status.phase === 'Succeeded' ? 'success' : 'failure';
+      this.deps.metrics.verificationDurationSeconds.observe({ type: a.spec.action.type, result }, Math.max(0, ctx.now - started) / 1000);
+      try {
+        await this.write(a, out.status, out.event);
+      } catch (e: unknown) {
+        if (isNotFound(e)) return {};
+        throw e;
+      }
+    }
+    return out.requeueAt === undefined ? {} : { requeueAfterMs: Math.max(100, out.requeueAt - ctx.now) };
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * "Healthy again" means more than Ready: the trigger that fired must no longer hold, judged on observations made
+ * after the action. Pure — the caller passes the observations.
+ */
+import type { HealingAction } from '../../api/v1alpha1/healing-action.js';
+import type { HealingPolicy } from '../../api/v1alpha1/healing-policy.js';
+import type { Sample, TargetObservations } from '../../metrics/types.js';
+import { evaluateTrigger, formatValue } from '../../triggers/evaluate.js';
+
+/** Whether the firing trigger has cleared. `pending`: no observation after the action yet. */
+export type TriggerClearance =
+  | { readonly status: 'cleared'; readonly message: string; readonly metricsAfter: Record<string, string> }
+  | { readonly status: 'still-firing'; readonly message: string; readonly metricsAfter: Record<string, string> }
+  | { readonly status: 'pending'; readonly message: string };
+
+/**
+ * Re-evaluates the action's trigger on `observations` restricted to samples taken after `executedAt`, as an
+ * instantaneous check (duration 0, no cooldown). Event triggers cannot "clear" by time in a meaningful way here and
+ * are treated as cleared; triggers the policy no longer has are too.
+ */
+export function checkTriggerCleared(
+  action: HealingAction,
+  policy: HealingPolicy | undefined,
+  observations: TargetObservations,
+  executedAt: number,
+  now: number,
+): TriggerClearance {
+  const trigger = policy?.spec.triggers.find((t) => t.name === action.spec.trigger?.name);
+  if (!trigger || trigger.type === 'event') return { status: 'cleared', message: 'no trigger to re-check', metricsAfter: {} };
+  const fresh = new Map<string, readonly Sample[]>();
+  for (const [metric, samples] of observations.series) fresh.set(metric, samples.filter((s) => s.at > executedAt));
+  const instant =
+    trigger.type === 'metric' && trigger.metricTrigger
+      ? { ...trigger, metricTrigger: { ...trigger.metricTrigger, duration: '0s' } }
+      : trigger.type === 'condition' && trigger.conditionTrigger
+        ? { ...trigger, conditionTrigger: { ...trigger.conditionTrigger, duration: '0s' } }
+        : trigger;
+  const r = evaluateTrigger(instant, { ...observations, series: fresh }, undefined, now);
+  const metricsAfter: Record<string, string> = {};
+  for (const [metric, samples] of fresh) {
+    const last = samples.at(-1);
+    if (last) metricsAfter[metric] = formatValue(metric, last.value);
+  }
+  if (r.status === 'firing') return { status: 'still-firing', message: `the trigger still holds after the action: ${r.reason}`, metricsAfter };
+  if (r.status === 'unknown' || r.status === 'pending') return { status: 'pending', message: `waiting for observations after the action (${r.reason})` };
+  return { status: 'cleared', message: `trigger ${trigger.name} cleared: ${r.reason}`, metricsAfter };
+}

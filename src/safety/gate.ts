@@ -1,0 +1,227 @@
+/**
+ * The safety gate: gathers, from the live cluster, everything the pure rules need — the target and its workload as
+ * they are now, every HealingAction (the ledger), the PodDisruptionBudgets and HorizontalPodAutoscalers around the
+ * target — and asks evaluateSafety. Called right before every mutation, by rules and AI alike.
+ *
+ * Reads go to the API server, not to informer caches: the decision must see the cluster as it is at this moment,
+ * including HealingActions this very operator wrote a moment ago.
+ */
+import type * as k8s from '@kubernetes/client-node';
+import { GROUP, VERSION } from '../api/v1alpha1/common.js';
+import type { HealingAction } from '../api/v1alpha1/healing-action.js';
+import type { HealingPolicy } from '../api/v1alpha1/healing-policy.js';
+import { isNotFound } from '../k8s/errors.js';
+import type { TargetRef } from '../metrics/types.js';
+import { parseDuration } from '../triggers/duration.js';
+import { matchesLabelSelector } from './label-selector.js';
+import { detectGitOps, evaluateSafety } from './rules.js';
+import {
+  DEFAULT_POLICY_SAFETY,
+  toLedgerEntry,
+  type CandidateAction,
+  type HpaState,
+  type LedgerEntry,
+  type ObservedObject,
+  type OperatorSafetySettings,
+  type PdbState,
+  type SafetyDecision,
+  type SafetyInput,
+  type WorkloadState,
+} from './types.js';
+
+/** The API clients the gate reads with. */
+export interface GateClients {
+  readonly core: k8s.CoreV1Api;
+  readonly apps: k8s.AppsV1Api;
+  readonly policy: k8s.PolicyV1Api;
+  readonly autoscaling: k8s.AutoscalingV2Api;
+  readonly customObjects: k8s.CustomObjectsApi;
+}
+
+type AnyObject = { metadata?: k8s.V1ObjectMeta; spec?: unknown; status?: unknown };
+
+function ms(t: Date | string | undefined): number | undefined {
+  if (t === undefined) return undefined;
+  const v = t instanceof Date ? t.getTime() : Date.parse(t);
+  return Number.isFinite(v) ? v : undefined;
+}
+
+/** Reads one object of a supported kind; undefined when it does not exist. */
+export async function readTarget(c: GateClients, ref: TargetRef): Promise<AnyObject | undefined> {
+  const args = { name: ref.name, namespace: ref.namespace };
+  try {
+    switch (ref.kind) {
+      case 'Pod':
+        return await c.core.readNamespacedPod(args);
+      case 'Deployment':
+        return await c.apps.readNamespacedDeployment(args);
+      case 'StatefulSet':
+        return await c.apps.readNamespacedStatefulSet(args);
+      case 'DaemonSet':
+        return await c.apps.readNamespacedDaemonSet(args);
+      case 'ReplicaSet':
+        return await c.apps.readNamespacedReplicaSet(args);
+      default:
+        return undefined;
+    }
+  } catch (e: unknown) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/** The workload that owns a pod, read live (Pod → ReplicaSet → Deployment, or StatefulSet/DaemonSet). */
+export async function resolveWorkload(c: GateClients, pod: k8s.V1Pod): Promise<TargetRef | undefined> {
+  const ns = pod.metadata?.namespace ?? '';
+  const owner = pod.metadata?.ownerReferences?.find((o) => o.controller) ?? pod.metadata?.ownerReferences?.[0];
+  if (!owner) return undefined;
+  if (owner.kind === 'ReplicaSet') {
+    const rs = await readTarget(c, { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: ns, name: owner.name });
+    const rsOwner = rs?.metadata?.ownerReferences?.find((o) => o.controller) ?? rs?.metadata?.ownerReferences?.[0];
+    if (rsOwner?.kind === 'Deployment') return { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: rsOwner.name, uid: rsOwner.uid };
+    return { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: ns, name: owner.name, uid: owner.uid };
+  }
+  if (owner.kind === 'StatefulSet' || owner.kind === 'DaemonSet') return { apiVersion: 'apps/v1', kind: owner.kind, namespace: ns, name: owner.name, uid: owner.uid };
+  return undefined;
+}
+
+/**
+ * Whether an object is inside a policy's selector: namespace (listed, "*", or the policy's own), kind (resources,
+ * default Pod), not an excluded name, and labels matching. The operator acts only within a policy's selector.
+ */
+export function withinPolicySelector(policy: HealingPolicy, ref: TargetRef, labels: Readonly<Record<string, string>> | undefined): boolean {
+  const sel = policy.spec.selector;
+  const namespaces = sel.namespaces && sel.namespaces.length > 0 ? sel.namespaces : [policy.metadata.namespace ?? 'default'];
+  if (!namespaces.includes('*') && !namespaces.includes(ref.namespace)) return false;
+  const resources = sel.resources && sel.resources.length > 0 ? sel.resources : [{ apiVersion: 'v1', kind: 'Pod' }];
+  const kind = resources.find((r) => r.kind === ref.kind);
+  if (!kind || (kind.excludeNames ?? []).includes(ref.name)) return false;
+  return matchesLabelSelector(sel.labelSelector ?? {}, labels);
+}
+
+function workloadState(obj: AnyObject | undefined): WorkloadState | undefined {
+  if (!obj) return undefined;
+  const spec = obj.spec as { replicas?: number } | undefined;
+  const status = obj.status as { readyReplicas?: number; numberReady?: number; desiredNumberScheduled?: number } | undefined;
+  if (status && 'desiredNumberScheduled' in status) return { replicas: status.desiredNumberScheduled ?? 0, readyReplicas: status.numberReady ?? 0 };
+  return { replicas: spec?.replicas ?? 1, readyReplicas: status?.readyReplicas ?? 0 };
+}
+
+/** The gate, with its clients and the operator's safety settings. */
+export class SafetyGate {
+  constructor(
+    private readonly deps: {
+      readonly clients: GateClients;
+      readonly settings: () => OperatorSafetySettings;
+    },
+  ) {}
+
+  /** Every HealingAction in the cluster, as ledger entries (a live, consistent list). */
+  async ledger(): Promise<LedgerEntry[]> {
+    const list = (await this.deps.clients.customObjects.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'healingactions' })) as {
+      items: HealingAction[];
+    };
+    const entries: LedgerEntry[] = [];
+    for (const a of list.items) {
+      const workload = a.spec.workloadRef;
+      const e = toLedgerEntry(a, workload ? { apiVersion: workload.apiVersion, kind: workload.kind, namespace: workload.namespace, name: workload.name, ...(workload.uid ? { uid: workload.uid } : {}) } : undefined);
+      if (e) entries.push(e);
+    }
+    return entries;
+  }
+
+  /**
+   * Builds the input for `action` of `policy` (undefined: the policy is gone) at `now` and evaluates it. Returns
+   * the decision and the input (recorded for explanations). Throws only on API errors other than NotFound.
+   */
+  async check(action: HealingAction, policy: HealingPolicy | undefined, now: number): Promise<{ decision: SafetyDecision; input?: SafetyInput }> {
+    const c = this.deps.clients;
+    const t = action.spec.targetResource;
+    const ref: TargetRef = { apiVersion: t.apiVersion, kind: t.kind, namespace: t.namespace, name: t.name, ...(t.uid ? { uid: t.uid } : {}) };
+    const target = await readTarget(c, ref);
+    const labels = target?.metadata?.labels;
+    const annotations = target?.metadata?.annotations;
+    const uidMatches = !t.uid || !target?.metadata?.uid || target.metadata.uid === t.uid;
+
+    let workloadRef: TargetRef | undefined;
+    let workloadObj: AnyObject | undefined;
+    if (target && t.kind === 'Pod') workloadRef = await resolveWorkload(c, target as k8s.V1Pod);
+    else if (target && t.kind !== 'Pod') {
+      workloadRef = ref;
+      workloadObj = target;
+    }
+    if (workloadRef && !workloadObj) workloadObj = await readTarget(c, workloadRef);
+    const workload: ObservedObject | undefined = workloadRef
+      ? { ref: workloadRef, labels: workloadObj?.metadata?.labels, annotations: workloadObj?.metadata?.annotations }
+      : undefined;
+
+    const pod = t.kind === 'Pod' ? (target as k8s.V1Pod | undefined) : undefined;
+    const ready = pod ? pod.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') : undefined;
+    const trigger = policy?.spec.triggers.find((x) => x.name === action.spec.trigger?.name);
+    const safety = policy?.spec.safetyRules;
+    const candidate: CandidateAction = {
+      name: action.metadata.name ?? '',
+      namespace: action.metadata.namespace ?? '',
+      createdAt: ms(action.metadata.creationTimestamp),
+      policy: `${action.spec.policyRef.namespace ?? action.metadata.namespace ?? ''}/${action.spec.policyRef.name}`,
+      trigger: action.spec.trigger?.name,
+      target: { ref, labels, annotations, createdAt: ms(target?.metadata?.creationTimestamp), ready },
+      workload,
+      type: action.spec.action.type,
+      scale: action.spec.action.scaleAction ? { direction: action.spec.action.scaleAction.direction, replicas: action.spec.action.scaleAction.replicas } : undefined,
+      mechanism: undefined,
+      source: action.spec.source ?? 'rule',
+      dryRun: action.spec.dryRun ?? false,
+    };
+
+    const [ledger, pdbs, hpa] = await Promise.all([
+      this.ledger(),
+      pod ? this.pdbsFor(pod) : Promise.resolve([] as PdbState[]),
+      workloadRef && action.spec.action.type === 'scale' ? this.hpaFor(workloadRef) : Promise.resolve(undefined),
+    ]);
+    const gitOps = detectGitOps(workload?.labels ?? labels, workload?.annotations ?? annotations);
+    const input: SafetyInput = {
+      now,
+      candidate,
+      policy: {
+        maxActionsPerHour: safety?.maxActionsPerHour ?? DEFAULT_POLICY_SAFETY.maxActionsPerHour,
+        protectedResources: safety?.protectedResources,
+        maxUnavailable: safety?.maxUnavailable ?? DEFAULT_POLICY_SAFETY.maxUnavailable,
+        cooldownMs: trigger?.cooldownPeriod ? parseDuration(trigger.cooldownPeriod) : DEFAULT_POLICY_SAFETY.cooldownMs,
+      },
+      operator: this.deps.settings(),
+      ledger,
+      selection: {
+        exists: target !== undefined && uidMatches,
+        matchesSelector: policy !== undefined && target !== undefined && withinPolicySelector(policy, ref, labels),
+      },
+      workloadState: workloadState(workloadObj),
+      pdbs,
+      hpa,
+      gitOps,
+    };
+    return { decision: evaluateSafety(input), input };
+  }
+
+  private async pdbsFor(pod: k8s.V1Pod): Promise<PdbState[]> {
+    const list = await this.deps.clients.policy.listNamespacedPodDisruptionBudget({ namespace: pod.metadata?.namespace ?? '' });
+    return list.items
+      .filter((p) => p.spec?.selector !== undefined && matchesLabelSelector(p.spec.selector as Parameters<typeof matchesLabelSelector>[0], pod.metadata?.labels))
+      .map((p) => ({
+        name: p.metadata?.name ?? '',
+        disruptionsAllowed: p.status?.disruptionsAllowed ?? 0,
+        currentHealthy: p.status?.currentHealthy,
+        desiredHealthy: p.status?.desiredHealthy,
+        unhealthyPodEvictionPolicy: p.spec?.unhealthyPodEvictionPolicy as PdbState['unhealthyPodEvictionPolicy'],
+      }));
+  }
+
+  private async hpaFor(workload: TargetRef): Promise<HpaState | undefined> {
+    const list = await this.deps.clients.autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: workload.namespace });
+    const hpa = list.items.find((h) => h.spec?.scaleTargetRef.kind === workload.kind && h.spec.scaleTargetRef.name === workload.name);
+    if (!hpa) return undefined;
+    return { name: hpa.metadata?.name ?? '', minReplicas: hpa.spec?.minReplicas ?? 1, maxReplicas: hpa.spec?.maxReplicas ?? 1 };
+  }
+}
+
+
