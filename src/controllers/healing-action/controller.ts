@@ -311,7 +311,10 @@ export class HealingActionReconciler {
     let metricsAfter: Record<string, string> | undefined;
     if (v.status === 'healthy') {
       const subject = a.spec.workloadRef ? { ...a.spec.workloadRef } : targetOf(a);
-      const clearance = checkTriggerCleared(a, policy, this.deps.store.observations(subject), execution.executedAt, ctx.now);
+      // A bare pod that was deleted or restarted leaves nothing to observe: Ready-or-gone is all there is to check.
+      const clearance = this.deps.store.has(subject)
+        ? checkTriggerCleared(a, policy, this.deps.store.observations(subject), execution.executedAt, ctx.now)
+        : { status: 'cleared' as const, message: `${subject.kind}/${subject.name} is gone; nothing left to re-check`, metricsAfter: {} };
       if (clearance.status === 'pending') v = { status: 'progressing', message: `${v.message}; ${clearance.message}`, checkAgainMs: 5000 };
       else if (clearance.status === 'still-firing') {
         metricsAfter = clearance.metricsAfter;

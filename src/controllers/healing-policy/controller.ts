@@ -21,7 +21,7 @@ import { DEFAULT_EVALUATE_OPTIONS, evaluateTriggers, EVENTS_UNAVAILABLE_KEY, typ
 import { buildHealingAction, LABELS } from './build-action.js';
 import { decidePolicy, type ActionHistoryEntry } from './decide.js';
 import { selectTargets, type Inventory } from './select.js';
-import { invalidPolicyStatus, policyStatus, statusNeedsWrite } from './status.js';
+import { invalidPolicyStatus, policyStatus, statusMergePatch, statusNeedsWrite } from './status.js';
 
 /** Event reasons on policies and targets. */
 export const POLICY_EVENTS = {
@@ -36,8 +36,8 @@ export const POLICY_EVENTS = {
 /** The API writes the reconciler makes. */
 export interface PolicyApi {
   createAction(namespace: string, action: HealingAction): Promise<void>;
-  /** Replaces the status subresource (merge patch of `status`). */
-  patchPolicyStatus(namespace: string, name: string, status: HealingPolicyStatus): Promise<void>;
+  /** Merge-patches the status subresource with `status` (null removes a field). */
+  patchPolicyStatus(namespace: string, name: string, status: HealingPolicyStatus | Record<string, unknown>): Promise<void>;
 }
 
 /** Operator settings the reconciler reads. */
@@ -178,13 +178,16 @@ export class HealingPolicyReconciler {
       const message = `${p.dryRun ? 'dry run: ' : ''}${p.action.type} ${p.target.ref.kind}/${p.target.ref.name} (${action.metadata.name ?? ''}): ${p.firing.reason}; ${p.rationale}`;
       this.deps.events.record(policySubject(policy), { type: 'Normal', reason: POLICY_EVENTS.ActionCreated, message, action: 'Evaluate' });
       this.deps.events.record(p.target.ref, { type: 'Normal', reason: POLICY_EVENTS.ActionCreated, message: `policy ${name}: ${message}` });
+      if (p.ladderExhausted) {
+        this.deps.events.record(p.target.ref, { type: 'Warning', reason: POLICY_EVENTS.LadderExhausted, message: `policy ${name}: ${p.rationale}` });
+      }
       this.deps.logger.info({ policy: key, target: targetKey(p.target.ref), action: action.metadata.name, trigger: p.firing.trigger, reason: p.firing.reason }, 'created HealingAction');
     }
     for (const h of decision.held) {
       if (h.reason === 'Monitoring') {
         this.deps.metrics.triggerFiringsTotal.inc({ policy: name, namespace, trigger: h.firing.trigger, type: h.firing.type });
         this.deps.events.record(policySubject(policy), { type: 'Normal', reason: POLICY_EVENTS.WouldAct, message: h.message });
-      } else if (h.reason === 'LadderExhausted' || h.reason === 'NoApplicableAction') {
+      } else if (h.reason === 'NoApplicableAction') {
         this.deps.events.record(policySubject(policy), { type: 'Warning', reason: POLICY_EVENTS.LadderExhausted, message: h.message });
         this.deps.events.record(h.target.ref, { type: 'Warning', reason: POLICY_EVENTS.LadderExhausted, message: `policy ${name}: ${h.message}` });
       }
@@ -209,7 +212,7 @@ export class HealingPolicyReconciler {
     });
     if (statusNeedsWrite(raw.status, status, now, settings.statusRefreshMs)) {
       try {
-        await this.deps.api.patchPolicyStatus(namespace, name, status);
+        await this.deps.api.patchPolicyStatus(namespace, name, statusMergePatch(raw.status, status));
       } catch (e: unknown) {
         if (!isNotFound(e)) throw e;
       }

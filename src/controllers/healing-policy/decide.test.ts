@@ -112,13 +112,18 @@ describe('decidePolicy', () => {
     expect(d.proposals[0]!.rationale).toMatch(/verified but the problem recurred/);
   });
 
-  it('escalates restart → patch → rollback and then stops with LadderExhausted', () => {
+  it('escalates restart → patch → rollback and then repeats the last rung, flagged as exhausted', () => {
     const h = [hist('restart', 'Succeeded', 30 * MIN), hist('debug', 'Failed', 20 * MIN, 1)];
     expect(decidePolicy(input({ history: new Map([['Pod/apps/p1', h]]) })).proposals[0]?.action.name).toBe('undo');
     const all = [...h, hist('undo', 'Succeeded', 10 * MIN, 2)];
     const d = decidePolicy(input({ history: new Map([['Pod/apps/p1', all]]) }));
-    expect(d.proposals).toEqual([]);
-    expect(d.held[0]?.reason).toBe('LadderExhausted');
+    expect(d.proposals[0]).toMatchObject({ action: { name: 'undo' }, ladderExhausted: true, escalationLevel: 2 });
+    expect(d.proposals[0]!.rationale).toMatch(/a human should look/);
+  });
+
+  it('keeps dry runs on their own ladder', () => {
+    const dry = { ...hist('restart', 'Succeeded', 10 * MIN), dryRun: true };
+    expect(decidePolicy(input({ history: new Map([['Pod/apps/p1', [dry]]]) })).proposals[0]?.action.name).toBe('restart');
   });
 
   it('starts the ladder over when the last action is older than the escalation window', () => {

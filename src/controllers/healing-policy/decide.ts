@@ -59,13 +59,15 @@ export interface ActionProposal {
   readonly approvalRequired: boolean;
   /** Why this rung of the ladder (for the reasoning list and Events). */
   readonly rationale: string;
+  /** Every rung was tried within the escalation window: this repeats the last one, and a human should look. */
+  readonly ladderExhausted: boolean;
 }
 
 /** A firing that does not become an action now, and why. */
 export interface HeldFiring {
   readonly target: SelectedTarget;
   readonly firing: TriggerFiring;
-  readonly reason: 'Monitoring' | 'InFlight' | 'LadderExhausted' | 'NoApplicableAction';
+  readonly reason: 'Monitoring' | 'InFlight' | 'NoApplicableAction';
   readonly message: string;
 }
 
@@ -168,27 +170,24 @@ export function decidePolicy(input: PolicyDecisionInput): PolicyDecision {
       held.push({ target, firing, reason: 'NoApplicableAction', message: `no action of this policy can act on a ${target.ref.kind}` });
       continue;
     }
-    const rung = chooseRung(applicable, history, now, input.escalationWindowMs);
-    const action = applicable[rung.index];
-    if (!action) {
-      held.push({
-        target,
-        firing,
-        reason: 'LadderExhausted',
-        message: `every action of the ladder (${applicable.map((a) => a.name).join(' → ')}) was tried on ${key} within the escalation window; a human should look`,
-      });
-      continue;
-    }
     const dryRun = mode === 'dryrun' || input.forceDryRun;
+    // Dry runs climb their own ladder: a planned restart says nothing about whether a real one worked.
+    const rung = chooseRung(applicable, history.filter((h) => h.dryRun === dryRun), now, input.escalationWindowMs);
+    const exhausted = rung.index >= applicable.length;
+    const index = exhausted ? applicable.length - 1 : rung.index;
+    const action = applicable[index]!;
     proposals.push({
       name: proposalName(policy, action.name, target, history.length),
       target,
       firing,
       action,
-      escalationLevel: rung.index,
+      escalationLevel: index,
       dryRun,
       approvalRequired: mode === 'manual' || action.requiresApproval === true,
-      rationale: rung.rationale,
+      rationale: exhausted
+        ? `every action of the ladder (${applicable.map((a) => a.name).join(' → ')}) was tried within the escalation window; repeating ${action.name} — a human should look`
+        : rung.rationale,
+      ladderExhausted: exhausted,
     });
   }
   return {

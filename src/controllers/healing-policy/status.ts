@@ -72,7 +72,7 @@ export function policyStatus(previous: HealingPolicyStatus | undefined, s: Polic
     observedGeneration: s.generation,
     lastEvaluated: isoTime(s.now),
     matchedResources: s.matched,
-    activeTriggers: [...s.activeTriggers],
+    ...(s.activeTriggers.length > 0 ? { activeTriggers: [...s.activeTriggers] } : {}),
     actionsTaken: s.actionsTaken,
     actionsAllowed: Math.max(0, s.actionsAllowed),
     ...(s.lastActionAt === undefined ? {} : { lastActionTime: isoTime(s.lastActionAt) }),
@@ -105,4 +105,14 @@ export function statusNeedsWrite(prev: HealingPolicyStatus | undefined, next: He
   if (strip(prev) !== strip(next)) return true;
   const last = prev.lastEvaluated ? Date.parse(prev.lastEvaluated) : 0;
   return now - last >= refreshMs;
+}
+
+/**
+ * The merge patch that turns status `prev` into `next`: `next` plus an explicit null for every top-level field
+ * `next` no longer has (a JSON merge patch leaves absent fields as they were).
+ */
+export function statusMergePatch(prev: HealingPolicyStatus | undefined, next: HealingPolicyStatus): Record<string, unknown> {
+  const patch: Record<string, unknown> = { ...next };
+  for (const key of Object.keys(prev ?? {})) if (!(key in next)) patch[key] = null;
+  return patch;
 }

@@ -1,0 +1,77 @@
+/**
+ * `kubeskippy run` (start the operator) and `kubeskippy install` (apply the CRDs). Thin: configuration loading,
+ * kubeconfig resolution and the composition root do the work.
+ */
+import * as k8s from '@kubernetes/client-node';
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { allCrds } from '../api/v1alpha1/crd.js';
+import { loadOperatorConfig } from '../config/load.js';
+import { CONFIG_SETTINGS, type OperatorConfig } from '../config/operator-config.js';
+import { loadKubeConfig } from '../k8s/client.js';
+import { describeKubeError } from '../k8s/errors.js';
+import { createLogger } from '../observability/logger.js';
+import { systemClock } from '../runtime/clock.js';
+import { startOperator } from '../wiring.js';
+
+/** Adds `--config`, `--kubeconfig` and one flag per operator setting to a command. */
+export function addConfigFlags(cmd: Command): Command {
+  cmd.option('--config <file>', 'operator configuration file (YAML); env KUBESKIPPY_CONFIG');
+  for (const s of CONFIG_SETTINGS) {
+    if (s.path === 'kubeconfig') continue;
+    const arg = s.type === 'boolean' ? `${s.flag} [bool]` : s.type === 'string[]' ? `${s.flag} <values...>` : `${s.flag} <value>`;
+    cmd.option(arg, `${s.description} (env ${s.env})`);
+  }
+  cmd.option('--kubeconfig <path>', 'kubeconfig file; default $KUBECONFIG, in-cluster, ~/.kube/config');
+  return cmd;
+}
+
+/** Loads the operator configuration from flags, the environment and the config file. Throws ConfigError. */
+export async function loadConfigFrom(flags: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): Promise<OperatorConfig> {
+  return loadOperatorConfig({ flags, env, readFile: (p) => readFile(p, 'utf8') });
+}
+
+/**
+ * Runs the operator until SIGTERM/SIGINT or a fatal condition. Resolves to the exit code: 0 after a clean stop,
+ * 1 when the caches never synced, leadership was lost or something failed (so a Deployment restarts the pod).
+ */
+export async function runCommand(flags: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const config = await loadConfigFrom(flags, env);
+  const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty' });
+  const kubeconfigPath = typeof flags['kubeconfig'] === 'string' ? flags['kubeconfig'] : config.kubeconfig;
+  const loaded = loadKubeConfig({ ...(kubeconfigPath ? { kubeconfigPath } : {}), env });
+  logger.info({ kubeconfig: loaded.location, source: loaded.source, dryRun: config.dryRun, paused: config.paused }, 'starting kubeskippy');
+  const operator = await startOperator({ config, kubeConfig: loaded.kubeConfig, clock: systemClock, logger, signals: process });
+  const exit = await operator.done;
+  logger.info({ reason: exit.reason, detail: exit.detail }, 'kubeskippy stopped');
+  return exit.reason === 'stopped' || exit.reason === 'signal' ? 0 : 1;
+}
+
+/**
+ * Applies the CRDs with server-side apply (field manager "kubeskippy"), the same as `kubectl apply -k config/crd`,
+ * and waits until they are Established. Returns lines to print.
+ */
+export async function installCommand(flags: { kubeconfig?: string }, env: Readonly<Record<string, string | undefined>>): Promise<string[]> {
+  const loaded = loadKubeConfig({ ...(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig } : {}), env });
+  // CustomObjectsApi sends the body untouched; the typed CRD model would drop x-kubernetes-* schema keys.
+  const raw = loaded.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+  const ext = loaded.kubeConfig.makeApiClient(k8s.ApiextensionsV1Api);
+  const lines: string[] = [];
+  for (const crd of allCrds()) {
+    try {
+      await raw.patchClusterCustomObject(
+        { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', name: crd.metadata.name, body: crd, fieldManager: 'kubeskippy', force: true },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
+      );
+    } catch (e: unknown) {
+      throw new Error(`could not apply ${crd.metadata.name}: ${describeKubeError(e)}`, { cause: e });
+    }
+    for (let i = 0; i < 100; i++) {
+      const got = await ext.readCustomResourceDefinition({ name: crd.metadata.name });
+      if (got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    lines.push(`customresourcedefinition.apiextensions.k8s.io/${crd.metadata.name} serverside-applied`);
+  }
+  return lines;
+}
