@@ -160,10 +160,20 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   const promQueries = (): Set<string> =>
     new Set(allPolicies().flatMap((p) => HealingPolicyReconciler.queriesOf(p)).filter((q) => !(BUILTIN_METRICS as readonly string[]).includes(q)));
 
-  // Controllers are created first so collectors can enqueue into them.
-  let policyController: Controller | undefined;
+  // The policy controller exists before the collectors so they can enqueue into it; its reconcile function refers
+  // to the reconciler built below, which is only called once the manager starts the controller.
+  const policyController: Controller = new Controller({
+    name: 'healing-policy',
+    reconcile: (key) => policyReconciler.reconcile(key),
+    clock,
+    logger,
+    metrics,
+    workers: config.concurrency.policyWorkers,
+    listKeys: () => policies.list().map(keyOf),
+    resyncMs: config.resyncSeconds * 1000,
+  });
   const enqueuePoliciesFor = (target: TargetRef): void => {
-    for (const p of policiesCovering(allPolicies(), target.namespace)) policyController?.enqueue(keyOf(p));
+    for (const p of policiesCovering(allPolicies(), target.namespace)) policyController.enqueue(keyOf(p));
   };
 
   const kubeStatus = new KubeStatusCollector({ store, clock, logger, informers: { pods, replicaSets, deployments, statefulSets, daemonSets }, onChange: enqueuePoliciesFor });
@@ -263,16 +273,6 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     settings: { approvalTtlMs: 60 * 60_000, callTimeoutMs: 30_000 },
   });
 
-  policyController = new Controller({
-    name: 'healing-policy',
-    reconcile: (key) => policyReconciler.reconcile(key),
-    clock,
-    logger,
-    metrics,
-    workers: config.concurrency.policyWorkers,
-    listKeys: () => policies.list().map(keyOf),
-    resyncMs: config.resyncSeconds * 1000,
-  });
   const actionController = new Controller({
     name: 'healing-action',
     reconcile: (key, signal) => actionReconciler.reconcile(key, signal),
