@@ -1,0 +1,204 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, defaultOperatorConfig, loadOperatorConfig, type LoadConfigInput } from './load.js';
+import { CONFIG_SETTINGS } from './operator-config.js';
+
+const files: Record<string, string> = {
+  '/etc/kubeskippy/config.yaml': `# operator config
+dryRun: true
+logLevel: debug
+maxActionsPerHour: 12
+leaderElection:
+  leaseDurationSeconds: 30
+  renewDeadlineSeconds: 20
+prometheus:
+  url: http://127.0.0.1:9090
+protectedNamespaces: [kube-system, monitoring]
+`,
+};
+const readFile = (p: string): string => {
+  const text = files[p];
+  if (text === undefined) throw new Error(`ENOENT: no such file '${p}'`);
+  return text;
+};
+
+async function load(input: LoadConfigInput): Promise<Awaited<ReturnType<typeof loadOperatorConfig>>> {
+  return loadOperatorConfig({ readFile, ...input });
+}
+
+async function problemsOf(input: LoadConfigInput): Promise<ConfigError['problems']> {
+  try {
+    await load(input);
+  } catch (e: unknown) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadOperatorConfig defaults', () => {
+  it('fills every default, including nested sections', async () => {
+    const c = await defaultOperatorConfig();
+    expect(c).toEqual({
+      namespace: 'kubeskippy-system',
+      leaderElection: { enabled: true, leaseName: 'kubeskippy-leader', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 },
+      metricsBindAddress: '127.0.0.1:8080',
+      healthBindAddress: '127.0.0.1:8082',
+      dashboardBindAddress: '127.0.0.1:8081',
+      logLevel: 'info',
+      logFormat: 'json',
+      dryRun: false,
+      paused: false,
+      protectedNamespaces: ['kube-system'],
+      maxActionsPerHour: 30,
+      aiMaxActionsPerHour: 10,
+      circuitBreaker: { failureThreshold: 3, openSeconds: 600 },
+      globalCircuitBreaker: { failureRate: 0.5, minActions: 5, windowSeconds: 900 },
+      metricsServer: { enabled: true, pollIntervalSeconds: 15 },
+      prometheus: { timeoutSeconds: 5 },
+      ai: { provider: 'none', timeoutSeconds: 30 },
+      concurrency: { policyWorkers: 2, actionWorkers: 4 },
+      resyncSeconds: 300,
+      seriesRetentionSeconds: 3600,
+      cacheSyncTimeoutSeconds: 120,
+      shutdownTimeoutSeconds: 30,
+    });
+  });
+});
+
+describe('loadOperatorConfig precedence: flags > env > file > defaults', () => {
+  const file = { config: '/etc/kubeskippy/config.yaml' };
+  it.each([
+    ['default only', {}, {}, 'maxActionsPerHour', 30],
+    ['file over default', file, {}, 'maxActionsPerHour', 12],
+    ['env over file', file, { KUBESKIPPY_MAX_ACTIONS_PER_HOUR: '20' }, 'maxActionsPerHour', 20],
+    ['flag over env', { ...file, maxActionsPerHour: '25' }, { KUBESKIPPY_MAX_ACTIONS_PER_HOUR: '20' }, 'maxActionsPerHour', 25],
+    ['typed flag value', { maxActionsPerHour: 7 }, {}, 'maxActionsPerHour', 7],
+    ['flag by dotted path', { 'leaderElection.enabled': false }, {}, 'leaderElection.enabled', false],
+    ['env boolean over file', file, { KUBESKIPPY_DRY_RUN: 'false' }, 'dryRun', false],
+    ['env boolean spelled yes', {}, { KUBESKIPPY_PAUSED: 'YES' }, 'paused', true],
+    ['nested env over nested file', file, { KUBESKIPPY_LEADER_ELECTION_LEASE_DURATION_SECONDS: '40' }, 'leaderElection.leaseDurationSeconds', 40],
+    ['nested file keeps sibling defaults', file, {}, 'leaderElection.retryPeriodSeconds', 2],
+    ['nested file values kept when env sets a sibling', file, { KUBESKIPPY_LEADER_ELECTION_RETRY_PERIOD_SECONDS: '3' }, 'leaderElection.renewDeadlineSeconds', 20],
+    ['env URL', {}, { KUBESKIPPY_PROMETHEUS_URL: 'http://127.0.0.1:9091' }, 'prometheus.url', 'http://127.0.0.1:9091'],
+    ['file URL', file, {}, 'prometheus.url', 'http://127.0.0.1:9090'],
+    ['env list replaces file list', file, { KUBESKIPPY_PROTECTED_NAMESPACES: 'a, b,,c' }, 'protectedNamespaces', ['a', 'b', 'c']],
+    ['file list replaces default', file, {}, 'protectedNamespaces', ['kube-system', 'monitoring']],
+    ['config file named by env', {}, { KUBESKIPPY_CONFIG: '/etc/kubeskippy/config.yaml' }, 'logLevel', 'debug'],
+    ['undefined flag means not given', { ...file, logLevel: undefined }, {}, 'logLevel', 'debug'],
+    ['unrelated env and flags are ignored', { out: 'x' }, { KUBESKIPPY_TEST_KUBECONFIG: '/x', PATH: '/bin' }, 'logLevel', 'info'],
+  ] as const)('%s', async (_name, flags, env, path, expected) => {
+    const config = await load({ flags, env });
+    const value = path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], config);
+    expect(value).toEqual(expected);
+  });
+});
+
+describe('loadOperatorConfig errors', () => {
+  it('names every bad field with its source, all at once', async () => {
+    files['/bad.yaml'] = `logLevel: loud
+leaderElection:
+  leaseDurationSecond: 15
+unknownTopLevel: 1
+`;
+    const problems = await problemsOf({
+      flags: { config: '/bad.yaml', maxActionsPerHour: 'many' },
+      env: { KUBESKIPPY_DRY_RUN: 'maybe', KUBESKIPPY_CONCURRENCY_POLICY_WORKERS: '0' },
+    });
+    const byPath = Object.fromEntries(problems.map((p) => [p.path, p]));
+    expect(byPath['maxActionsPerHour']).toMatchObject({ source: 'flag', origin: '--max-actions-per-hour', message: expect.stringMatching(/number/) as unknown });
+    expect(byPath['dryRun']).toMatchObject({ source: 'env', origin: 'KUBESKIPPY_DRY_RUN', message: expect.stringMatching(/boolean/) as unknown });
+    expect(byPath['concurrency.policyWorkers']).toMatchObject({ source: 'env', origin: 'KUBESKIPPY_CONCURRENCY_POLICY_WORKERS' });
+    expect(byPath['logLevel']).toMatchObject({ source: 'file', origin: '/bad.yaml:1', message: expect.stringMatching(/must be one of "trace"/) as unknown });
+    expect(byPath['leaderElection.leaseDurationSecond']).toMatchObject({ source: 'file', origin: '/bad.yaml:3', message: 'unknown setting' });
+    expect(byPath['unknownTopLevel']).toMatchObject({ source: 'file', origin: '/bad.yaml:4', message: 'unknown setting' });
+    expect(problems).toHaveLength(6);
+  });
+
+  it('renders one line per problem in the message', async () => {
+    await expect(load({ env: { KUBESKIPPY_LOG_FORMAT: 'xml' } })).rejects.toThrow(
+      /invalid operator configuration:\n {2}- logFormat \(KUBESKIPPY_LOG_FORMAT\): must be one of "json", "pretty"/,
+    );
+  });
+
+  it('checks cross-field rules and blames the setting that was given', async () => {
+    const problems = await problemsOf({ flags: { leaderElectionRenewDeadlineSeconds: '20' } });
+    expect(problems).toEqual([
+      {
+        path: 'leaderElection.renewDeadlineSeconds',
+        source: 'flag',
+        origin: '--leader-election-renew-deadline-seconds',
+        message: 'must be less than leaderElection.leaseDurationSeconds (15), got 20',
+      },
+    ]);
+    const retry = await problemsOf({ env: { KUBESKIPPY_LEADER_ELECTION_RETRY_PERIOD_SECONDS: '9' } });
+    expect(retry[0]).toMatchObject({ path: 'leaderElection.retryPeriodSeconds', source: 'env' });
+  });
+
+  it('skips lease timing rules when leader election is off', async () => {
+    const c = await load({ flags: { leaderElectionEnabled: false, leaderElectionRenewDeadlineSeconds: 20 } });
+    expect(c.leaderElection.enabled).toBe(false);
+  });
+
+  it.each([
+    ['a bind address that is not host:port', { metricsBindAddress: 'localhost' }, 'metricsBindAddress'],
+    ['a port above 65535', { healthBindAddress: '127.0.0.1:70000' }, 'healthBindAddress'],
+    ['the dashboard on the metrics address', { dashboardBindAddress: '127.0.0.1:8080' }, 'dashboardBindAddress'],
+    ['an AI provider without a model', { aiProvider: 'ollama' }, 'ai.provider'],
+    ['an API key env name that is not a variable name', { aiApiKeyEnv: 'my key' }, 'ai.apiKeyEnv'],
+    ['a non-http Prometheus URL', { prometheusUrl: 'ftp://x' }, 'prometheus.url'],
+    ['an invalid namespace name', { namespace: 'Kube_System' }, 'namespace'],
+    ['a failure rate above 1', { globalCircuitBreakerFailureRate: '1.5' }, 'globalCircuitBreaker.failureRate'],
+    ['a fractional integer', { maxActionsPerHour: '1.5' }, 'maxActionsPerHour'],
+  ] as const)('rejects %s', async (_name, flags, path) => {
+    const problems = await problemsOf({ flags });
+    expect(problems.map((p) => p.path)).toContain(path);
+    expect(problems.every((p) => p.source === 'flag')).toBe(true);
+  });
+
+  it('accepts disabled and all-interface bind addresses', async () => {
+    const c = await load({ flags: { dashboardBindAddress: '0', metricsBindAddress: ':9090', healthBindAddress: '[::1]:9091' } });
+    expect(c.dashboardBindAddress).toBe('0');
+  });
+
+  it('reports an unreadable, unparsable or non-mapping config file', async () => {
+    expect(await problemsOf({ flags: { config: '/missing.yaml' } })).toEqual([
+      { path: '', source: 'flag', origin: '--config', message: "cannot read config file /missing.yaml: ENOENT: no such file '/missing.yaml'" },
+    ]);
+    files['/broken.yaml'] = 'a: [1, 2\nb: 3\n';
+    const broken = await problemsOf({ env: { KUBESKIPPY_CONFIG: '/broken.yaml' } });
+    expect(broken[0]).toMatchObject({ source: 'file', message: expect.stringMatching(/^YAML: /) as unknown });
+    expect(broken[0]?.origin).toMatch(/^\/broken\.yaml:\d+$/);
+    files['/list.yaml'] = '- a\n- b\n';
+    expect((await problemsOf({ flags: { config: '/list.yaml' } }))[0]?.message).toBe('must be a YAML mapping of settings');
+  });
+
+  it('accepts an empty config file', async () => {
+    files['/empty.yaml'] = '# nothing\n';
+    expect((await load({ flags: { config: '/empty.yaml' } })).logLevel).toBe('info');
+  });
+
+  it('reports a file named without a reader', async () => {
+    await expect(loadOperatorConfig({ flags: { config: '/x.yaml' } })).rejects.toThrow(/no file reader/);
+  });
+});
+
+describe('CONFIG_SETTINGS', () => {
+  it('gives every leaf setting a unique KUBESKIPPY_ env name and flag', () => {
+    const envs = CONFIG_SETTINGS.map((s) => s.env);
+    const flags = CONFIG_SETTINGS.map((s) => s.flag);
+    expect(new Set(envs).size).toBe(envs.length);
+    expect(new Set(flags).size).toBe(flags.length);
+    expect(envs.every((e) => /^KUBESKIPPY_[A-Z0-9_]+$/.test(e))).toBe(true);
+  });
+
+  it('documents the names the team uses', () => {
+    const byPath = Object.fromEntries(CONFIG_SETTINGS.map((s) => [s.path, s]));
+    expect(byPath['dryRun']).toMatchObject({ env: 'KUBESKIPPY_DRY_RUN', flag: '--dry-run', flagKey: 'dryRun', type: 'boolean', default: false });
+    expect(byPath['paused']?.env).toBe('KUBESKIPPY_PAUSED');
+    expect(byPath['prometheus.url']).toMatchObject({ env: 'KUBESKIPPY_PROMETHEUS_URL', flag: '--prometheus-url', flagKey: 'prometheusUrl' });
+    expect(byPath['leaderElection.leaseDurationSeconds']?.env).toBe('KUBESKIPPY_LEADER_ELECTION_LEASE_DURATION_SECONDS');
+    expect(byPath['protectedNamespaces']?.type).toBe('string[]');
+    expect(byPath['aiMaxActionsPerHour']?.env).toBe('KUBESKIPPY_AI_MAX_ACTIONS_PER_HOUR');
+    expect(CONFIG_SETTINGS.every((s) => s.description !== '')).toBe(true);
+  });
+});

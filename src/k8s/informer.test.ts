@@ -1,0 +1,274 @@
+import type * as k8s from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { FakeClock, flushMicrotasks } from '../runtime/clock.js';
+import { Informer, resourcePath, type InformerRestartReason, type ListResult, type ListWatchSource, type WatchCallbacks } from './informer.js';
+
+type Obj = k8s.V1ConfigMap;
+
+interface ActiveWatch {
+  readonly rv: string;
+  readonly callbacks: WatchCallbacks;
+  readonly signal: AbortSignal;
+  resolve(): void;
+  reject(e: Error): void;
+}
+
+/** A fake API server collection: mutations bump the resourceVersion and reach the open watch. */
+class FakeSource implements ListWatchSource<Obj> {
+  objects = new Map<string, Obj>();
+  rv = 100;
+  listCalls = 0;
+  listError: (() => Error) | undefined;
+  watches: ActiveWatch[] = [];
+
+  get current(): ActiveWatch | undefined {
+    const w = this.watches.at(-1);
+    return w !== undefined && !w.signal.aborted ? w : undefined;
+  }
+
+  list(): Promise<ListResult<Obj>> {
+    this.listCalls++;
+    if (this.listError !== undefined) return Promise.reject(this.listError());
+    return Promise.resolve({ items: [...this.objects.values()], resourceVersion: String(this.rv) });
+  }
+
+  watch(rv: string, callbacks: WatchCallbacks, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.watches.push({ rv, callbacks, signal, resolve, reject });
+      signal.addEventListener('abort', () => resolve(), { once: true });
+      callbacks.onConnect();
+    });
+  }
+
+  /** Changes the server state; `silent` = the change is not delivered to the watch (missed event). */
+  set(name: string, value: string, silent = false): void {
+    const existed = this.objects.has(name);
+    const obj: Obj = { metadata: { name, namespace: 'ns', resourceVersion: String(++this.rv) }, data: { v: value } };
+    this.objects.set(name, obj);
+    if (!silent) this.current?.callbacks.onEvent(existed ? 'MODIFIED' : 'ADDED', obj);
+  }
+
+  del(name: string, silent = false): void {
+    const obj = this.objects.get(name);
+    if (obj === undefined) return;
+    this.objects.delete(name);
+    const gone = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } };
+    if (!silent) this.current?.callbacks.onEvent('DELETED', gone);
+  }
+}
+
+function setup(options: { staleAfterMs?: number } = {}): {
+  clock: FakeClock;
+  source: FakeSource;
+  informer: Informer<Obj>;
+  events: string[];
+  restarts: InformerRestartReason[];
+} {
+  const clock = new FakeClock();
+  const source = new FakeSource();
+  const events: string[] = [];
+  const restarts: InformerRestartReason[] = [];
+  const informer = new Informer<Obj>({
+    name: 'configmaps',
+    source,
+    clock,
+    staleAfterMs: options.staleAfterMs ?? 0,
+    onRestart: (reason) => restarts.push(reason),
+  });
+  informer.addHandler({
+    onAdd: (o) => events.push(`add ${o.metadata?.name ?? ''}=${o.data?.['v'] ?? ''}`),
+    onUpdate: (o, old) => events.push(`update ${o.metadata?.name ?? ''} ${old.data?.['v'] ?? ''}->${o.data?.['v'] ?? ''}`),
+    onDelete: (o) => events.push(`delete ${o.metadata?.name ?? ''}`),
+  });
+  return { clock, source, informer, events, restarts };
+}
+
+describe('Informer', () => {
+  it('lists into the cache, emits an add per object and reports synced', async () => {
+    const { source, informer, events } = setup();
+    source.set('a', '1');
+    source.set('b', '1');
+    expect(informer.hasSynced()).toBe(false);
+    informer.start();
+    await flushMicrotasks();
+    expect(informer.hasSynced()).toBe(true);
+    expect(events).toEqual(['add a=1', 'add b=1']);
+    expect(informer.get('ns', 'a')?.data).toEqual({ v: '1' });
+    expect(informer.list('ns')).toHaveLength(2);
+    expect(informer.list('other')).toHaveLength(0);
+    expect(informer.keys()).toEqual(['ns/a', 'ns/b']);
+    expect(source.current?.rv).toBe('102');
+    await informer.stop();
+  });
+
+  it('applies watch events to the cache and handlers, ignoring repeats of a known version', async () => {
+    const { source, informer, events } = setup();
+    informer.start();
+    await flushMicrotasks();
+    source.set('a', '1');
+    source.set('a', '2');
+    const same = source.objects.get('a');
+    if (same) source.current?.callbacks.onEvent('MODIFIED', same);
+    source.del('a');
+    expect(events).toEqual(['add a=1', 'update a 1->2', 'delete a']);
+    expect(informer.get('ns', 'a')).toBeUndefined();
+    expect(informer.lastSyncResourceVersion()).toBe(String(source.rv));
+    await informer.stop();
+  });
+
+  it('moves its resourceVersion on bookmarks without calling handlers', async () => {
+    const { source, informer, events } = setup();
+    informer.start();
+    await flushMicrotasks();
+    source.current?.callbacks.onEvent('BOOKMARK', { metadata: { resourceVersion: '555' } });
+    expect(informer.lastSyncResourceVersion()).toBe('555');
+    expect(events).toEqual([]);
+    await informer.stop();
+  });
+
+  it('relists on restart and emits only what really changed meanwhile', async () => {
+    const { source, informer, events, restarts } = setup();
+    source.set('same', '1');
+    source.set('changed', '1');
+    source.set('removed', '1');
+    informer.start();
+    await flushMicrotasks();
+    events.length = 0;
+    // Changes the informer misses (e.g. a dead connection) …
+    source.set('changed', '2', true);
+    source.del('removed', true);
+    source.set('new', '1', true);
+    informer.restart();
+    await flushMicrotasks();
+    // … are recovered by the relist, and nothing else is re-emitted.
+    expect(events.sort()).toEqual(['add new=1', 'delete removed', 'update changed 1->2']);
+    expect(restarts).toEqual(['requested']);
+    expect(informer.restarts).toBe(1);
+    expect(source.listCalls).toBe(2);
+    await informer.stop();
+  });
+
+  it('resumes from the last resourceVersion when a watch ends normally, without relisting', async () => {
+    const { source, informer, clock } = setup();
+    informer.start();
+    await flushMicrotasks();
+    await clock.advance(30_000);
+    source.set('a', '1');
+    source.current?.resolve();
+    await flushMicrotasks();
+    expect(source.listCalls).toBe(1);
+    expect(source.watches).toHaveLength(2);
+    expect(source.watches[1]?.rv).toBe(String(source.rv));
+    await informer.stop();
+  });
+
+  it('backs off instead of spinning when watches end at once without events', async () => {
+    const { source, informer, clock } = setup();
+    informer.start();
+    await flushMicrotasks();
+    source.current?.resolve();
+    await flushMicrotasks();
+    expect(source.watches).toHaveLength(1);
+    await clock.advance(1_000);
+    expect(source.watches).toHaveLength(2);
+    await informer.stop();
+  });
+
+  it('relists immediately on 410 Gone, from an HTTP error or an ERROR event, without counting a restart', async () => {
+    const { source, informer, restarts } = setup();
+    informer.start();
+    await flushMicrotasks();
+    source.current?.reject(Object.assign(new Error('Gone'), { statusCode: 410 }));
+    await flushMicrotasks();
+    expect(source.listCalls).toBe(2);
+    source.current?.callbacks.onEvent('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' });
+    await flushMicrotasks();
+    expect(source.listCalls).toBe(3);
+    expect(restarts).toEqual([]);
+    await informer.stop();
+  });
+
+  it('restarts after errors with exponential back-off and never gives up', async () => {
+    const { source, informer, restarts, clock } = setup();
+    informer.start();
+    await flushMicrotasks();
+    source.listError = () => Object.assign(new Error('boom'), { code: 500, body: '{"kind":"Status","message":"etcd down","code":500}' });
+    source.current?.reject(Object.assign(new Error('Internal Server Error'), { statusCode: 500 }));
+    await flushMicrotasks();
+    expect(restarts).toEqual(['error']);
+    expect(source.listCalls).toBe(1);
+    await clock.advance(1_000); // 1st back-off: list fails again
+    expect(source.listCalls).toBe(2);
+    await clock.advance(1_999);
+    expect(source.listCalls).toBe(2);
+    await clock.advance(1); // 2nd back-off: 2 s
+    expect(source.listCalls).toBe(3);
+    source.listError = undefined;
+    await clock.advance(4_000); // 3rd back-off: 4 s, then the list succeeds
+    expect(source.listCalls).toBe(4);
+    expect(restarts).toEqual(['error', 'error', 'error']);
+    expect(source.current).toBeDefined();
+    await informer.stop();
+  });
+
+  it('restarts on a non-410 ERROR watch event', async () => {
+    const { source, informer, restarts, clock } = setup();
+    informer.start();
+    await flushMicrotasks();
+    source.current?.callbacks.onEvent('ERROR', { kind: 'Status', code: 500, message: 'internal error' });
+    await flushMicrotasks();
+    expect(restarts).toEqual(['error']);
+    await clock.advance(1_000);
+    expect(source.listCalls).toBe(2);
+    await informer.stop();
+  });
+
+  it('restarts a watch that has been silent for longer than staleAfterMs', async () => {
+    const { source, informer, restarts, clock } = setup({ staleAfterMs: 90_000 });
+    informer.start();
+    await flushMicrotasks();
+    await clock.advance(60_000);
+    source.set('a', '1'); // activity resets the watchdog
+    await clock.advance(60_000);
+    expect(restarts).toEqual([]);
+    await clock.advance(30_000);
+    expect(restarts).toEqual(['stale']);
+    expect(source.listCalls).toBe(2);
+    await informer.stop();
+  });
+
+  it('keeps going when a handler throws', async () => {
+    const { source, informer, events } = setup();
+    informer.addHandler({
+      onAdd: () => {
+        throw new Error('handler bug');
+      },
+    });
+    informer.start();
+    await flushMicrotasks();
+    source.set('a', '1');
+    source.set('b', '1');
+    expect(events).toEqual(['add a=1', 'add b=1']);
+    await informer.stop();
+  });
+
+  it('calls no handler after stop and aborts the watch', async () => {
+    const { source, informer, events } = setup();
+    informer.start();
+    await flushMicrotasks();
+    const w = source.current;
+    await informer.stop();
+    expect(w?.signal.aborted).toBe(true);
+    w?.callbacks.onEvent('ADDED', { metadata: { name: 'late', namespace: 'ns', resourceVersion: '999' } });
+    expect(events).toEqual([]);
+    expect(() => informer.start()).toThrow(/already started/);
+  });
+});
+
+describe('resourcePath', () => {
+  it('builds core and group paths, namespaced or not', () => {
+    expect(resourcePath({ version: 'v1', plural: 'pods', namespace: 'ns' })).toBe('/api/v1/namespaces/ns/pods');
+    expect(resourcePath({ group: 'apps', version: 'v1', plural: 'deployments' })).toBe('/apis/apps/v1/deployments');
+    expect(resourcePath({ group: 'kubeskippy.io', version: 'v1alpha1', plural: 'healingpolicies', namespace: '' })).toBe('/apis/kubeskippy.io/v1alpha1/healingpolicies');
+  });
+});

@@ -1,0 +1,450 @@
+/**
+ * A typed informer: list, then watch from the list's resourceVersion, keeping a local cache and calling handlers
+ * on add/update/delete.
+ *
+ * Why not client-node's makeInformer/ListWatch as is: it stops for good on any error except 410 (we must restart
+ * it), it cannot say when its first list has reached the cache (hasSynced), it does not ask for bookmarks, and a
+ * stop() racing an in-flight connect leaves a second watch running (kubernetes-client/javascript #494, #1933).
+ * So this informer owns the reflector loop and uses client-node's `Watch` (one HTTP watch with its 30 s
+ * inactivity timeout) as its transport, behind the small ListWatchSource interface that tests can fake.
+ *
+ * Behaviour:
+ * - a watch that ends normally (server close, 30 s inactivity timeout) resumes from the last resourceVersion;
+ * - 410 Gone relists; any other error relists after an exponential back-off (1 s … 30 s by default) and counts a
+ *   restart; the informer never gives up until stop();
+ * - a staleness watchdog restarts (relists) when no list, watch connect or event was seen for `staleAfterMs`
+ *   (silently dead TCP connections, kubernetes-client/javascript #596);
+ * - a relist is diffed against the cache by resourceVersion, so handlers see only real changes (a restart never
+ *   repeats an add for an object already known, and objects deleted meanwhile get a delete).
+ * Handlers run synchronously, in event order; an exception in one is logged and does not stop the informer.
+ */
+import * as k8s from '@kubernetes/client-node';
+import type { Clock } from '../runtime/clock.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import { describeKubeError, toKubeError, type KubeError } from './errors.js';
+
+/** A list result: the objects and the collection's resourceVersion to watch from. */
+export interface ListResult<T> {
+  readonly items: readonly T[];
+  readonly resourceVersion: string;
+}
+
+/** Watch event types as the API server sends them. */
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+/** Callbacks of one watch. */
+export interface WatchCallbacks {
+  /** The server accepted the watch (HTTP 200). */
+  onConnect(): void;
+  onEvent(type: string, object: unknown): void;
+}
+
+/** Where an informer gets its data; `createKubeListWatch` builds the real one. */
+export interface ListWatchSource<T> {
+  /** Lists every object (with the selectors the source was built with). */
+  list(signal: AbortSignal): Promise<ListResult<T>>;
+  /**
+   * Watches from `resourceVersion`. Resolves when the watch ends normally (server close or inactivity timeout);
+   * rejects on errors (HTTP status errors carry `statusCode`). Aborting `signal` ends it either way.
+   */
+  watch(resourceVersion: string, callbacks: WatchCallbacks, signal: AbortSignal): Promise<void>;
+}
+
+/** Options of createKubeListWatch. */
+export interface KubeListWatchOptions<T extends k8s.KubernetesObject> {
+  /** Collection path to watch, e.g. `/api/v1/namespaces/ns/configmaps` or `/apis/apps/v1/deployments`. */
+  readonly path: string;
+  /**
+   * Lists the same collection with the same selectors, e.g.
+   * `(signal) => core.listNamespacedConfigMap({namespace, labelSelector}, requestOptions(signal))`.
+   */
+  readonly list: (signal: AbortSignal) => Promise<k8s.KubernetesListObject<T>>;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+}
+
+/** Builds the collection path of a resource: core (`group` '' or undefined) or named group, namespaced or not. */
+export function resourcePath(resource: { readonly group?: string; readonly version: string; readonly plural: string; readonly namespace?: string }): string {
+  const base = resource.group === undefined || resource.group === '' ? `/api/${resource.version}` : `/apis/${resource.group}/${resource.version}`;
+  const ns = resource.namespace === undefined || resource.namespace === '' ? '' : `/namespaces/${encodeURIComponent(resource.namespace)}`;
+  return `${base}${ns}/${resource.plural}`;
+}
+
+/** A ListWatchSource over the real API server, using client-node's Watch with bookmarks enabled. */
+export function createKubeListWatch<T extends k8s.KubernetesObject>(kc: k8s.KubeConfig, options: KubeListWatchOptions<T>): ListWatchSource<T> {
+  return {
+    async list(signal) {
+      const list = await options.list(signal);
+      return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
+    },
+    watch(resourceVersion, callbacks, signal) {
+      return new Promise<void>((resolve, reject) => {
+        let settled = false;
+        const finish = (err: unknown): void => {
+          if (settled) return;
+          settled = true;
+          // The 30 s inactivity timeout of client-node's Watch is a normal end: resume from the last version.
+          if (err === null || err === undefined || signal.aborted || (err instanceof Error && err.name === 'TimeoutError')) resolve();
+          else reject(err instanceof Error ? err : toKubeError(err));
+        };
+        const query: Record<string, string | boolean> = { resourceVersion, allowWatchBookmarks: true };
+        if (options.labelSelector !== undefined) query['labelSelector'] = options.labelSelector;
+        if (options.fieldSelector !== undefined) query['fieldSelector'] = options.fieldSelector;
+        new k8s.Watch(kc)
+          .watch(options.path, query, (type: string, obj: unknown) => {
+            if (!signal.aborted) callbacks.onEvent(type, obj);
+          }, finish)
+          .then(
+            (controller) => {
+              if (signal.aborted) {
+                controller.abort();
+                return;
+              }
+              signal.addEventListener('abort', () => controller.abort(), { once: true });
+              if (!settled) callbacks.onConnect();
+            },
+            finish,
+          );
+      });
+    },
+  };
+}
+
+/** Handlers of informer events; `onUpdate` gets the new and the previous object. */
+export interface InformerHandlers<T> {
+  onAdd?(obj: T): void;
+  onUpdate?(obj: T, old: T): void;
+  onDelete?(obj: T): void;
+}
+
+/** Why an informer restarted. */
+export type InformerRestartReason = 'error' | 'stale' | 'requested';
+
+/** Options of an Informer. */
+export interface InformerOptions<T> {
+  /** Resource name for logs and the restarts metric label, e.g. `pods`. */
+  readonly name: string;
+  readonly source: ListWatchSource<T>;
+  readonly clock: Clock;
+  readonly logger?: Logger;
+  /** Back-off after errors: initial and maximum delay; default 1 s and 30 s. */
+  readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  /** Restart when nothing (list, connect, event, bookmark) was seen for this long; default 90 s; 0 disables. */
+  readonly staleAfterMs?: number;
+  /**
+   * A watch that ends normally in less than this, without events, counts as a failure (backs off), so a server
+   * that closes watches at once cannot make us spin; default 1 s.
+   */
+  readonly minWatchMs?: number;
+  /** Called on every restart (for kubeskippy_informer_restarts_total). */
+  readonly onRestart?: (reason: InformerRestartReason, error?: KubeError) => void;
+}
+
+type Phase = 'idle' | 'listing' | 'watching' | 'backoff' | 'stopped';
+
+function keyOf(obj: k8s.KubernetesObject): string {
+  return `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+}
+
+/** Thrown inside the loop for an ERROR watch event. */
+class WatchErrorEvent extends Error {
+  constructor(readonly status: unknown) {
+    super('watch ERROR event');
+  }
+}
+
+/**
+ * A restartable, self-healing informer over one collection. Call `start()` once; `hasSynced()` turns true when the
+ * first list has reached the cache and stays true. `stop()` ends everything (handlers are not called afterwards).
+ */
+export class Informer<T extends k8s.KubernetesObject> {
+  readonly name: string;
+  private readonly source: ListWatchSource<T>;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly staleAfterMs: number;
+  private readonly minWatchMs: number;
+  private readonly onRestart: InformerOptions<T>['onRestart'];
+
+  private readonly cache = new Map<string, T>();
+  private readonly handlers: InformerHandlers<T>[] = [];
+  private resourceVersion = '';
+  private synced = false;
+  private phase: Phase = 'idle';
+  private lastActivity = 0;
+  private restartCount = 0;
+  private stopController: AbortController | undefined;
+  private cycle: AbortController | undefined;
+  private loops: Promise<void>[] = [];
+
+  constructor(options: InformerOptions<T>) {
+    this.name = options.name;
+    this.source = options.source;
+    this.clock = options.clock;
+    this.logger = (options.logger ?? silentLogger).child({ component: 'informer', resource: options.name });
+    this.initialBackoffMs = options.backoff?.initialMs ?? 1_000;
+    this.maxBackoffMs = options.backoff?.maxMs ?? 30_000;
+    this.staleAfterMs = options.staleAfterMs ?? 90_000;
+    this.minWatchMs = options.minWatchMs ?? 1_000;
+    this.onRestart = options.onRestart;
+  }
+
+  /** Registers handlers; returns a function that removes them. Objects already cached are not replayed. */
+  addHandler(handlers: InformerHandlers<T>): () => void {
+    this.handlers.push(handlers);
+    return () => {
+      const i = this.handlers.indexOf(handlers);
+      if (i >= 0) this.handlers.splice(i, 1);
+    };
+  }
+
+  /** Starts listing and watching. Throws if started twice. */
+  start(): void {
+    if (this.phase !== 'idle') throw new Error(`informer ${this.name} was already started`);
+    const stop = new AbortController();
+    this.stopController = stop;
+    this.phase = 'listing';
+    this.touch();
+    this.loops = [this.run(stop.signal), this.watchdog(stop.signal)];
+  }
+
+  /** Stops for good and waits for the loops to end. The cache stays readable. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.phase === 'stopped' || this.phase === 'idle') {
+      this.phase = 'stopped';
+      return;
+    }
+    this.phase = 'stopped';
+    this.stopController?.abort();
+    this.cycle?.abort();
+    await Promise.all(this.loops);
+  }
+
+  /**
+   * Abandons the current list/watch (or back-off wait) and relists at once; counts a restart. No-op unless running.
+   */
+  restart(reason: InformerRestartReason = 'requested'): void {
+    if (this.phase === 'idle' || this.phase === 'stopped') return;
+    this.countRestart(reason);
+    this.cycle?.abort();
+  }
+
+  /** True once the first list is in the cache (stays true across restarts). */
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Restarts so far (errors, staleness, requests). */
+  get restarts(): number {
+    return this.restartCount;
+  }
+
+  /** The resourceVersion the informer would resume from. */
+  lastSyncResourceVersion(): string {
+    return this.resourceVersion;
+  }
+
+  /** Cached objects, all or those of one namespace. */
+  list(namespace?: string): T[] {
+    const all = [...this.cache.values()];
+    return namespace === undefined ? all : all.filter((o) => (o.metadata?.namespace ?? '') === namespace);
+  }
+
+  /** The cached object, or undefined. Cluster-scoped objects have namespace ''. */
+  get(namespace: string, name: string): T | undefined {
+    return this.cache.get(`${namespace}/${name}`);
+  }
+
+  /** Keys (`namespace/name`) of every cached object; convenient as a controller's listKeys. */
+  keys(): string[] {
+    return [...this.cache.keys()];
+  }
+
+  private touch(): void {
+    this.lastActivity = this.clock.now();
+  }
+
+  private countRestart(reason: InformerRestartReason, error?: KubeError): void {
+    this.restartCount++;
+    try {
+      this.onRestart?.(reason, error);
+    } catch (e: unknown) {
+      this.logger.error({ err: e }, 'onRestart callback threw');
+    }
+  }
+
+  private async run(stop: AbortSignal): Promise<void> {
+    let needList = true;
+    let failures = 0;
+    while (!stop.aborted) {
+      const cycle = new AbortController();
+      this.cycle = cycle;
+      this.touch();
+      try {
+        if (needList) {
+          this.phase = 'listing';
+          const result = await this.source.list(cycle.signal);
+          if (cycle.signal.aborted) continue;
+          this.replace(result.items);
+          this.resourceVersion = result.resourceVersion;
+          needList = false;
+          if (!this.synced) {
+            this.synced = true;
+            this.logger.info({ objects: this.cache.size }, 'synced');
+          }
+          this.touch();
+        }
+        this.phase = 'watching';
+        const started = this.clock.now();
+        const outcome = await this.watchOnce(cycle.signal);
+        if (cycle.signal.aborted) {
+          needList = true;
+          continue;
+        }
+        if (outcome.gone) {
+          this.logger.debug({ resourceVersion: this.resourceVersion }, 'resourceVersion expired (410); relisting');
+          needList = true;
+          continue;
+        }
+        if (outcome.events === 0 && this.clock.now() - started < this.minWatchMs) {
+          failures++;
+          await this.backoffSleep(failures, cycle.signal);
+        } else {
+          failures = 0;
+        }
+      } catch (e: unknown) {
+        if (stop.aborted) break;
+        if (cycle.signal.aborted) {
+          needList = true;
+          continue;
+        }
+        const err = toKubeError(e instanceof WatchErrorEvent ? e.status : e);
+        needList = true;
+        if (err.code === 'Gone') continue;
+        failures++;
+        this.countRestart('error', err);
+        this.logger.warn({ err: describeKubeError(err), failures }, 'list/watch failed; relisting after back-off');
+        await this.backoffSleep(failures, cycle.signal);
+      }
+    }
+    this.phase = 'stopped';
+  }
+
+  private async backoffSleep(failures: number, signal: AbortSignal): Promise<void> {
+    this.phase = 'backoff';
+    const delay = Math.min(this.initialBackoffMs * 2 ** (failures - 1), this.maxBackoffMs);
+    await this.clock.sleep(delay, signal).catch(() => undefined);
+  }
+
+  private async watchOnce(signal: AbortSignal): Promise<{ gone: boolean; events: number }> {
+    let gone = false;
+    let events = 0;
+    let errorStatus: unknown;
+    // A sub-signal so an ERROR event can end this watch without ending the cycle.
+    const watchAbort = new AbortController();
+    const onCycleAbort = (): void => watchAbort.abort();
+    signal.addEventListener('abort', onCycleAbort, { once: true });
+    try {
+      await this.source.watch(
+        this.resourceVersion,
+        {
+          onConnect: () => this.touch(),
+          onEvent: (type, object) => {
+            if (watchAbort.signal.aborted) return;
+            this.touch();
+            events++;
+            if (type === 'ERROR') {
+              const status = object as { code?: unknown } | undefined;
+              if (status?.code === 410) gone = true;
+              else errorStatus = object ?? { code: 500, kind: 'Status', message: 'watch ERROR event' };
+              watchAbort.abort();
+              return;
+            }
+            this.apply(type, object as T);
+          },
+        },
+        watchAbort.signal,
+      );
+    } finally {
+      signal.removeEventListener('abort', onCycleAbort);
+    }
+    if (errorStatus !== undefined) throw new WatchErrorEvent(errorStatus);
+    return { gone, events };
+  }
+
+  private apply(type: string, obj: T): void {
+    const rv = obj.metadata?.resourceVersion;
+    switch (type) {
+      case 'ADDED':
+      case 'MODIFIED':
+        this.upsert(obj);
+        break;
+      case 'DELETED':
+        this.remove(keyOf(obj), obj);
+        break;
+      case 'BOOKMARK':
+        break;
+      default:
+        this.logger.debug({ type }, 'ignoring unknown watch event type');
+        return;
+    }
+    if (rv !== undefined && rv !== '') this.resourceVersion = rv;
+  }
+
+  private upsert(obj: T): void {
+    const key = keyOf(obj);
+    const old = this.cache.get(key);
+    this.cache.set(key, obj);
+    if (old === undefined) this.emit((h) => h.onAdd?.(obj));
+    else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.emit((h) => h.onUpdate?.(obj, old));
+  }
+
+  private remove(key: string, obj: T): void {
+    const old = this.cache.get(key);
+    if (old === undefined) return;
+    this.cache.delete(key);
+    this.emit((h) => h.onDelete?.(obj));
+  }
+
+  /** Makes the cache equal to `items`, emitting only real differences. */
+  private replace(items: readonly T[]): void {
+    const seen = new Set<string>();
+    for (const obj of items) {
+      seen.add(keyOf(obj));
+      this.upsert(obj);
+    }
+    for (const [key, old] of [...this.cache]) {
+      if (!seen.has(key)) this.remove(key, old);
+    }
+  }
+
+  private emit(call: (h: InformerHandlers<T>) => void): void {
+    if (this.phase === 'stopped') return;
+    for (const h of [...this.handlers]) {
+      try {
+        call(h);
+      } catch (e: unknown) {
+        this.logger.error({ err: e }, 'informer handler threw');
+      }
+    }
+  }
+
+  private async watchdog(stop: AbortSignal): Promise<void> {
+    if (!(this.staleAfterMs > 0)) return;
+    const interval = Math.max(1, Math.floor(this.staleAfterMs / 3));
+    for (;;) {
+      try {
+        await this.clock.sleep(interval, stop);
+      } catch {
+        return;
+      }
+      const quiet = this.clock.now() - this.lastActivity;
+      if ((this.phase === 'listing' || this.phase === 'watching') && quiet >= this.staleAfterMs) {
+        this.logger.warn({ quietMs: quiet }, 'no list/watch activity; restarting');
+        this.restart('stale');
+      }
+    }
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Every Prometheus metric the operator exports, defined in one place with its help text and labels, on a registry
+ * of its own (never prom-client's global default registry, so tests and several operators in one process never
+ * collide). Components receive the typed handles they need; dashboards and alerts may only use names listed here.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prefix of every operator metric. */
+export const METRIC_PREFIX = 'kubeskippy_';
+
+/** The operator's metric handles, plus the registry that serves them. */
+export interface OperatorMetrics {
+  readonly registry: Registry;
+  /** HealingActions by the phase they reached; `source` is rule|ai. */
+  readonly actionsTotal: Counter<'policy' | 'namespace' | 'type' | 'phase' | 'source'>;
+  /** Actions the safety gate refused, by reason (RateLimited, Cooldown, Protected, …). */
+  readonly safetyDenialsTotal: Counter<'policy' | 'namespace' | 'reason'>;
+  /** Triggers that fired on a target. */
+  readonly triggerFiringsTotal: Counter<'policy' | 'namespace' | 'trigger' | 'type'>;
+  /** Time from the first observation of a breach to the trigger firing. */
+  readonly detectionLatencySeconds: Histogram;
+  /** Time from executing an action to its verification verdict. */
+  readonly verificationDurationSeconds: Histogram<'type' | 'result'>;
+  /** Confidence of analysis recommendations (0–1). */
+  readonly aiConfidence: Histogram<'provider'>;
+  /** Analysis recommendations by what happened to them (accepted, denied, fallback, invalid…). */
+  readonly aiRecommendationsTotal: Counter<'provider' | 'action' | 'outcome'>;
+  /** Wall time of one reconcile call. */
+  readonly reconcileDurationSeconds: Histogram<'controller'>;
+  /** Reconcile calls that threw. */
+  readonly reconcileErrorsTotal: Counter<'controller'>;
+  /** Keys waiting in a controller's work queue. */
+  readonly workqueueDepth: Gauge<'controller'>;
+  /** 1 while this replica holds the leader Lease, else 0. */
+  readonly leader: Gauge;
+  /** Informer restarts (after errors, staleness or by request). */
+  readonly informerRestartsTotal: Counter<'resource'>;
+  /** HealingPolicies by mode. */
+  readonly policies: Gauge<'mode'>;
+  /** 1 while a circuit breaker is open, by scope (`global`, or a policy/workload). */
+  readonly circuitBreakerOpen: Gauge<'scope'>;
+  /** Failed metric collections by source (metrics-server, prometheus, kube). */
+  readonly collectionErrorsTotal: Counter<'source'>;
+}
+
+/** Options of createMetrics. */
+export interface MetricsOptions {
+  /** Also register Node process metrics (CPU, memory, event loop lag) on the same registry; default false. */
+  readonly processMetrics?: boolean;
+}
+
+/**
+ * Creates and registers every operator metric on `registry` (default: a new Registry, never prom-client's global
+ * one). Throws if the registry already holds a metric of the same name (so call it once per registry).
+ */
+export function createMetrics(registry: Registry = new Registry(), options: MetricsOptions = {}): OperatorMetrics {
+  const registers = [registry];
+  if (options.processMetrics === true) collectDefaultMetrics({ register: registry });
+  const seconds = (name: string, help: string, buckets: number[]): { name: string; help: string; buckets: number[]; registers: Registry[] } => ({
+    name: `${METRIC_PREFIX}${name}`,
+    help,
+    buckets,
+    registers,
+  });
+  return {
+    registry,
+    actionsTotal: new Counter({
+      name: `${METRIC_PREFIX}actions_total`,
+      help: 'HealingActions by policy, namespace, action type, phase reached and source (rule or ai).',
+      labelNames: ['policy', 'namespace', 'type', 'phase', 'source'] as const,
+      registers,
+    }),
+    safetyDenialsTotal: new Counter({
+      name: `${METRIC_PREFIX}safety_denials_total`,
+      help: 'Actions refused by the safety gate, by reason (RateLimited, Cooldown, Protected, BudgetExhausted, PDB, CircuitOpen, Paused).',
+      labelNames: ['policy', 'namespace', 'reason'] as const,
+      registers,
+    }),
+    triggerFiringsTotal: new Counter({
+      name: `${METRIC_PREFIX}trigger_firings_total`,
+      help: 'Trigger firings on a target, by policy, namespace, trigger name and trigger type.',
+      labelNames: ['policy', 'namespace', 'trigger', 'type'] as const,
+      registers,
+    }),
+    detectionLatencySeconds: new Histogram(
+      seconds('detection_latency_seconds', 'Seconds from the first observation of a breach to the trigger firing.', [1, 5, 15, 30, 60, 120, 300, 600, 1800]),
+    ),
+    verificationDurationSeconds: new Histogram({
+      ...seconds('verification_duration_seconds', 'Seconds from executing an action to its verification verdict, by action type and result.', [
+        1, 5, 15, 30, 60, 120, 300, 600,
+      ]),
+      labelNames: ['type', 'result'] as const,
+    }),
+    aiConfidence: new Histogram({
+      name: `${METRIC_PREFIX}ai_confidence`,
+      help: 'Confidence (0-1) of analysis recommendations, by provider.',
+      labelNames: ['provider'] as const,
+      buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1],
+      registers,
+    }),
+    aiRecommendationsTotal: new Counter({
+      name: `${METRIC_PREFIX}ai_recommendations_total`,
+      help: 'Analysis recommendations by provider, recommended action and outcome (accepted, denied, fallback, invalid).',
+      labelNames: ['provider', 'action', 'outcome'] as const,
+      registers,
+    }),
+    reconcileDurationSeconds: new Histogram({
+      ...seconds('reconcile_duration_seconds', 'Seconds spent in one reconcile call, by controller.', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]),
+      labelNames: ['controller'] as const,
+    }),
+    reconcileErrorsTotal: new Counter({
+      name: `${METRIC_PREFIX}reconcile_errors_total`,
+      help: 'Reconcile calls that failed (and were retried with back-off), by controller.',
+      labelNames: ['controller'] as const,
+      registers,
+    }),
+    workqueueDepth: new Gauge({
+      name: `${METRIC_PREFIX}workqueue_depth`,
+      help: 'Keys waiting in the work queue, by controller.',
+      labelNames: ['controller'] as const,
+      registers,
+    }),
+    leader: new Gauge({
+      name: `${METRIC_PREFIX}leader`,
+      help: '1 while this replica holds the leader Lease, else 0.',
+      registers,
+    }),
+    informerRestartsTotal: new Counter({
+      name: `${METRIC_PREFIX}informer_restarts_total`,
+      help: 'Informer restarts after errors, staleness or by request, by resource.',
+      labelNames: ['resource'] as const,
+      registers,
+    }),
+    policies: new Gauge({
+      name: `${METRIC_PREFIX}policies`,
+      help: 'HealingPolicies by mode (monitor, dryrun, automatic, manual).',
+      labelNames: ['mode'] as const,
+      registers,
+    }),
+    circuitBreakerOpen: new Gauge({
+      name: `${METRIC_PREFIX}circuit_breaker_open`,
+      help: '1 while the circuit breaker of this scope is open (actions refused), else 0.',
+      labelNames: ['scope'] as const,
+      registers,
+    }),
+    collectionErrorsTotal: new Counter({
+      name: `${METRIC_PREFIX}collection_errors_total`,
+      help: 'Failed metric collections by source (kube, metrics-server, prometheus).',
+      labelNames: ['source'] as const,
+      registers,
+    }),
+  };
+}

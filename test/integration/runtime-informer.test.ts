@@ -1,0 +1,192 @@
+/**
+ * The informer against the real API server: it sees adds, updates and deletes of ConfigMaps in a test namespace
+ * (only those matching its label selector), survives forced restarts and a silently dead watch, and a relist never
+ * repeats an effect for an object version it already handled.
+ */
+import * as k8s from '@kubernetes/client-node';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { requestOptions } from '../../src/k8s/client.js';
+import { createKubeListWatch, Informer, resourcePath, type InformerRestartReason, type ListWatchSource } from '../../src/k8s/informer.js';
+import { systemClock } from '../../src/runtime/clock.js';
+import { createTestNamespace, deleteTestNamespace, testKubeConfig, waitFor } from '../support/cluster.js';
+
+const kc = testKubeConfig();
+const core = kc.makeApiClient(k8s.CoreV1Api);
+const SELECTOR = 'app=informer-test';
+
+function source(namespace: string): ListWatchSource<k8s.V1ConfigMap> {
+  return createKubeListWatch<k8s.V1ConfigMap>(kc, {
+    path: resourcePath({ version: 'v1', plural: 'configmaps', namespace }),
+    list: (signal) => core.listNamespacedConfigMap({ namespace, labelSelector: SELECTOR }, requestOptions(signal)),
+    labelSelector: SELECTOR,
+  });
+}
+
+/** A source whose watch can go deaf: the connection looks open but delivers nothing (a half-open TCP socket). */
+function deafenable(inner: ListWatchSource<k8s.V1ConfigMap>): ListWatchSource<k8s.V1ConfigMap> & { deaf: boolean } {
+  const s = {
+    deaf: false,
+    list: (signal: AbortSignal) => inner.list(signal),
+    watch: (rv: string, callbacks: Parameters<ListWatchSource<k8s.V1ConfigMap>['watch']>[1], signal: AbortSignal) =>
+      inner.watch(
+        rv,
+        {
+          onConnect: () => {
+            if (!s.deaf) callbacks.onConnect();
+          },
+          onEvent: (type, obj) => {
+            if (!s.deaf) callbacks.onEvent(type, obj);
+          },
+        },
+        signal,
+      ),
+  };
+  return s;
+}
+
+function configMap(name: string, value: string, labelled = true): k8s.V1ConfigMap {
+  return { metadata: { name, ...(labelled ? { labels: { app: 'informer-test' } } : {}) }, data: { v: value } };
+}
+
+/** Records handler calls as "verb name@resourceVersion" (an effect per object version). */
+function recorder(informer: Informer<k8s.V1ConfigMap>): string[] {
+  const effects: string[] = [];
+  const id = (o: k8s.V1ConfigMap): string => `${o.metadata?.name ?? ''}@${o.metadata?.resourceVersion ?? ''}`;
+  informer.addHandler({
+    onAdd: (o) => effects.push(`add ${id(o)}`),
+    onUpdate: (o) => effects.push(`update ${id(o)}`),
+    onDelete: (o) => effects.push(`delete ${o.metadata?.name ?? ''}`),
+  });
+  return effects;
+}
+
+describe('informer on real ConfigMaps', () => {
+  let ns = '';
+  let informer: Informer<k8s.V1ConfigMap> | undefined;
+  beforeEach(async (ctx) => {
+    ns = await createTestNamespace(kc, `rt-inf-${ctx.task.name.slice(0, 20)}`);
+  });
+  afterEach(async () => {
+    await informer?.stop();
+    informer = undefined;
+    await deleteTestNamespace(kc, ns);
+  });
+
+  it('lists existing objects, then sees add, update and delete, honouring the label selector', async () => {
+    await core.createNamespacedConfigMap({ namespace: ns, body: configMap('before', '1') });
+    await core.createNamespacedConfigMap({ namespace: ns, body: configMap('unlabelled', '1', false) });
+    informer = new Informer({ name: 'configmaps', source: source(ns), clock: systemClock });
+    const effects = recorder(informer);
+    informer.start();
+    await waitFor('sync', () => Promise.resolve(informer?.hasSynced()), 15_000);
+    expect(informer.list().map((c) => c.metadata?.name)).toEqual(['before']);
+
+    const created = await core.createNamespacedConfigMap({ namespace: ns, body: configMap('cm', '1') });
+    await waitFor('add', () => Promise.resolve(informer?.get(ns, 'cm')), 40_000);
+    const updated = await core.replaceNamespacedConfigMap({ name: 'cm', namespace: ns, body: { ...created, data: { v: '2' } } });
+    await waitFor('update', () => Promise.resolve(informer?.get(ns, 'cm')?.data?.['v'] === '2'), 40_000);
+    await core.deleteNamespacedConfigMap({ name: 'cm', namespace: ns });
+    await waitFor('delete', () => Promise.resolve(informer?.get(ns, 'cm') === undefined), 40_000);
+    await core.createNamespacedConfigMap({ namespace: ns, body: configMap('unlabelled-2', '1', false) });
+
+    expect(effects).toEqual([
+      `add before@${informer.list()[0]?.metadata?.resourceVersion ?? ''}`,
+      `add cm@${created.metadata?.resourceVersion ?? ''}`,
+      `update cm@${updated.metadata?.resourceVersion ?? ''}`,
+      'delete cm',
+    ]);
+  });
+
+  it('survives forced restarts, relisting without repeating any effect', async () => {
+    const restarts: InformerRestartReason[] = [];
+    informer = new Informer({ name: 'configmaps', source: source(ns), clock: systemClock, onRestart: (r) => restarts.push(r) });
+    const effects = recorder(informer);
+    informer.start();
+    await waitFor('sync', () => Promise.resolve(informer?.hasSynced()), 15_000);
+    for (const name of ['a', 'b', 'c']) await core.createNamespacedConfigMap({ namespace: ns, body: configMap(name, '1') });
+    await waitFor('three objects', () => Promise.resolve(informer?.list().length === 3), 40_000);
+
+    for (let i = 0; i < 3; i++) informer.restart();
+    await core.patchNamespacedConfigMap(
+      { name: 'b', namespace: ns, body: { data: { v: '2' } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    await waitFor('update after restarts', () => Promise.resolve(informer?.get(ns, 'b')?.data?.['v'] === '2'), 40_000);
+
+    expect(restarts).toEqual(['requested', 'requested', 'requested']);
+    expect(informer.restarts).toBe(3);
+    expect(effects.filter((e) => e.startsWith('add'))).toHaveLength(3);
+    expect(effects.filter((e) => e.startsWith('update'))).toHaveLength(1);
+    expect(new Set(effects).size).toBe(effects.length); // no effect twice for the same object version
+  });
+
+  it('restarts a silently dead watch through its watchdog and recovers every missed change by relisting', async () => {
+    const s = deafenable(source(ns));
+    const restarts: InformerRestartReason[] = [];
+    informer = new Informer({ name: 'configmaps', source: s, clock: systemClock, staleAfterMs: 3_000, onRestart: (r) => restarts.push(r) });
+    const effects = recorder(informer);
+    for (const name of ['keep', 'change', 'remove']) await core.createNamespacedConfigMap({ namespace: ns, body: configMap(name, '1') });
+    informer.start();
+    await waitFor('sync', () => Promise.resolve(informer?.list().length === 3), 15_000);
+    expect(effects).toHaveLength(3);
+    effects.length = 0;
+
+    s.deaf = true;
+    const changed = await core.patchNamespacedConfigMap(
+      { name: 'change', namespace: ns, body: { data: { v: '2' } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    await core.deleteNamespacedConfigMap({ name: 'remove', namespace: ns });
+    const added = await core.createNamespacedConfigMap({ namespace: ns, body: configMap('new', '1') });
+    // Deaf: nothing arrives, however long we wait (less than the watchdog's limit).
+    await new Promise((r) => setTimeout(r, 500));
+    expect(effects).toEqual([]);
+    s.deaf = false;
+
+    await waitFor('watchdog restart', () => Promise.resolve(restarts.includes('stale')), 15_000);
+    await waitFor('relisted', () => Promise.resolve(effects.length >= 3), 15_000);
+    expect(effects.sort()).toEqual([
+      `add new@${added.metadata?.resourceVersion ?? ''}`,
+      `update change@${changed.metadata?.resourceVersion ?? ''}`,
+      'delete remove',
+    ].sort());
+    expect(informer.list().map((c) => c.metadata?.name).sort()).toEqual(['change', 'keep', 'new']);
+  });
+
+  it("keeps watching across client-node's 30 s inactivity timeout without relisting or counting a restart", async () => {
+    const restarts: InformerRestartReason[] = [];
+    let lists = 0;
+    const inner = source(ns);
+    const counted: ListWatchSource<k8s.V1ConfigMap> = { list: (signal) => (lists++, inner.list(signal)), watch: (rv, cb, signal) => inner.watch(rv, cb, signal) };
+    informer = new Informer({ name: 'configmaps', source: counted, clock: systemClock, onRestart: (r) => restarts.push(r) });
+    informer.start();
+    await waitFor('sync', () => Promise.resolve(informer?.hasSynced()), 15_000);
+    // Quiet for longer than the watch's 30 s inactivity timeout: the informer must resume from its resourceVersion.
+    await new Promise((r) => setTimeout(r, 33_000));
+    await core.createNamespacedConfigMap({ namespace: ns, body: configMap('late', '1') });
+    await waitFor('event after the quiet period', () => Promise.resolve(informer?.get(ns, 'late')), 10_000);
+    expect(restarts).toEqual([]);
+    expect(lists).toBe(1);
+  });
+
+  it('counts a failing list as restarts with the mapped error, and keeps trying with back-off', async () => {
+    const customObjects = kc.makeApiClient(k8s.CustomObjectsApi);
+    const restarts: string[] = [];
+    const missing = createKubeListWatch<k8s.V1ConfigMap>(kc, {
+      path: resourcePath({ group: 'nope.example.io', version: 'v1', plural: 'things', namespace: ns }),
+      list: async (signal) =>
+        (await customObjects.listNamespacedCustomObject({ group: 'nope.example.io', version: 'v1', plural: 'things', namespace: ns }, requestOptions(signal))) as k8s.KubernetesListObject<k8s.V1ConfigMap>,
+    });
+    informer = new Informer({
+      name: 'things',
+      source: missing,
+      clock: systemClock,
+      backoff: { initialMs: 50, maxMs: 100 },
+      onRestart: (reason, error) => restarts.push(`${reason}:${error?.code ?? ''}`),
+    });
+    informer.start();
+    await waitFor('two failed attempts', () => Promise.resolve(restarts.length >= 2), 10_000);
+    expect(restarts.slice(0, 2)).toEqual(['error:NotFound', 'error:NotFound']);
+    expect(informer.hasSynced()).toBe(false);
+  });
+});
