@@ -5,6 +5,7 @@ set -euo pipefail
 want=()
 command -v openssl >/dev/null || want+=(openssl)
 command -v ss >/dev/null || want+=(iproute2)
+command -v prometheus >/dev/null || want+=(prometheus)
 [ ${#want[@]} -eq 0 ] && { echo "system packages: nothing to install"; exit 0; }
 SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive

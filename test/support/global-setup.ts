@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { hasPrometheus, startPrometheus } from './prometheus.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -22,11 +23,20 @@ function run(script: string): string {
   return result.stdout.trim();
 }
 
-export function setup(): () => void {
+export async function setup(): Promise<() => void> {
   const wasUp = existsSync(path.join(root, '.cluster/kubeconfig')) && spawnSync(path.join(root, 'hack/cluster/status.sh'), { cwd: root, stdio: 'ignore' }).status === 0;
   const kubeconfig = run('up.sh');
   process.env['KUBESKIPPY_TEST_KUBECONFIG'] = kubeconfig;
+  // Prometheus is needed by the PromQL tests only; .ci/run installs it. Without it those tests fail with a
+  // message naming the missing package (they do not silently skip).
+  let stopPrometheus = (): void => undefined;
+  if (hasPrometheus()) {
+    const prom = await startPrometheus(root);
+    process.env['KUBESKIPPY_TEST_PROMETHEUS_URL'] = prom.url;
+    stopPrometheus = prom.stop;
+  }
   return () => {
+    stopPrometheus();
     if (!wasUp && process.env['KUBESKIPPY_KEEP_CLUSTER'] !== '1') run('down.sh');
   };
 }
