@@ -33,6 +33,7 @@ import { createLeaseStore, LeaderElector } from './runtime/leader-election.js';
 import { Manager, type ManagerExit, type SignalSource } from './runtime/manager.js';
 import { createDefaultRegistry } from './remediation/registry.js';
 import { SafetyGate } from './safety/gate.js';
+import { matchesLabelSelector } from './safety/label-selector.js';
 import { DEFAULT_OPERATOR_SAFETY, type OperatorSafetySettings } from './safety/types.js';
 
 /** A running operator. */
@@ -152,9 +153,14 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   const deployments = informer<k8s.V1Deployment>('deployments', kc, '/apis/apps/v1/deployments', (s) => clients.apps.listDeploymentForAllNamespaces({}, requestOptions(s)), clock, logger, metrics);
   const statefulSets = informer<k8s.V1StatefulSet>('statefulsets', kc, '/apis/apps/v1/statefulsets', (s) => clients.apps.listStatefulSetForAllNamespaces({}, requestOptions(s)), clock, logger, metrics);
   const daemonSets = informer<k8s.V1DaemonSet>('daemonsets', kc, '/apis/apps/v1/daemonsets', (s) => clients.apps.listDaemonSetForAllNamespaces({}, requestOptions(s)), clock, logger, metrics);
+  const namespaces = informer<k8s.V1Namespace>('namespaces', kc, '/api/v1/namespaces', (s) => clients.core.listNamespace({}, requestOptions(s)), clock, logger, metrics);
+  const scopeSelector = config.namespaceSelector ? parseLabelSelector(config.namespaceSelector) : undefined;
+  /** Whether this operator serves policies and actions in `namespace` (config.namespaceSelector). */
+  const inScope = (namespace: string | undefined): boolean =>
+    scopeSelector === undefined || matchesLabelSelector(scopeSelector, namespaces.get('', namespace ?? '')?.metadata?.labels);
   const kubeEvents = informer<k8s.CoreV1Event>('events', kc, '/api/v1/events', (s) => clients.core.listEventForAllNamespaces({}, requestOptions(s)), clock, logger, metrics);
 
-  const allPolicies = (): HealingPolicy[] => policies.list();
+  const allPolicies = (): HealingPolicy[] => policies.list().filter((p) => inScope(p.metadata.namespace));
   const usesResourceMetrics = (): boolean =>
     allPolicies().some((p) => HealingPolicyReconciler.queriesOf(p).some((q) => (RESOURCE_METRICS as readonly string[]).includes(q)));
   const promQueries = (): Set<string> =>
@@ -169,7 +175,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     logger,
     metrics,
     workers: config.concurrency.policyWorkers,
-    listKeys: () => policies.list().map(keyOf),
+    listKeys: () => allPolicies().map(keyOf),
     resyncMs: config.resyncSeconds * 1000,
   });
   const enqueuePoliciesFor = (target: TargetRef): void => {
@@ -280,21 +286,20 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     logger,
     metrics,
     workers: config.concurrency.actionWorkers,
-    listKeys: () => actions.list().map(keyOf),
+    listKeys: () => actions.list().filter((a) => inScope(a.metadata.namespace)).map(keyOf),
     resyncMs: config.resyncSeconds * 1000,
   });
   const pc = policyController;
-  policies.addHandler({ onAdd: (p) => pc.enqueue(keyOf(p)), onUpdate: (p) => pc.enqueue(keyOf(p)), onDelete: (p) => pc.enqueue(keyOf(p)) });
-  actions.addHandler({
-    onAdd: (a) => {
-      actionController.enqueue(keyOf(a));
-      pc.enqueue(`${a.spec.policyRef.namespace ?? a.metadata.namespace ?? ''}/${a.spec.policyRef.name}`);
-    },
-    onUpdate: (a) => {
-      actionController.enqueue(keyOf(a));
-      pc.enqueue(`${a.spec.policyRef.namespace ?? a.metadata.namespace ?? ''}/${a.spec.policyRef.name}`);
-    },
-  });
+  const onPolicy = (p: HealingPolicy): void => {
+    if (inScope(p.metadata.namespace)) pc.enqueue(keyOf(p));
+  };
+  policies.addHandler({ onAdd: onPolicy, onUpdate: onPolicy, onDelete: onPolicy });
+  const onAction = (a: HealingAction): void => {
+    if (!inScope(a.metadata.namespace)) return;
+    actionController.enqueue(keyOf(a));
+    pc.enqueue(`${a.spec.policyRef.namespace ?? a.metadata.namespace ?? ''}/${a.spec.policyRef.name}`);
+  };
+  actions.addHandler({ onAdd: onAction, onUpdate: onAction });
   kubeStatus.start();
   eventCollector.start();
 
@@ -314,7 +319,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   const manager: Manager = new Manager({
     clock,
     logger,
-    informers: [policies, actions, pods, replicaSets, deployments, statefulSets, daemonSets, kubeEvents],
+    informers: [namespaces, policies, actions, pods, replicaSets, deployments, statefulSets, daemonSets, kubeEvents],
     controllers: [policyController, actionController],
     ...(elector ? { elector } : {}),
     closeables: [

@@ -106,6 +106,13 @@ export const OperatorConfigSchema = Type.Object(
       },
       'reconcile concurrency',
     ),
+    namespaceSelector: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1024,
+        description: 'label selector (e.g. team=payments) of the namespaces whose HealingPolicies this operator serves; default all',
+      }),
+    ),
     resyncSeconds: Type.Integer({ minimum: 0, default: 300, description: 'periodic full resync of every controller; 0 disables' }),
     seriesRetentionSeconds: Type.Integer({ minimum: 60, default: 3600, description: 'how long per-target metric series are kept' }),
     cacheSyncTimeoutSeconds: Type.Integer({ minimum: 1, default: 120, description: 'how long to wait for informers to sync at start' }),

@@ -19,11 +19,21 @@ export function testKubeConfig(): k8s.KubeConfig {
   return kc;
 }
 
-/** Creates a namespace with a unique name derived from `prefix`; returns its name. */
-export async function createTestNamespace(kc: k8s.KubeConfig, prefix: string): Promise<string> {
+/**
+ * Identifies this test file's run: its namespaces carry the label kubeskippy.io/test-run=<TEST_RUN_ID>, and the
+ * operators it starts serve only those namespaces, so operators of other test files (or other people's runs on
+ * the same cluster) never act on its objects.
+ */
+export const TEST_RUN_ID = randomBytes(4).toString('hex');
+
+/** The operator namespaceSelector matching this run's namespaces. */
+export const TEST_NAMESPACE_SELECTOR = `kubeskippy.io/test-run=${TEST_RUN_ID}`;
+
+/** Creates a namespace with a unique name derived from `prefix`, labelled for this run; returns its name. */
+export async function createTestNamespace(kc: k8s.KubeConfig, prefix: string, labels: Record<string, string> = {}): Promise<string> {
   const core = kc.makeApiClient(k8s.CoreV1Api);
-  const name = `${prefix.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40)}-${randomBytes(3).toString('hex')}`;
-  await core.createNamespace({ body: { metadata: { name, labels: { 'kubeskippy.io/test': 'true' } } } });
+  const name = `${prefix.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+$/, '').slice(0, 40)}-${randomBytes(3).toString('hex')}`;
+  await core.createNamespace({ body: { metadata: { name, labels: { 'kubeskippy.io/test': 'true', 'kubeskippy.io/test-run': TEST_RUN_ID, ...labels } } } });
   // The serviceaccount controller creates "default" asynchronously; pods are refused until it exists.
   await waitFor(`default ServiceAccount in ${name}`, async () => {
     try {

@@ -10,7 +10,7 @@ import { loadOperatorConfig } from '../../src/config/load.js';
 import { createLogger, silentLogger, type Logger } from '../../src/observability/logger.js';
 import { systemClock } from '../../src/runtime/clock.js';
 import { startOperator, type RunningOperator } from '../../src/wiring.js';
-import { kubeconfigPath, testKubeConfig } from './cluster.js';
+import { kubeconfigPath, TEST_NAMESPACE_SELECTOR, testKubeConfig } from './cluster.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -23,6 +23,7 @@ export const TEST_OPERATOR_FLAGS: Readonly<Record<string, unknown>> = {
   'metricsServer.pollIntervalSeconds': 5,
   protectedNamespaces: ['kube-system'],
   maxActionsPerHour: 1000,
+  namespaceSelector: TEST_NAMESPACE_SELECTOR,
 };
 
 /** Starts the operator in this process. Set KUBESKIPPY_TEST_LOG=1 to see its logs. */
@@ -60,6 +61,8 @@ export function spawnOperator(args: readonly string[] = []): SpawnedOperator {
       '0',
       '--metrics-server-poll-interval-seconds',
       '5',
+      '--namespace-selector',
+      TEST_NAMESPACE_SELECTOR,
       ...args,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
