@@ -217,7 +217,9 @@ describe('PromQL triggers', () => {
     const body = `# TYPE test_queue_depth gauge\ntest_queue_depth{namespace="${ns}",pod="worker"} 42\ntest_queue_depth{namespace="${ns}",pod="idle"} 3\n`;
     exporter = createServer((_, res) => res.end(body));
     const port = await new Promise<number>((resolve) => exporter!.listen(0, '127.0.0.1', () => resolve((exporter!.address() as { port: number }).port)));
-    setPrometheusTargets(root, [{ address: `127.0.0.1:${port}` }]);
+    // Prometheus scrapes the test's exporter and the operator's own /metrics.
+    const operatorAddress = new URL(operator.health!.url).host;
+    setPrometheusTargets(root, [{ address: `127.0.0.1:${port}` }, { address: operatorAddress, labels: { job: 'kubeskippy' } }]);
     await createPolicy(kc, ns, 'queue', {
       selector: { labelSelector: { matchLabels: { app: 'queue' } } },
       triggers: [{ name: 'backlog', type: 'metric', metricTrigger: { query: `test_queue_depth{namespace="${ns}"}`, threshold: 10 } }],
@@ -229,6 +231,13 @@ describe('PromQL triggers', () => {
     expect(action!.spec.trigger?.observedValue).toBe(42);
     await sleep(5000);
     expect((await listActions(kc, ns)).map((a) => a.spec.targetResource.name)).toEqual(['worker']);
+    // The firing is visible in Prometheus through the operator's own metric.
+    const firings = await waitFor('kubeskippy_trigger_firings_total in Prometheus', async () => {
+      const q = encodeURIComponent(`kubeskippy_trigger_firings_total{namespace="${ns}",policy="queue"}`);
+      const res = (await (await fetch(`${prometheusUrl!}/api/v1/query?query=${q}`)).json()) as { data: { result: { value: [number, string] }[] } };
+      return res.data.result[0] ? Number(res.data.result[0].value[1]) : undefined;
+    }, 30_000, 1000);
+    expect(firings).toBe(1);
   });
 });
 
