@@ -1,0 +1,98 @@
+import type { CoreV1Event, PodMetric, V1Pod } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { eventCount, eventTime } from './events.js';
+import { replicaCounts, restartsInWindow } from './kube-status.js';
+import { podUsage } from './metrics-server.js';
+import { instantQuery, PrometheusQueryError, seriesTarget, type FetchFn } from './prometheus.js';
+
+const now = Date.parse('2026-01-01T12:00:00Z');
+
+describe('restartsInWindow', () => {
+  it('counts the rise of restart_count within the trailing window', () => {
+    const s = [
+      { at: now - 600_000, value: 1 },
+      { at: now - 290_000, value: 2 },
+      { at: now - 100_000, value: 4 },
+      { at: now, value: 6 },
+    ];
+    // The baseline is the last sample at or before the window start (now − 5m): value 1.
+    expect(restartsInWindow(s, now, 300_000)).toBe(5);
+    expect(restartsInWindow(s, now, 60_000)).toBe(2);
+  });
+  it('is 0 without samples and never negative (a new pod restarts its count)', () => {
+    expect(restartsInWindow([], now, 300_000)).toBe(0);
+    expect(restartsInWindow([{ at: now - 10, value: 5 }, { at: now, value: 0 }], now, 300_000)).toBe(0);
+  });
+});
+
+describe('replicaCounts', () => {
+  it('reads Deployments and DaemonSets', () => {
+    expect(replicaCounts({ spec: { replicas: 3, selector: {}, template: {} }, status: { readyReplicas: 2, availableReplicas: 2 } })).toEqual({ desired: 3, ready: 2, unavailable: 1 });
+    expect(replicaCounts({ status: { desiredNumberScheduled: 4, numberReady: 4, currentNumberScheduled: 4, numberMisscheduled: 0, numberUnavailable: 0 } })).toEqual({
+      desired: 4,
+      ready: 4,
+      unavailable: 0,
+    });
+  });
+});
+
+describe('podUsage', () => {
+  const pod: V1Pod = { spec: { containers: [{ name: 'a', resources: { limits: { memory: '512Mi', cpu: '500m' } } }] } };
+  const metric = (cpu: string, memory: string): PodMetric => ({
+    metadata: { name: 'p', namespace: 'ns', selfLink: '', creationTimestamp: '' },
+    timestamp: '',
+    window: '15s',
+    containers: [{ name: 'a', usage: { cpu, memory } }],
+  });
+  it('computes absolute values and percentages of the real limits', () => {
+    const u = podUsage(pod, metric('250m', '256Mi'));
+    expect(u.values).toEqual({ cpu_usage_millicores: 250, memory_usage_bytes: 256 * 2 ** 20, cpu_usage_percent: 50, memory_usage_percent: 50 });
+    expect(u.unavailable).toEqual({});
+  });
+  it('says why a percentage is missing instead of inventing a limit', () => {
+    const bare: V1Pod = { spec: { containers: [{ name: 'a' }] } };
+    const u = podUsage(bare, metric('1', '1Gi'));
+    expect(u.values['memory_usage_percent']).toBeUndefined();
+    expect(u.unavailable['memory_usage_percent']).toMatch(/no memory limit or request/);
+  });
+});
+
+describe('events', () => {
+  it('takes the latest occurrence time and the aggregated count', () => {
+    const e: CoreV1Event = {
+      metadata: {},
+      involvedObject: {},
+      count: 4,
+      firstTimestamp: new Date(now - 60_000),
+      lastTimestamp: new Date(now - 5000),
+    };
+    expect(eventTime(e, now)).toBe(now - 5000);
+    expect(eventCount(e)).toBe(4);
+    expect(eventTime({ metadata: {}, involvedObject: {} }, now)).toBe(now);
+    expect(eventCount({ metadata: {}, involvedObject: {} })).toBe(1);
+  });
+});
+
+describe('prometheus', () => {
+  const respond = (status: number, body: unknown): FetchFn => () => Promise.resolve({ ok: status < 300, status, text: () => Promise.resolve(typeof body === 'string' ? body : JSON.stringify(body)) });
+
+  it('maps result series to targets by namespace and pod (or workload) labels', () => {
+    expect(seriesTarget({ namespace: 'a', pod: 'p' })).toMatchObject({ kind: 'Pod', namespace: 'a', name: 'p' });
+    expect(seriesTarget({ namespace: 'a', deployment: 'web' })).toMatchObject({ kind: 'Deployment', name: 'web' });
+    expect(seriesTarget({ pod: 'p' })).toBeUndefined();
+  });
+
+  it('returns the vector of an instant query', async () => {
+    const result = [{ metric: { namespace: 'a', pod: 'p' }, value: [1, '42'] }];
+    await expect(instantQuery('http://127.0.0.1:9', 'up', now, 1000, respond(200, { status: 'success', data: { resultType: 'vector', result } }))).resolves.toEqual(result);
+  });
+
+  it("throws Prometheus' own message for a bad query, and a clear one when it is unreachable or answers garbage", async () => {
+    await expect(instantQuery('http://x', 'rate(', now, 1000, respond(400, { status: 'error', errorType: 'bad_data', error: 'parse error' }))).rejects.toThrow(
+      /PromQL error \(bad_data\): parse error/,
+    );
+    await expect(instantQuery('http://x', 'up', now, 1000, () => Promise.reject(new Error('ECONNREFUSED')))).rejects.toThrow(PrometheusQueryError);
+    await expect(instantQuery('http://x', 'up', now, 1000, respond(502, '<html>'))).rejects.toThrow(/not JSON/);
+    await expect(instantQuery('http://x', 'up', now, 1000, respond(200, { status: 'success', data: { resultType: 'matrix', result: [] } }))).rejects.toThrow(/instant vector/);
+  });
+});
