@@ -237,7 +237,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
       forceDryRun: config.dryRun,
       paused: config.paused,
       prometheusConfigured: config.prometheus.url !== undefined,
-      escalationWindowMs: 60 * 60_000,
+      escalationWindowMs: config.escalationWindowSeconds * 1000,
       maxRequeueMs: 30_000,
       statusRefreshMs: 60_000,
     },
@@ -276,7 +276,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     executors: createDefaultRegistry({ core: clients.core, apps: clients.apps }),
     store,
     getPolicy: (ns, name) => policies.get(ns, name),
-    settings: { approvalTtlMs: 60 * 60_000, callTimeoutMs: 30_000 },
+    settings: { approvalTtlMs: config.approvalTimeoutSeconds * 1000, callTimeoutMs: 30_000 },
   });
 
   const actionController = new Controller({

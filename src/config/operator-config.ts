@@ -113,6 +113,18 @@ export const OperatorConfigSchema = Type.Object(
         description: 'label selector (e.g. team=payments) of the namespaces whose HealingPolicies this operator serves; default all',
       }),
     ),
+    approvalTimeoutSeconds: Type.Integer({
+      minimum: 60,
+      maximum: 7 * 24 * 3600,
+      default: 3600,
+      description: 'how long an action waits for approval before it is cancelled (ApprovalExpired)',
+    }),
+    escalationWindowSeconds: Type.Integer({
+      minimum: 60,
+      maximum: 7 * 24 * 3600,
+      default: 3600,
+      description: 'a problem recurring on a target within this time of the last action escalates to the next action',
+    }),
     resyncSeconds: Type.Integer({ minimum: 0, default: 300, description: 'periodic full resync of every controller; 0 disables' }),
     seriesRetentionSeconds: Type.Integer({ minimum: 60, default: 3600, description: 'how long per-target metric series are kept' }),
     cacheSyncTimeoutSeconds: Type.Integer({ minimum: 1, default: 120, description: 'how long to wait for informers to sync at start' }),
