@@ -57,6 +57,8 @@ describe('loadOperatorConfig defaults', () => {
       prometheus: { timeoutSeconds: 5 },
       ai: { provider: 'none', timeoutSeconds: 30 },
       concurrency: { policyWorkers: 2, actionWorkers: 4 },
+      approvalTimeoutSeconds: 3600,
+      escalationWindowSeconds: 3600,
       resyncSeconds: 300,
       seriesRetentionSeconds: 3600,
       cacheSyncTimeoutSeconds: 120,
