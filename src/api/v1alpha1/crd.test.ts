@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { allCrds, crdFileName, renderCrdYaml } from './crd.js';
 
@@ -10,6 +10,17 @@ describe('generated CRDs', () => {
       expect(onDisk).toBe(renderCrdYaml(crd));
     },
   );
+
+  it('are copied unchanged into the Helm chart (charts/kubeskippy/crds; after `npm run generate`: cp config/crd/bases/*.yaml charts/kubeskippy/crds/)', () => {
+    const dir = (d: string): URL => new URL(`../../../${d}/`, import.meta.url);
+    const bases = readdirSync(dir('config/crd/bases')).sort();
+    expect(readdirSync(dir('charts/kubeskippy/crds')).sort()).toEqual(bases);
+    for (const file of bases) {
+      expect(readFileSync(new URL(file, dir('charts/kubeskippy/crds')), 'utf8'), file).toBe(
+        readFileSync(new URL(file, dir('config/crd/bases')), 'utf8'),
+      );
+    }
+  });
 
   it('never uses schema constructs a structural CRD schema rejects', () => {
     const forbidden = ['const', 'oneOf', 'patternProperties', '$ref', '$id', 'not'];

@@ -7,7 +7,9 @@ import {
   ConditionSchema,
   LabelSelectorSchema,
   TRIGGER_TYPES,
+  type LabelSelector,
 } from './common.js';
+import { re2SyntaxError } from './re2.js';
 import { DnsLabel, Duration, IntOrPercent, StringEnum, withRules, type CelRule } from './schema-kit.js';
 
 export const POLICY_MODES = ['monitor', 'dryrun', 'automatic', 'manual'] as const;
@@ -72,40 +74,44 @@ const MetricTriggerSchema = withRules(
 );
 
 /**
- * Rejects regular expressions the API server's RE2 cannot compile. The CEL side relies on matches() failing to
- * compile a bad pattern; the TypeScript side compiles it with JavaScript's engine and also refuses the constructs
- * RE2 lacks (look-around, back-references), so both reject the same patterns.
+ * True when the API server can compile `pattern`: CEL's matches() uses Go's regexp (RE2 syntax), which differs
+ * from JavaScript's RegExp both ways, so this asks a parser of Go's syntax (./re2.ts) rather than `new RegExp`.
  */
 export function isPortableRegex(pattern: string): boolean {
-  if (/\(\?[=!<]|\\[1-9]/.test(pattern)) return false;
-  try {
-    new RegExp(pattern, 'u');
-    return true;
-  } catch {
-    return false;
-  }
+  return re2SyntaxError(pattern) === undefined;
 }
 
-const EventTriggerSchema = withRules(
-  Type.Object({
-    reason: Type.String({
-      minLength: 1,
-      maxLength: 256,
-      description: 'Event reason, matched in full as a regular expression: "BackOff" matches exactly, "BackOff|Failed.*" either.',
-    }),
-    type: Type.Optional(StringEnum(['Normal', 'Warning'] as const)),
-    count: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 1 })),
-    window: Type.Optional(Duration({ default: '5m', description: 'Sliding window in which count events must occur.' })),
+/**
+ * An event reason pattern. The rule sits on the string itself so that the API server reports the failure at
+ * `…eventTrigger.reason` (a rule's fieldPath is ignored when the rule fails with a runtime error, which is how a
+ * bad pattern fails: matches() compiles it at evaluation time and the compile error becomes the message).
+ */
+const EventReasonSchema = withRules(
+  Type.String({
+    minLength: 1,
+    maxLength: 256,
+    description:
+      'Event reason, matched in full as an RE2 regular expression: "BackOff" matches exactly, "BackOff|Failed.*" either.',
   }),
   [
     {
-      rule: "type(''.matches(self.reason)) == bool",
-      message: 'reason must be a valid regular expression',
-      fieldPath: '.reason',
-      check: (s) => isPortableRegex(s.reason),
+      rule: "type(''.matches(self)) == bool",
+      message: 'must be a valid RE2 regular expression',
+      check: (s) => isPortableRegex(s),
+      explain: (s) => {
+        const error = re2SyntaxError(s);
+        return error === undefined ? undefined : `Invalid value: ${JSON.stringify(s)}: ${error.message}`;
+      },
     },
   ],
 );
+
+const EventTriggerSchema = Type.Object({
+  reason: EventReasonSchema,
+  type: Type.Optional(StringEnum(['Normal', 'Warning'] as const)),
+  count: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 1 })),
+  window: Type.Optional(Duration({ default: '5m', description: 'Sliding window in which count events must occur.' })),
+});
 
 const ConditionTriggerSchema = Type.Object({
   type: Type.String({
@@ -201,21 +207,27 @@ const HealingPolicySpecObject = Type.Object({
     'x-kubernetes-list-type': 'map',
     'x-kubernetes-list-map-keys': ['name'],
   }),
-  safetyRules: Type.Optional(SafetyRulesSchema),
+  // Defaulted to {} so that its own defaults (maxActionsPerHour, healthCheckTimeout …) appear on every stored
+  // policy: an absent object is never defaulted into, neither by the API server nor by ajv.
+  safetyRules: Type.Optional(Type.Object(SafetyRulesSchema.properties, { default: {} })),
   mode: Type.Optional(StringEnum(POLICY_MODES, { default: 'automatic' })),
 });
 
+/** True when a label selector constrains anything (an empty selector matches every object). */
+function isNonEmptySelector(ls: LabelSelector | undefined): boolean {
+  return Object.keys(ls?.matchLabels ?? {}).length > 0 || (ls?.matchExpressions ?? []).length > 0;
+}
+
 export const HealingPolicySpecSchema = withRules(HealingPolicySpecObject, [
   {
+    // A delete over "every pod in the namespace" is the one mistake that cannot be undone by the next reconcile,
+    // so a delete action demands a label selector that constrains something; namespaces alone do not count.
     rule:
-      "!self.actions.exists(a, a.type == 'delete') || has(self.selector.labelSelector) || (has(self.selector.namespaces) && size(self.selector.namespaces) > 0) || (has(self.selector.resources) && self.selector.resources.exists(r, r.kind != 'Pod'))",
-    message: 'a policy with a delete action needs a selector that narrows what it matches (labelSelector or namespaces)',
+      "!self.actions.exists(a, a.type == 'delete') || (has(self.selector.labelSelector) && ((has(self.selector.labelSelector.matchLabels) && size(self.selector.labelSelector.matchLabels) > 0) || (has(self.selector.labelSelector.matchExpressions) && size(self.selector.labelSelector.matchExpressions) > 0)))",
+    message:
+      'a policy with a delete action needs a non-empty selector.labelSelector (matchLabels or matchExpressions), so that it cannot delete everything it watches',
     fieldPath: '.selector',
-    check: (s) =>
-      !s.actions.some((a) => a.type === 'delete') ||
-      s.selector.labelSelector !== undefined ||
-      (s.selector.namespaces?.length ?? 0) > 0 ||
-      (s.selector.resources ?? []).some((r) => r.kind !== 'Pod'),
+    check: (s) => !s.actions.some((a) => a.type === 'delete') || isNonEmptySelector(s.selector.labelSelector),
   },
 ]);
 export type HealingPolicySpec = Static<typeof HealingPolicySpecSchema>;

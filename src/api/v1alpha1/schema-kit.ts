@@ -20,6 +20,11 @@ export interface CelRule<T> {
   readonly reason?: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden' | 'FieldValueDuplicate';
   /** The same rule in TypeScript: returns true when `self` (already defaulted) satisfies it. */
   readonly check: (self: T) => boolean;
+  /**
+   * Offline only: the detail the API server adds to `message` for this failure (e.g. Go's regexp error), so the
+   * offline message is as specific as the server's. Called only when `check` failed.
+   */
+  readonly explain?: (self: T) => string | undefined;
 }
 
 /** Symbol under which a schema node keeps its rules' TypeScript predicates (never serialised). */
@@ -58,9 +63,47 @@ export function StringMap(options: SchemaOptions = {}): TUnsafe<Record<string, s
 /** Go/Kubernetes duration strings such as "90s", "3m", "1h30m", "500ms" (no sign, no bare numbers). */
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$';
 
-/** A duration string field ("3m", "1h30m"). */
+/** Nanoseconds per duration unit, as Go's time package defines them. */
+const DURATION_UNIT_NS: Readonly<Record<string, bigint>> = {
+  ns: 1n,
+  us: 1_000n,
+  µs: 1_000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
+};
+
+/**
+ * True when a duration that matches DURATION_PATTERN also fits Go's time.Duration (int64 nanoseconds, about
+ * 2562047h), i.e. when Go's time.ParseDuration — and so CEL's duration() — accepts it.
+ */
+export function isDurationInRange(value: string): boolean {
+  const max = 2n ** 63n - 1n;
+  let total = 0n;
+  for (const m of value.matchAll(/([0-9]+)(?:\.([0-9]+))?(ns|us|µs|ms|s|m|h)/g)) {
+    const unit = DURATION_UNIT_NS[m[3] ?? ''] ?? 1n;
+    const fraction = m[2] ?? '';
+    // Whole nanoseconds of the fractional part, truncated as Go does.
+    const fractionNs = fraction === '' ? 0n : (BigInt(fraction) * unit) / 10n ** BigInt(fraction.length);
+    total += BigInt(m[1] ?? '0') * unit + fractionNs;
+    if (total > max) return false;
+  }
+  return true;
+}
+
+/**
+ * A duration string field ("3m", "1h30m"). The pattern fixes the syntax; the CEL rule (duration(), which parses
+ * like Go) refuses values beyond time.Duration's range, which the operator could not represent.
+ */
 export function Duration(options: SchemaOptions = {}): TUnsafe<string> {
-  return Type.Unsafe<string>({ ...options, type: 'string', maxLength: 32, pattern: DURATION_PATTERN });
+  return withRules(Type.Unsafe<string>({ ...options, type: 'string', maxLength: 32, pattern: DURATION_PATTERN }), [
+    {
+      rule: "duration(self) >= duration('0s')",
+      message: 'must be a duration of at most 2562047h (Go time.Duration)',
+      check: (s) => isDurationInRange(s),
+    },
+  ]);
 }
 
 /** An integer or a percentage string such as "25%" (Kubernetes int-or-string). */

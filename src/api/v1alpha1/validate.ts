@@ -158,7 +158,13 @@ function ruleProblems(schema: SchemaNode, data: unknown, path: Segment[], out: V
     }
     if (!ok) {
       const at = rule.fieldPath ? [...path, ...parsePath(rule.fieldPath)] : path;
-      out.push({ severity: 'error', path: formatPath(at), message: rule.message });
+      let detail: string | undefined;
+      try {
+        detail = (rule.explain as ((s: unknown) => string | undefined) | undefined)?.(data);
+      } catch {
+        detail = undefined;
+      }
+      out.push({ severity: 'error', path: formatPath(at), message: detail === undefined ? rule.message : `${detail}: ${rule.message}` });
     }
   }
   const props = schema['properties'] as Record<string, SchemaNode> | undefined;
@@ -189,6 +195,35 @@ function ruleProblems(schema: SchemaNode, data: unknown, path: Segment[], out: V
   }
 }
 
+/** A DNS subdomain (RFC 1123), which the API server requires of every custom resource's name. */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * The API server's own checks of metadata.name that matter for a manifest (the schema leaves metadata to it):
+ * a name or generateName is required, and a name must be a lowercase DNS subdomain of at most 253 characters.
+ */
+function metadataProblems(data: unknown): ValidationProblem[] {
+  if (data === null || typeof data !== 'object') return [];
+  const meta = (data as { metadata?: unknown }).metadata;
+  if (meta === null || typeof meta !== 'object') return [];
+  const { name, generateName } = meta as { name?: unknown; generateName?: unknown };
+  if (name === undefined || name === '') {
+    return typeof generateName === 'string' && generateName !== ''
+      ? []
+      : [{ severity: 'error', path: 'metadata.name', message: 'Required value: name or generateName is required' }];
+  }
+  if (typeof name !== 'string' || name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
+    return [
+      {
+        severity: 'error',
+        path: 'metadata.name',
+        message: `Invalid value: ${JSON.stringify(name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+      },
+    ];
+  }
+  return [];
+}
+
 /** A compiled validator for one kind. */
 class KindValidator<T> {
   private readonly validateFn: ValidateFunction;
@@ -202,8 +237,8 @@ class KindValidator<T> {
   validate(input: unknown): ValidationResult<T> {
     const data: unknown = structuredClone(input);
     const ok = this.validateFn(data);
-    if (!ok) return { valid: false, problems: structuralProblems(this.validateFn.errors ?? [], data) };
-    const problems: ValidationProblem[] = [];
+    if (!ok) return { valid: false, problems: [...structuralProblems(this.validateFn.errors ?? [], data), ...metadataProblems(data)] };
+    const problems: ValidationProblem[] = metadataProblems(data);
     ruleProblems(this.schema, data, [], problems);
     if (problems.length > 0) return { valid: false, problems };
     return { valid: true, value: data as T, problems: [] };

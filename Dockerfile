@@ -1,0 +1,33 @@
+# The KubeSkippy operator image. Build: docker build -t kubeskippy/operator:0.1.0 .
+# Compiled with the full Node.js 24 image, run on the slim one, as a non-root user, with a read-only root
+# filesystem: the process writes nothing outside /tmp (an emptyDir in the Deployment).
+
+# --- build: compile TypeScript to dist/ ---
+FROM node:24-bookworm AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# --- deps: production dependencies only (no compiler, no test tools) ---
+FROM node:24-bookworm AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# --- runtime ---
+FROM node:24-bookworm-slim
+# Nothing should write under HOME; if a library tries, it lands in the writable /tmp.
+ENV NODE_ENV=production HOME=/tmp
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+# The image's `node` user, by number: the kubelet can only enforce runAsNonRoot for a numeric user.
+USER 1000:1000
+EXPOSE 8080 8081 8082
+ENTRYPOINT ["node", "/app/bin/kubeskippy.js"]
+CMD ["run"]
