@@ -138,15 +138,20 @@ export class HealingPolicyReconciler {
       ]);
     }
 
+    // Last firing per target and trigger, indexed once: a policy over thousands of pods must not scan the ledger
+    // per target.
+    const lastFired = new Map<string, Map<string, number>>();
+    for (const e of ledger) {
+      if (e.trigger === undefined) continue;
+      const k = targetKey(e.target);
+      const m = lastFired.get(k) ?? new Map<string, number>();
+      m.set(e.trigger, Math.max(m.get(e.trigger) ?? Number.NEGATIVE_INFINITY, e.createdAt));
+      lastFired.set(k, m);
+    }
     const targets = selection.targets.map((target) => {
       const observations = this.observe(target.ref, queries, policy);
       const states = new Map<string, TriggerState>();
-      for (const t of policy.spec.triggers) {
-        const last = ledger
-          .filter((e) => e.trigger === t.name && targetKey(e.target) === targetKey(target.ref))
-          .reduce<number | undefined>((m, e) => (m === undefined || e.createdAt > m ? e.createdAt : m), undefined);
-        if (last !== undefined) states.set(t.name, { lastFiredAt: last });
-      }
+      for (const [trigger, at] of lastFired.get(targetKey(target.ref)) ?? []) states.set(trigger, { lastFiredAt: at });
       return { target, evaluations: evaluateTriggers(policy.spec.triggers, observations, states, now, options) };
     });
 
