@@ -6,6 +6,9 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { crdsCommand } from './crds.js';
+import { registerApprovalCommands } from './approve.js';
+import { UsageError, validateCommand } from './validate.js';
+import { addConfigFlags, installCommand, runCommand } from './run.js';
 
 /** Where the CLI writes; injectable so tests can capture output. */
 export interface CliIo {
@@ -45,6 +48,41 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
       for (const line of await crdsCommand(opts.out)) io.out(opts.out === undefined ? line.trimEnd() : `wrote ${line}`);
       state.code = ExitCode.Ok;
     });
+
+  program
+    .command('validate')
+    .description(
+      'check HealingPolicy and HealingAction YAML offline with the API server\'s schema; prints FILE:LINE:COL: error|warning: FIELD: MESSAGE; exit 1 on any error',
+    )
+    .argument('<files...>', 'YAML files, or directories of them')
+    .action(async (files: string[]) => {
+      try {
+        const outcome = await validateCommand(files);
+        for (const line of outcome.lines) io.out(line);
+        state.code = outcome.code;
+      } catch (e: unknown) {
+        if (!(e instanceof UsageError)) throw e;
+        io.err(`kubeskippy validate: ${e.message}`);
+        state.code = ExitCode.Usage;
+      }
+    });
+
+  addConfigFlags(program.command('run').description('run the operator (developer loop: against .cluster/kubeconfig from outside the cluster)')).action(
+    async (opts: Record<string, unknown>) => {
+      state.code = await runCommand(opts, process.env);
+    },
+  );
+
+  program
+    .command('install')
+    .description('apply the KubeSkippy CRDs to the cluster (same as kubectl apply -k config/crd)')
+    .option('--kubeconfig <path>', 'kubeconfig file; default $KUBECONFIG, in-cluster, ~/.kube/config')
+    .action(async (opts: { kubeconfig?: string }) => {
+      for (const line of await installCommand(opts, process.env)) io.out(line);
+      state.code = ExitCode.Ok;
+    });
+
+  registerApprovalCommands(program, io, state, process.env);
 
   return program;
 }

@@ -49,6 +49,13 @@ describe('nextStep', () => {
     expect(step).toMatchObject({ kind: 'write', status: { phase: 'Approved', approval: { approved: true, approvedBy: 'alice' } } });
   });
 
+  it('records the approver of an action approved before the operator first saw it', () => {
+    const a = action({ spec: { approvalRequired: true }, annotations: { [ANNOTATIONS.approvedBy]: 'alice' } });
+    expect(nextStep(a, ctx())).toMatchObject({ kind: 'write', status: { phase: 'Approved', approval: { required: true, approved: true, approvedBy: 'alice' } } });
+    const both = action({ spec: { approvalRequired: true }, annotations: { [ANNOTATIONS.approvedBy]: 'alice', [ANNOTATIONS.rejectedBy]: 'bob' } });
+    expect(nextStep(both, ctx())).toMatchObject({ kind: 'write', status: { phase: 'Cancelled', reason: 'Rejected' } });
+  });
+
   it('cancels a rejected action with the reason, and an unapproved one after the approval expires', () => {
     const rejected = action({
       status: { phase: 'WaitingApproval' },

@@ -168,12 +168,10 @@ export function nextStep(a: HealingAction, ctx: ActionContext): Step {
   }
 
   switch (phase) {
-    case 'Pending': {
-      if (a.spec.approvalRequired === true && annotation(a, ANNOTATIONS.approvedBy) === undefined) {
-        return stepWaitingApproval(a, ctx);
-      }
-      return { kind: 'gate' };
-    }
+    case 'Pending':
+      // An action approved (or rejected) before the operator first saw it still goes through stepWaitingApproval:
+      // that is where the approver is recorded in status.approval, and where a rejection wins over an approval.
+      return a.spec.approvalRequired === true ? stepWaitingApproval(a, ctx) : { kind: 'gate' };
     case 'WaitingApproval':
       return stepWaitingApproval(a, ctx);
     case 'Approved':

@@ -1,0 +1,229 @@
+import { describe, expect, it } from 'vitest';
+import type { HealingAction } from '../api/v1alpha1/healing-action.js';
+import { KubeError } from '../k8s/errors.js';
+import { actionsCommand, approveCommand, formatAge, isAwaitingApproval, rejectCommand, type ActionsApi } from './approve.js';
+import { ExitCode, main } from './main.js';
+
+const t0 = Date.parse('2026-03-01T12:00:00Z');
+
+function action(name: string, over: { phase?: NonNullable<HealingAction['status']>['phase']; approvalRequired?: boolean; annotations?: Record<string, string>; createdAgoMs?: number; namespace?: string; reason?: string } = {}): HealingAction {
+  return {
+    apiVersion: 'kubeskippy.io/v1alpha1',
+    kind: 'HealingAction',
+    metadata: {
+      name,
+      namespace: over.namespace ?? 'apps',
+      resourceVersion: '1',
+      creationTimestamp: new Date(t0 - (over.createdAgoMs ?? 30_000)).toISOString(),
+      ...(over.annotations ? { annotations: over.annotations } : {}),
+    },
+    spec: {
+      policyRef: { name: 'crashloop' },
+      targetResource: { apiVersion: 'v1', kind: 'Pod', namespace: over.namespace ?? 'apps', name: `${name}-pod` },
+      action: { name: 'restart', type: 'restart' },
+      approvalRequired: over.approvalRequired ?? true,
+    },
+    ...(over.phase ? { status: { phase: over.phase, ...(over.reason ? { reason: over.reason } : {}) } } : {}),
+  };
+}
+
+/** An in-memory API: resourceVersions bump on every write, stale preconditions get 409 like the API server's. */
+class FakeApi implements ActionsApi {
+  readonly objects = new Map<string, HealingAction>();
+  readonly patches: { name: string; annotations: Readonly<Record<string, string>> }[] = [];
+  /** Runs after a read, before the next annotate: simulates another writer. */
+  onRead: ((a: HealingAction) => void) | undefined;
+
+  constructor(...items: HealingAction[]) {
+    for (const a of items) this.put(a);
+  }
+
+  put(a: HealingAction): void {
+    this.objects.set(`${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}`, a);
+  }
+
+  /** Replaces the stored object with a changed copy and a new resourceVersion. */
+  change(namespace: string, name: string, f: (a: HealingAction) => HealingAction): void {
+    const a = this.objects.get(`${namespace}/${name}`);
+    if (!a) throw new Error('no such object');
+    const next = f(structuredClone(a));
+    this.put({ ...next, metadata: { ...next.metadata, resourceVersion: String(Number(a.metadata.resourceVersion ?? '0') + 1) } });
+  }
+
+  get(namespace: string, name: string): Promise<HealingAction | undefined> {
+    const a = this.objects.get(`${namespace}/${name}`);
+    if (a) this.onRead?.(a);
+    return Promise.resolve(a ? structuredClone(a) : undefined);
+  }
+
+  list(namespace: string | undefined): Promise<readonly HealingAction[]> {
+    return Promise.resolve([...this.objects.values()].filter((a) => namespace === undefined || a.metadata.namespace === namespace));
+  }
+
+  annotate(namespace: string, name: string, resourceVersion: string, annotations: Readonly<Record<string, string>>): Promise<void> {
+    const a = this.objects.get(`${namespace}/${name}`);
+    if (!a) return Promise.reject(new KubeError('NotFound', `healingactions "${name}" not found`, { status: 404 }));
+    if (a.metadata.resourceVersion !== resourceVersion) {
+      return Promise.reject(new KubeError('Conflict', 'the object has been modified; please apply your changes to the latest version and try again', { status: 409 }));
+    }
+    this.patches.push({ name, annotations });
+    this.change(namespace, name, (x) => ({ ...x, metadata: { ...x.metadata, annotations: { ...x.metadata.annotations, ...annotations } } }));
+    return Promise.resolve();
+  }
+}
+
+describe('kubeskippy approve', () => {
+  it('sets kubeskippy.io/approved-by on an action waiting for approval', async () => {
+    const api = new FakeApi(action('heal-a', { phase: 'WaitingApproval' }));
+    const out = await approveCommand(api, { namespace: 'apps', name: 'heal-a', user: 'alice' });
+    expect(out).toEqual({ code: 0, out: ['healingaction.kubeskippy.io/heal-a approved by alice'], err: [] });
+    expect(api.objects.get('apps/heal-a')?.metadata.annotations).toEqual({ 'kubeskippy.io/approved-by': 'alice' });
+  });
+
+  it('approves an action the operator has not picked up yet when it requires approval', async () => {
+    const api = new FakeApi(action('heal-a'));
+    expect((await approveCommand(api, { namespace: 'apps', name: 'heal-a', user: 'alice' })).code).toBe(0);
+  });
+
+  it.each(['Succeeded', 'Failed', 'Cancelled', 'Blocked', 'Approved', 'InProgress', 'Verifying'] as const)(
+    'refuses to approve an action that is already %s, and changes nothing',
+    async (phase) => {
+      const api = new FakeApi(action('heal-x', { phase }));
+      const out = await approveCommand(api, { namespace: 'apps', name: 'heal-x', user: 'alice' });
+      expect(out).toEqual({ code: 1, out: [], err: [`heal-x is already ${phase}; nothing to approve`] });
+      expect(api.patches).toEqual([]);
+    },
+  );
+
+  it('refuses an action that never needed approval', async () => {
+    const api = new FakeApi(action('heal-x', { approvalRequired: false }));
+    const out = await approveCommand(api, { namespace: 'apps', name: 'heal-x', user: 'alice' });
+    expect(out.code).toBe(1);
+    expect(out.err).toEqual(['heal-x does not require approval; nothing to approve']);
+  });
+
+  it('says "not found" for a missing action', async () => {
+    const out = await approveCommand(new FakeApi(), { namespace: 'apps', name: 'nope', user: 'alice' });
+    expect(out).toEqual({ code: 1, out: [], err: ['healingaction "nope" not found in namespace "apps"'] });
+  });
+
+  it('refuses when someone already rejected it (the operator would cancel it anyway)', async () => {
+    const api = new FakeApi(action('heal-a', { phase: 'WaitingApproval', annotations: { 'kubeskippy.io/rejected-by': 'bob', 'kubeskippy.io/reject-reason': 'no' } }));
+    const out = await approveCommand(api, { namespace: 'apps', name: 'heal-a', user: 'alice' });
+    expect(out.code).toBe(1);
+    expect(out.err).toEqual(['heal-a was already rejected by bob; nothing to approve']);
+  });
+
+  it('re-reads after a conflict and answers about the action as it is now', async () => {
+    const api = new FakeApi(action('heal-a', { phase: 'WaitingApproval' }));
+    let reads = 0;
+    api.onRead = () => {
+      // Between the CLI's first read and its patch, the operator expires the request.
+      if (++reads === 1) api.change('apps', 'heal-a', (a) => ({ ...a, status: { phase: 'Cancelled', reason: 'ApprovalExpired' } }));
+    };
+    const out = await approveCommand(api, { namespace: 'apps', name: 'heal-a', user: 'alice' });
+    expect(out).toEqual({ code: 1, out: [], err: ['heal-a is already Cancelled; nothing to approve'] });
+    expect(api.patches).toEqual([]);
+  });
+
+  it('lets only one of two racing approvals through', async () => {
+    const api = new FakeApi(action('heal-a', { phase: 'WaitingApproval' }));
+    const [a, b] = await Promise.all([
+      approveCommand(api, { namespace: 'apps', name: 'heal-a', user: 'alice' }),
+      approveCommand(api, { namespace: 'apps', name: 'heal-a', user: 'bob' }),
+    ]);
+    expect([a.code, b.code].sort()).toEqual([0, 1]);
+    expect(api.patches).toHaveLength(1);
+    expect([...a.err, ...b.err][0]).toMatch(/^heal-a was already approved by (alice|bob); nothing to approve$/);
+  });
+});
+
+describe('kubeskippy reject', () => {
+  it('sets rejected-by and the reason', async () => {
+    const api = new FakeApi(action('heal-a', { phase: 'WaitingApproval' }));
+    const out = await rejectCommand(api, { namespace: 'apps', name: 'heal-a', user: 'bob', reason: ' not during the sale ' });
+    expect(out).toEqual({ code: 0, out: ['healingaction.kubeskippy.io/heal-a rejected by bob: not during the sale'], err: [] });
+    expect(api.objects.get('apps/heal-a')?.metadata.annotations).toEqual({ 'kubeskippy.io/rejected-by': 'bob', 'kubeskippy.io/reject-reason': 'not during the sale' });
+  });
+
+  it('needs a reason', async () => {
+    const api = new FakeApi(action('heal-a', { phase: 'WaitingApproval' }));
+    expect((await rejectCommand(api, { namespace: 'apps', name: 'heal-a', user: 'bob', reason: '  ' })).code).toBe(2);
+    expect(api.patches).toEqual([]);
+  });
+
+  it('refuses to reject a finished action', async () => {
+    const api = new FakeApi(action('heal-a', { phase: 'Succeeded' }));
+    const out = await rejectCommand(api, { namespace: 'apps', name: 'heal-a', user: 'bob', reason: 'late' });
+    expect(out).toEqual({ code: 1, out: [], err: ['heal-a is already Succeeded; nothing to reject'] });
+  });
+});
+
+describe('kubeskippy actions', () => {
+  const api = new FakeApi(
+    action('heal-new', { phase: 'WaitingApproval', reason: 'AwaitingApproval', createdAgoMs: 5_000 }),
+    action('heal-old', { phase: 'Blocked', reason: 'RateLimited', createdAgoMs: 3 * 3600_000 }),
+    action('heal-fresh', { createdAgoMs: 1_000 }),
+    action('heal-elsewhere', { phase: 'Succeeded', namespace: 'other', createdAgoMs: 200_000 }),
+  );
+
+  it('lists a namespace oldest first with NAME, POLICY, ACTION, TARGET, PHASE, REASON, AGE', async () => {
+    const out = await actionsCommand(api, { namespace: 'apps', pending: false }, t0);
+    expect(out.code).toBe(0);
+    expect(out.out).toEqual([
+      'NAME         POLICY      ACTION    TARGET               PHASE             REASON             AGE',
+      'heal-old     crashloop   restart   Pod/heal-old-pod     Blocked           RateLimited        3h',
+      'heal-new     crashloop   restart   Pod/heal-new-pod     WaitingApproval   AwaitingApproval   5s',
+      'heal-fresh   crashloop   restart   Pod/heal-fresh-pod   Pending           <none>             1s',
+    ]);
+  });
+
+  it('with --pending lists only actions waiting for approval', async () => {
+    const out = await actionsCommand(api, { namespace: 'apps', pending: true }, t0);
+    expect(out.out.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['heal-new', 'heal-fresh']);
+  });
+
+  it('adds a NAMESPACE column across all namespaces and says so when nothing matches', async () => {
+    const all = await actionsCommand(api, { namespace: undefined, pending: false }, t0);
+    expect(all.out[0]).toMatch(/^NAMESPACE\s+NAME\s+POLICY/);
+    expect(all.out).toHaveLength(5);
+    expect(all.out.some((l) => l.startsWith('other ') && l.includes('heal-elsewhere') && l.endsWith('3m20s'))).toBe(true);
+    const none = await actionsCommand(api, { namespace: 'empty', pending: true }, t0);
+    expect(none).toEqual({ code: 0, out: [], err: ['No actions waiting for approval found in empty namespace.'] });
+  });
+});
+
+describe('approval helpers', () => {
+  it('formats ages the way kubectl does', () => {
+    expect([0, 59_000, 119_000, 125_000, 600_000, 7_200_000, 18_000_000 + 420_000, 30 * 3600_000, 72 * 3600_000, -5].map(formatAge)).toEqual([
+      '0s', '59s', '119s', '2m5s', '10m', '120m', '5h7m', '30h', '3d', '0s',
+    ]);
+  });
+
+  it('treats WaitingApproval, and Pending with approvalRequired, as awaiting approval', () => {
+    expect(isAwaitingApproval(action('a', { phase: 'WaitingApproval' }))).toBe(true);
+    expect(isAwaitingApproval(action('a'))).toBe(true);
+    expect(isAwaitingApproval(action('a', { approvalRequired: false }))).toBe(false);
+    expect(isAwaitingApproval(action('a', { phase: 'Approved' }))).toBe(false);
+  });
+});
+
+describe('the approval commands in the CLI', () => {
+  function capture(): { out: string[]; err: string[]; io: { out: (l: string) => void; err: (l: string) => void } } {
+    const out: string[] = [];
+    const err: string[] = [];
+    return { out, err, io: { out: (l) => out.push(l), err: (l) => err.push(l) } };
+  }
+
+  it('needs --reason to reject', async () => {
+    const c = capture();
+    expect(await main(['reject', 'heal-a'], c.io)).toBe(ExitCode.Usage);
+    expect(c.err.join('\n')).toMatch(/--reason/);
+  });
+
+  it('reports an unreadable kubeconfig as one line and exit code 1', async () => {
+    const c = capture();
+    expect(await main(['approve', 'heal-a', '--kubeconfig', '/nonexistent/kubeconfig'], c.io)).toBe(ExitCode.Failure);
+    expect(c.err).toEqual(['kubeskippy approve: kubeconfig /nonexistent/kubeconfig does not exist']);
+  });
+});
