@@ -53,6 +53,7 @@ describe('loadOperatorConfig defaults', () => {
       aiMaxActionsPerHour: 10,
       circuitBreaker: { failureThreshold: 3, openSeconds: 600 },
       globalCircuitBreaker: { failureRate: 0.5, minActions: 5, windowSeconds: 900 },
+      stormSuppression: { maxFailingWorkloads: 10, windowSeconds: 300 },
       metricsServer: { enabled: true, pollIntervalSeconds: 15 },
       prometheus: { timeoutSeconds: 5 },
       ai: { provider: 'none', timeoutSeconds: 30 },

@@ -73,6 +73,17 @@ export const OperatorConfigSchema = Type.Object(
       },
       'global circuit breaker',
     ),
+    stormSuppression: Section(
+      {
+        maxFailingWorkloads: Type.Integer({
+          minimum: 0,
+          default: 10,
+          description: 'more workloads than this with new actions in one namespace within the window is a storm: act on none, raise one incident; 0 disables',
+        }),
+        windowSeconds: Type.Integer({ minimum: 1, default: 300, description: 'storm detection window' }),
+      },
+      'storm suppression',
+    ),
     metricsServer: Section(
       {
         enabled: Type.Boolean({ default: true, description: 'poll metrics.k8s.io for CPU and memory' }),
