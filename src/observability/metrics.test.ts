@@ -18,6 +18,7 @@ const EXPECTED: Record<string, { type: string; labels: string[] }> = {
   kubeskippy_policies: { type: 'gauge', labels: ['mode'] },
   kubeskippy_circuit_breaker_open: { type: 'gauge', labels: ['scope'] },
   kubeskippy_collection_errors_total: { type: 'counter', labels: ['source'] },
+  kubeskippy_api_requests_total: { type: 'counter', labels: ['verb', 'group', 'resource', 'subresource'] },
 };
 
 describe('createMetrics', () => {
@@ -65,6 +66,7 @@ describe('createMetrics', () => {
     metrics.policies.set({ mode: 'm' }, 1);
     metrics.circuitBreakerOpen.set({ scope: 's' }, 1);
     metrics.collectionErrorsTotal.inc({ source: 's' });
+    metrics.apiRequestsTotal.inc({ verb: 'list', group: '', resource: 'pods', subresource: '' });
     for (const m of await metrics.registry.getMetricsAsJSON()) {
       const labels = new Set(m.values.flatMap((v) => Object.keys(v.labels)).filter((l) => l !== 'le'));
       if (m.values.length > 0 && EXPECTED[m.name]?.labels.length !== 0) expect([...labels].sort(), m.name).toEqual([...(EXPECTED[m.name]?.labels ?? [])].sort());

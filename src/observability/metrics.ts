@@ -41,6 +41,13 @@ export interface OperatorMetrics {
   readonly circuitBreakerOpen: Gauge<'scope'>;
   /** Failed metric collections by source (metrics-server, prometheus, kube). */
   readonly collectionErrorsTotal: Counter<'source'>;
+  /**
+   * Requests the operator sent to the Kubernetes API, named as the API server's audit log names them: `verb`
+   * get|list|watch|create|update|patch|delete|deletecollection, `group` ('' = core), `resource` (the plural),
+   * `subresource` ('' or status, eviction, scale…). Counted when sent, whatever the response; a watch counts once
+   * per connection. Non-resource requests (discovery) have resource ''.
+   */
+  readonly apiRequestsTotal: Counter<'verb' | 'group' | 'resource' | 'subresource'>;
 }
 
 /** Options of createMetrics. */
@@ -147,6 +154,12 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
       name: `${METRIC_PREFIX}collection_errors_total`,
       help: 'Failed metric collections by source (kube, metrics-server, prometheus).',
       labelNames: ['source'] as const,
+      registers,
+    }),
+    apiRequestsTotal: new Counter({
+      name: `${METRIC_PREFIX}api_requests_total`,
+      help: 'Requests sent to the Kubernetes API, by audit verb (get, list, watch, create, update, patch, delete), API group, resource plural and subresource; a watch counts once per connection.',
+      labelNames: ['verb', 'group', 'resource', 'subresource'] as const,
       registers,
     }),
   };

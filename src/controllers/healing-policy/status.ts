@@ -97,14 +97,26 @@ export function invalidPolicyStatus(policy: HealingPolicy, problems: readonly st
 
 /**
  * True when writing `next` over `prev` changes something besides lastEvaluated, or lastEvaluated is older than
- * `refreshMs` — so a steady policy does not write its status on every reconcile.
+ * `refreshMs` — so a steady policy does not write its status on every reconcile. The comparison ignores key order:
+ * `prev` comes from the API server, which returns custom resources with their keys sorted, while `next` is built
+ * in code order (comparing them as plain JSON made every reconcile write, and every write trigger a reconcile).
  */
 export function statusNeedsWrite(prev: HealingPolicyStatus | undefined, next: HealingPolicyStatus, now: number, refreshMs: number): boolean {
   if (!prev) return true;
-  const strip = (s: HealingPolicyStatus): string => JSON.stringify({ ...s, lastEvaluated: undefined });
+  const strip = (s: HealingPolicyStatus): string => JSON.stringify(sortedKeys({ ...s, lastEvaluated: undefined }));
   if (strip(prev) !== strip(next)) return true;
   const last = prev.lastEvaluated ? Date.parse(prev.lastEvaluated) : 0;
   return now - last >= refreshMs;
+}
+
+/** `value` with every object's keys in sorted order (undefined members dropped), for order-insensitive comparison. */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  const record = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(record).sort()) if (record[k] !== undefined) out[k] = sortedKeys(record[k]);
+  return out;
 }
 
 /**

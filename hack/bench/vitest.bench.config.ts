@@ -1,0 +1,20 @@
+// Vitest configuration for benchmark scripts only (hack/bench). Not part of `npm test`: the root vitest.config.ts
+// never includes hack/. Vitest is used here as a TypeScript runner that needs no build step; each benchmark is one
+// long "test" that reports numbers and fails only when the benchmark itself could not run.
+//   npx vitest run --config hack/bench/vitest.bench.config.ts
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    root: fileURLToPath(new URL('../..', import.meta.url)),
+    include: ['hack/bench/detection-latency.ts'],
+    environment: 'node',
+    testTimeout: 15 * 60_000,
+    hookTimeout: 60_000,
+    fileParallelism: false,
+    // Print the benchmark's own output as it happens.
+    reporters: ['verbose'],
+    disableConsoleIntercept: true,
+  },
+});
