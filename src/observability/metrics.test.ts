@@ -8,8 +8,6 @@ const EXPECTED: Record<string, { type: string; labels: string[] }> = {
   kubeskippy_trigger_firings_total: { type: 'counter', labels: ['policy', 'namespace', 'trigger', 'type'] },
   kubeskippy_detection_latency_seconds: { type: 'histogram', labels: [] },
   kubeskippy_verification_duration_seconds: { type: 'histogram', labels: ['type', 'result'] },
-  kubeskippy_ai_confidence: { type: 'histogram', labels: ['provider'] },
-  kubeskippy_ai_recommendations_total: { type: 'counter', labels: ['provider', 'action', 'outcome'] },
   kubeskippy_reconcile_duration_seconds: { type: 'histogram', labels: ['controller'] },
   kubeskippy_reconcile_errors_total: { type: 'counter', labels: ['controller'] },
   kubeskippy_workqueue_depth: { type: 'gauge', labels: ['controller'] },
@@ -57,8 +55,6 @@ describe('createMetrics', () => {
     metrics.safetyDenialsTotal.inc({ policy: 'p', namespace: 'n', reason: 'r' });
     metrics.triggerFiringsTotal.inc({ policy: 'p', namespace: 'n', trigger: 't', type: 'y' });
     metrics.verificationDurationSeconds.observe({ type: 't', result: 'r' }, 1);
-    metrics.aiConfidence.observe({ provider: 'p' }, 0.5);
-    metrics.aiRecommendationsTotal.inc({ provider: 'p', action: 'a', outcome: 'o' });
     metrics.reconcileDurationSeconds.observe({ controller: 'c' }, 1);
     metrics.reconcileErrorsTotal.inc({ controller: 'c' });
     metrics.workqueueDepth.set({ controller: 'c' }, 1);

@@ -21,10 +21,6 @@ export interface OperatorMetrics {
   readonly detectionLatencySeconds: Histogram;
   /** Time from executing an action to its verification verdict. */
   readonly verificationDurationSeconds: Histogram<'type' | 'result'>;
-  /** Confidence of analysis recommendations (0–1). */
-  readonly aiConfidence: Histogram<'provider'>;
-  /** Analysis recommendations by what happened to them (accepted, denied, fallback, invalid…). */
-  readonly aiRecommendationsTotal: Counter<'provider' | 'action' | 'outcome'>;
   /** Wall time of one reconcile call. */
   readonly reconcileDurationSeconds: Histogram<'controller'>;
   /** Reconcile calls that threw. */
@@ -97,19 +93,6 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
         1, 5, 15, 30, 60, 120, 300, 600,
       ]),
       labelNames: ['type', 'result'] as const,
-    }),
-    aiConfidence: new Histogram({
-      name: `${METRIC_PREFIX}ai_confidence`,
-      help: 'Confidence (0-1) of analysis recommendations, by provider.',
-      labelNames: ['provider'] as const,
-      buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1],
-      registers,
-    }),
-    aiRecommendationsTotal: new Counter({
-      name: `${METRIC_PREFIX}ai_recommendations_total`,
-      help: 'Analysis recommendations by provider, recommended action and outcome (accepted, denied, fallback, invalid).',
-      labelNames: ['provider', 'action', 'outcome'] as const,
-      registers,
     }),
     reconcileDurationSeconds: new Histogram({
       ...seconds('reconcile_duration_seconds', 'Seconds spent in one reconcile call, by controller.', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]),
