@@ -15,6 +15,7 @@ import { HealingActionReconciler } from './controllers/healing-action/controller
 import { HealingPolicyReconciler } from './controllers/healing-policy/controller.js';
 import { createKubeClients, requestOptions, type KubeClients } from './k8s/client.js';
 import { isNotFound } from './k8s/errors.js';
+import { countingKubeConfig } from './k8s/request-counter.js';
 import { EventRecorder } from './k8s/event-recorder.js';
 import { createKubeListWatch, Informer, resourcePath } from './k8s/informer.js';
 import { EventCollector } from './metrics/collectors/events.js';
@@ -51,6 +52,7 @@ export interface RunningOperator {
 /** What startOperator needs besides the config. */
 export interface OperatorRuntime {
   readonly config: OperatorConfig;
+  /** The cluster to serve. Not modified: the operator uses a counting view of it (kubeskippy_api_requests_total). */
   readonly kubeConfig: k8s.KubeConfig;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -122,9 +124,11 @@ function keyOf(o: { metadata?: { namespace?: string; name?: string } }): string 
 
 /** Builds and starts the operator. Rejects if informers cannot sync or a server cannot bind. */
 export async function startOperator(rt: OperatorRuntime): Promise<RunningOperator> {
-  const { config, kubeConfig: kc, clock, logger } = rt;
-  const clients: KubeClients = createKubeClients(kc);
+  const { config, clock, logger } = rt;
   const metrics = createMetrics();
+  // Every request the operator makes goes through this view of the caller's KubeConfig, and is counted.
+  const kc = countingKubeConfig(rt.kubeConfig, (r) => metrics.apiRequestsTotal.inc({ verb: r.verb, group: r.group, resource: r.resource, subresource: r.subresource }));
+  const clients: KubeClients = createKubeClients(kc);
   const store = new SeriesStore({ retentionMs: config.seriesRetentionSeconds * 1000 });
   const audit: AuditLog = config.auditLogPath ? createAuditLog({ clock, path: config.auditLogPath, logger }) : disabledAuditLog;
   const events = new EventRecorder({ core: clients.core, clock, logger, component: 'kubeskippy' });
@@ -342,6 +346,8 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   }
 
   await manager.start();
+  // The caches are complete now: record every workload, whose pod-derived observations were held back until then.
+  kubeStatus.recordAll();
   metricsServer.start();
   prometheus?.start();
   const pruneLoop = new AbortController();

@@ -165,6 +165,11 @@ export interface Verification {
   readonly message: string;
   /** When `progressing`: a sensible delay before the next check. */
   readonly checkAgainMs?: number;
+  /**
+   * When `healthy` because the target pod's controller replaced it: the Ready pod that now stands in for it — the
+   * object on which to re-check what was wrong with the target.
+   */
+  readonly replacement?: ObjectRef;
 }
 
 /** The action-specific part of every executor. */

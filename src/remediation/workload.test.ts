@@ -240,9 +240,13 @@ describe('verifyOutcome for a replaced pod', () => {
     expect(v.message).toContain('still terminating');
   });
 
-  it('is healthy once the old pod is gone and a new one is Ready', async () => {
+  it('is healthy once the old pod is gone and a new one is Ready, and names that replacement', async () => {
     const v = await verifyOutcome(fakeDeps({}, [pod('sibling', 'sibling', true), pod('new', 'new', true)]), spec, ctx);
-    expect(v).toEqual({ status: 'healthy', message: 'pod old is gone; replacement new from ReplicaSet rs is Running and Ready' });
+    expect(v).toEqual({
+      status: 'healthy',
+      message: 'pod old is gone; replacement new from ReplicaSet rs is Running and Ready',
+      replacement: { apiVersion: 'v1', kind: 'Pod', namespace: 'ns', name: 'new', uid: 'new' },
+    });
   });
 
   it('fails when every replacement is stuck', async () => {

@@ -515,7 +515,13 @@ async function verifyPodReplaced(deps: ExecutorDeps, spec: Extract<VerifySpec, {
     const suffix = ready ? `; replacement ${ready.metadata?.name ?? '?'} is Ready` : '';
     return { status: 'progressing', message: `old pod ${spec.podName} is still terminating${suffix}`, checkAgainMs: POLL_PODS_MS };
   }
-  if (ready) return { status: 'healthy', message: `pod ${spec.podName} is gone; replacement ${ready.metadata?.name ?? '?'} from ${owner} is Running and Ready` };
+  if (ready) {
+    return {
+      status: 'healthy',
+      message: `pod ${spec.podName} is gone; replacement ${ready.metadata?.name ?? '?'} from ${owner} is Running and Ready`,
+      replacement: { apiVersion: 'v1', kind: 'Pod', namespace: spec.namespace, name: ready.metadata?.name ?? '', ...(ready.metadata?.uid ? { uid: ready.metadata.uid } : {}) },
+    };
+  }
   const stuck = replacements.map((p) => ({ p, reason: stuckReason(p) })).find((x) => x.reason !== undefined);
   if (stuck && replacements.every((p) => stuckReason(p) !== undefined)) {
     return { status: 'failed', message: `replacement pod ${stuck.p.metadata?.name ?? '?'} is stuck (${stuck.reason ?? ''})` };

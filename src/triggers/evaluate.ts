@@ -48,7 +48,10 @@ export const EVENTS_UNAVAILABLE_KEY = 'events';
 
 /** What the ledger knows about one trigger on one target. */
 export interface TriggerState {
-  /** Creation time of the last HealingAction for this policy + trigger + target (ms), if any. */
+  /**
+   * When the cooldown of the last HealingAction for this policy + trigger + target starts (ms), if any: the policy
+   * controller passes its completion for an executed action, its creation for one that never executed.
+   */
   readonly lastFiredAt?: number;
 }
 

@@ -24,7 +24,7 @@ import type { SafetyGate } from '../../safety/gate.js';
 import { parseDuration } from '../../triggers/duration.js';
 import { formatValue } from '../../triggers/evaluate.js';
 import { afterExecute, afterGate, afterPlan, afterVerify, nextStep, type ActionContext, type ExecutionOutcome, type StepEvent } from './state-machine.js';
-import { checkTriggerCleared } from './verify-trigger.js';
+import { checkTriggerCleared, clearanceSubject } from './verify-trigger.js';
 
 /** Reads and writes of HealingActions. */
 export interface ActionApi {
@@ -310,17 +310,26 @@ export class HealingActionReconciler {
     }
     let metricsAfter: Record<string, string> | undefined;
     if (v.status === 'healthy') {
-      const subject = a.spec.workloadRef ? { ...a.spec.workloadRef } : targetOf(a);
-      // A bare pod that was deleted or restarted leaves nothing to observe: Ready-or-gone is all there is to check.
-      const clearance = this.deps.store.has(subject)
-        ? checkTriggerCleared(a, policy, this.deps.store.observations(subject), execution.executedAt, ctx.now)
-        : { status: 'cleared' as const, message: `${subject.kind}/${subject.name} is gone; nothing left to re-check`, metricsAfter: {} };
+      const w = a.spec.workloadRef;
+      const r = v.replacement;
+      const subject = clearanceSubject(
+        targetOf(a),
+        w ? { apiVersion: w.apiVersion, kind: w.kind, namespace: w.namespace, name: w.name, ...(w.uid ? { uid: w.uid } : {}) } : undefined,
+        r ? { apiVersion: r.apiVersion, kind: r.kind, namespace: r.namespace, name: r.name, ...(r.uid ? { uid: r.uid } : {}) } : undefined,
+        (ref) => this.deps.store.has(ref),
+      );
+      const clearance =
+        subject.kind === 'observe'
+          ? checkTriggerCleared(a, policy, this.deps.store.observations(subject.ref), execution.executedAt, ctx.now)
+          : subject.kind === 'gone'
+            ? { status: 'cleared' as const, message: subject.message, metricsAfter: {} }
+            : { status: 'pending' as const, message: subject.message };
       if (clearance.status === 'pending') v = { status: 'progressing', message: `${v.message}; ${clearance.message}`, checkAgainMs: 5000 };
       else if (clearance.status === 'still-firing') {
         metricsAfter = clearance.metricsAfter;
         v = { status: 'progressing', message: `${v.message}; ${clearance.message}`, checkAgainMs: 5000 };
       } else {
-        metricsAfter = { ...this.snapshot(subject), ...clearance.metricsAfter };
+        metricsAfter = { ...(subject.kind === 'observe' ? this.snapshot(subject.ref) : {}), ...clearance.metricsAfter };
         v = { status: 'healthy', message: `${v.message}; ${clearance.message}` };
       }
     }

@@ -16,7 +16,7 @@ import type { OperatorMetrics } from '../../observability/metrics.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import { actionsAllowed } from '../../safety/budget.js';
-import { policyKey, toLedgerEntry } from '../../safety/types.js';
+import { hasExecuted, policyKey, settledAt, toLedgerEntry } from '../../safety/types.js';
 import { DEFAULT_EVALUATE_OPTIONS, evaluateTriggers, EVENTS_UNAVAILABLE_KEY, type EvaluateOptions, type TriggerState } from '../../triggers/evaluate.js';
 import { buildHealingAction, LABELS } from './build-action.js';
 import { decidePolicy, type ActionHistoryEntry } from './decide.js';
@@ -139,13 +139,16 @@ export class HealingPolicyReconciler {
     }
 
     // Last firing per target and trigger, indexed once: a policy over thousands of pods must not scan the ledger
-    // per target.
+    // per target. The trigger's cooldown runs from where the safety gate's does — when an executed action settled
+    // (finished) — so the policy does not create an action that the gate is bound to refuse as Blocked(Cooldown)
+    // when the previous one took longer than its cooldown to verify. An action that never executed (Blocked)
+    // still counts from its creation: it spaces out the refusals of a firing that keeps being denied.
     const lastFired = new Map<string, Map<string, number>>();
     for (const e of ledger) {
       if (e.trigger === undefined) continue;
       const k = targetKey(e.target);
       const m = lastFired.get(k) ?? new Map<string, number>();
-      m.set(e.trigger, Math.max(m.get(e.trigger) ?? Number.NEGATIVE_INFINITY, e.createdAt));
+      m.set(e.trigger, Math.max(m.get(e.trigger) ?? Number.NEGATIVE_INFINITY, hasExecuted(e) ? settledAt(e) : e.createdAt));
       lastFired.set(k, m);
     }
     const targets = selection.targets.map((target) => {

@@ -122,6 +122,7 @@ export class KubeStatusCollector {
     store.recordSample(ref, 'restart_rate', { at: now, value: restartsInWindow(restarts, now, RESTART_RATE_WINDOW_MS) }, now);
     store.replaceConditions(ref, podConditions(pod, now), now);
     this.deps.onChange(ref);
+    if (!this.cachesSynced()) return;
     const workload = podWorkload(pod, this.deps.informers.replicaSets.list(ref.namespace));
     if (workload) this.recordWorkloadPods(workload, now);
   }
@@ -129,8 +130,31 @@ export class KubeStatusCollector {
   private forgetPod(pod: V1Pod): void {
     const ref = podRef(pod);
     this.deps.store.forget(ref);
+    if (!this.cachesSynced()) return;
     const workload = podWorkload(pod, this.deps.informers.replicaSets.list(ref.namespace));
     if (workload) this.recordWorkloadPods(workload, this.deps.clock.now());
+  }
+
+  /**
+   * Whether pods can be attributed to their workloads: both the pod and the ReplicaSet caches hold their first
+   * list. Before that, a workload's pod-derived observations would be computed from part of its pods — a Deployment
+   * whose crash-looping pods are not listed yet would show restart_count 0, and a verification right after an
+   * operator restart would take that for "the trigger cleared".
+   */
+  private cachesSynced(): boolean {
+    return this.deps.informers.pods.hasSynced() && this.deps.informers.replicaSets.hasSynced();
+  }
+
+  /**
+   * Records every cached workload. Call once the informers have synced: workload observations are held back until
+   * then (see cachesSynced), and an idle workload might send no event to record it by.
+   */
+  recordAll(): void {
+    const { deployments, statefulSets, daemonSets, replicaSets } = this.deps.informers;
+    for (const w of deployments.list()) this.recordWorkload('Deployment', w);
+    for (const w of statefulSets.list()) this.recordWorkload('StatefulSet', w);
+    for (const w of daemonSets.list()) this.recordWorkload('DaemonSet', w);
+    for (const w of replicaSets.list()) this.recordWorkload('ReplicaSet', w);
   }
 
   private podsOf(workload: TargetRef): V1Pod[] {
@@ -141,8 +165,12 @@ export class KubeStatusCollector {
     });
   }
 
-  /** Workload status from its own object (replicas, conditions), merged with its pods' container states. */
+  /**
+   * Workload status from its own object (replicas, conditions), merged with its pods' container states. Does
+   * nothing until the pod and ReplicaSet caches have synced (recordAll catches up then).
+   */
   recordWorkload(kind: string, w: Workload): void {
+    if (!this.cachesSynced()) return;
     const now = this.deps.clock.now();
     this.recordWorkloadPods(workloadRef(kind, w), now, w);
   }

@@ -6,6 +6,7 @@ import {
   rollbackTemplate,
   selectRollbackRevision,
   templatesEqualIgnoringHash,
+  templatesEqualIgnoringRestart,
   type RevisionCandidate,
 } from './rollback.js';
 
@@ -20,6 +21,18 @@ describe('selectRollbackRevision', () => {
 
   it('skips gaps in the history', () => {
     expect(selectRollbackRevision([rs('a', 2), rs('b', 7)])).toEqual({ ok: true, candidate: rs('a', 2) });
+  });
+
+  it('passes over revisions that only differ from the current one by a rollout restart (restart, then roll back)', () => {
+    const restart = (name: string, revision: number): RevisionCandidate => ({ ...rs(name, revision), restartOfCurrent: true });
+    // 1 healthy, 2 the bad release, 3 = 2 + restartedAt (the restart rung): back to 1, not to 2.
+    expect(selectRollbackRevision([rs('a', 1), restart('b', 2), restart('c', 3)])).toEqual({ ok: true, candidate: rs('a', 1) });
+    // An explicit request is honoured as given.
+    expect(selectRollbackRevision([rs('a', 1), restart('b', 2), restart('c', 3)], 2)).toEqual({ ok: true, candidate: restart('b', 2) });
+    expect(selectRollbackRevision([restart('b', 2), restart('c', 3)])).toEqual({
+      ok: false,
+      reason: 'no previous revision to roll back to: revisions 2 differ from the current template only by a rollout restart',
+    });
   });
 
   it('picks exactly the requested revision', () => {
@@ -58,6 +71,15 @@ describe('rollback template and annotations', () => {
     const same = { metadata: { labels: { app: 'web' }, annotations: { a: 'b' } }, spec: { containers: [{ name: 'app', image: 'app:2' }] } };
     expect(templatesEqualIgnoringHash(template, same)).toBe(true);
     expect(templatesEqualIgnoringHash(template, { ...same, spec: { containers: [{ name: 'app', image: 'app:3' }] } })).toBe(false);
+  });
+
+  it('tells a rollout restart apart from a real change of the template', () => {
+    const restarted = { ...template, metadata: { ...template.metadata, annotations: { a: 'b', 'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z' } } };
+    expect(templatesEqualIgnoringHash(template, restarted)).toBe(false);
+    expect(templatesEqualIgnoringRestart(template, restarted)).toBe(true);
+    expect(templatesEqualIgnoringRestart(restarted, { ...restarted, spec: { containers: [{ name: 'app', image: 'app:3' }] } })).toBe(false);
+    const bare = { metadata: { labels: { app: 'web' } }, spec: template.spec };
+    expect(templatesEqualIgnoringRestart(bare, { ...bare, metadata: { ...bare.metadata, annotations: { 'kubectl.kubernetes.io/restartedAt': 'x' } } })).toBe(true);
   });
 
   it("keeps the Deployment's rollout bookkeeping annotations and takes the rest from the ReplicaSet", () => {

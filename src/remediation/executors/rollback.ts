@@ -2,7 +2,11 @@
  * The rollback executor: a Deployment back to an earlier ReplicaSet revision, exactly as `kubectl rollout undo`
  * does it (kubectl `pkg/polymorphichelpers/rollback.go`, DeploymentRollbacker):
  * 1. list the ReplicaSets the Deployment controls, each carrying `deployment.kubernetes.io/revision`;
- * 2. pick the previous revision (the second highest) or the requested one;
+ * 2. pick the previous revision (the second highest) or the requested one — with one deliberate difference: a
+ *    revision whose template differs from the current one only by a rollout restart (`restartedAt`) is passed over,
+ *    because returning to it restores the very pods that are failing. A healing ladder restarts before it rolls
+ *    back, and every rollout restart is a revision of its own; plain `kubectl rollout undo` after
+ *    `kubectl rollout restart` has the same trap;
  * 3. skip if the Deployment's template already equals that ReplicaSet's (ignoring `pod-template-hash`);
  * 4. JSON-patch `/spec/template` with the ReplicaSet's template minus `pod-template-hash`, and `/metadata/annotations`
  *    with the ReplicaSet's annotations except the rollout bookkeeping ones, which keep the Deployment's values.
@@ -24,6 +28,7 @@ import {
   patchObject,
   POD_TEMPLATE_HASH_LABEL,
   preconditionVersion,
+  RESTARTED_AT_ANNOTATION,
   readObject,
   readWorkload,
   refOf,
@@ -59,6 +64,8 @@ export interface RevisionCandidate {
   readonly name: string;
   readonly uid: string;
   readonly revision: number;
+  /** Its template equals the Deployment's current one apart from a rollout restart: not worth returning to. */
+  readonly restartOfCurrent?: boolean;
 }
 
 /** The revision number of a ReplicaSet or Deployment (its revision annotation), or undefined. Pure. */
@@ -72,9 +79,9 @@ export function revisionOf(annotations: Readonly<Record<string, string>> | undef
 export type RevisionSelection = { readonly ok: true; readonly candidate: RevisionCandidate } | { readonly ok: false; readonly reason: string };
 
 /**
- * Picks the ReplicaSet to roll back to, as kubectl does: with no requested revision (or 0), the one with the
- * second-highest revision (the highest is the current one); otherwise the one with exactly the requested revision.
- * Pure.
+ * Picks the ReplicaSet to roll back to, as kubectl does: with no requested revision (or 0), the highest revision
+ * below the current (highest) one, passing over those marked `restartOfCurrent`; otherwise the one with exactly the
+ * requested revision (an explicit request is honoured as given). Pure.
  */
 export function selectRollbackRevision(candidates: readonly RevisionCandidate[], requested?: number): RevisionSelection {
   if (candidates.length === 0) return { ok: false, reason: 'no rollout history found (the Deployment controls no ReplicaSet with a revision)' };
@@ -85,8 +92,13 @@ export function selectRollbackRevision(candidates: readonly RevisionCandidate[],
   }
   const sorted = [...candidates].sort((a, b) => b.revision - a.revision || a.name.localeCompare(b.name));
   const latest = sorted[0];
-  const previous = sorted.find((c) => latest !== undefined && c.revision < latest.revision);
-  if (!latest || !previous) return { ok: false, reason: `no previous revision to roll back to (only revision ${latest?.revision ?? '?'} exists)` };
+  const older = sorted.filter((c) => latest !== undefined && c.revision < latest.revision);
+  const previous = older.find((c) => c.restartOfCurrent !== true);
+  if (!latest || older.length === 0) return { ok: false, reason: `no previous revision to roll back to (only revision ${latest?.revision ?? '?'} exists)` };
+  if (!previous) {
+    const revisions = older.map((c) => c.revision).sort((a, b) => a - b).join(', ');
+    return { ok: false, reason: `no previous revision to roll back to: revisions ${revisions} differ from the current template only by a rollout restart` };
+  }
   return { ok: true, candidate: previous };
 }
 
@@ -103,6 +115,20 @@ export function rollbackTemplate(template: V1PodTemplateSpec | undefined): Recor
 /** Whether two pod templates are equal once pod-template-hash is ignored (kubectl's EqualIgnoreHash). Pure. */
 export function templatesEqualIgnoringHash(a: V1PodTemplateSpec | undefined, b: V1PodTemplateSpec | undefined): boolean {
   return stableStringify(rollbackTemplate(a)) === stableStringify(rollbackTemplate(b));
+}
+
+function withoutRestartedAt(template: V1PodTemplateSpec | undefined): Record<string, unknown> {
+  const plain = rollbackTemplate(template);
+  const meta = (plain['metadata'] ?? {}) as Record<string, unknown>;
+  const annotations = { ...((meta['annotations'] ?? {}) as Record<string, string>) };
+  delete annotations[RESTARTED_AT_ANNOTATION];
+  const { annotations: _drop, ...restMeta } = meta;
+  return { ...plain, metadata: { ...restMeta, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) } };
+}
+
+/** Whether two pod templates differ at most by pod-template-hash and a rollout restart's restartedAt. Pure. */
+export function templatesEqualIgnoringRestart(a: V1PodTemplateSpec | undefined, b: V1PodTemplateSpec | undefined): boolean {
+  return stableStringify(withoutRestartedAt(a)) === stableStringify(withoutRestartedAt(b));
 }
 
 /**
@@ -197,7 +223,9 @@ export class RollbackExecutor implements Executor {
     const owned = list.items.filter((rs) => controllerOf(rs.metadata)?.uid === uid);
     const candidates = owned.flatMap((rs): RevisionCandidate[] => {
       const revision = revisionOf(rs.metadata?.annotations);
-      return revision === undefined ? [] : [{ name: rs.metadata?.name ?? '', uid: rs.metadata?.uid ?? '', revision }];
+      if (revision === undefined) return [];
+      const restartOfCurrent = templatesEqualIgnoringRestart(rs.spec?.template, deployment.spec?.template);
+      return [{ name: rs.metadata?.name ?? '', uid: rs.metadata?.uid ?? '', revision, ...(restartOfCurrent ? { restartOfCurrent } : {}) }];
     });
     const selection = selectRollbackRevision(candidates, request.action.rollbackAction?.revision);
     if (!selection.ok) throw new ExecutorError('NotApplicable', `cannot roll back Deployment ${t.namespace}/${name}: ${selection.reason}`);

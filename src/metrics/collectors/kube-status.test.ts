@@ -1,0 +1,69 @@
+import type * as k8s from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { Informer, type ListResult, type ListWatchSource, type WatchCallbacks } from '../../k8s/informer.js';
+import { silentLogger } from '../../observability/logger.js';
+import { FakeClock, flushMicrotasks } from '../../runtime/clock.js';
+import { SeriesStore } from '../series-store.js';
+import type { TargetRef } from '../types.js';
+import { KubeStatusCollector } from './kube-status.js';
+
+/** A collection that lists `items` once and then watches quietly until stopped. */
+class StaticSource<T> implements ListWatchSource<T> {
+  constructor(private readonly items: T[]) {}
+  list(): Promise<ListResult<T>> {
+    return Promise.resolve({ items: this.items, resourceVersion: '1' });
+  }
+  watch(_rv: string, callbacks: WatchCallbacks, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      signal.addEventListener('abort', () => resolve(), { once: true });
+      callbacks.onConnect();
+    });
+  }
+}
+
+const owner = (kind: string, name: string): k8s.V1OwnerReference => ({ apiVersion: 'apps/v1', kind, name, uid: `uid-${name}`, controller: true });
+const deployment: k8s.V1Deployment = { metadata: { name: 'web', namespace: 'ns', uid: 'uid-web' }, spec: { replicas: 2, selector: {}, template: {} }, status: { replicas: 2, readyReplicas: 1, availableReplicas: 1 } };
+const replicaSet: k8s.V1ReplicaSet = { metadata: { name: 'web-1', namespace: 'ns', uid: 'uid-web-1', ownerReferences: [owner('Deployment', 'web')] }, spec: { selector: {} } };
+const pod = (name: string, restarts: number): k8s.V1Pod => ({
+  metadata: { name, namespace: 'ns', uid: `uid-${name}`, ownerReferences: [owner('ReplicaSet', 'web-1')] },
+  spec: { containers: [{ name: 'app' }] },
+  status: { phase: 'Running', containerStatuses: [{ name: 'app', image: 'app', imageID: '', ready: restarts === 0, restartCount: restarts }] },
+});
+const web: TargetRef = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'ns', name: 'web' };
+
+function informer<T extends k8s.KubernetesObject>(name: string, items: T[], clock: FakeClock): Informer<T> {
+  return new Informer<T>({ name, source: new StaticSource(items), clock, staleAfterMs: 0 });
+}
+
+describe('KubeStatusCollector', () => {
+  it('records no pod-derived workload observations until pods and ReplicaSets are both cached, then all of them', async () => {
+    const clock = new FakeClock();
+    const store = new SeriesStore();
+    const informers = {
+      pods: informer('pods', [pod('web-1-a', 0), pod('web-1-b', 7)], clock),
+      replicaSets: informer('replicasets', [replicaSet], clock),
+      deployments: informer('deployments', [deployment], clock),
+      statefulSets: informer<k8s.V1StatefulSet>('statefulsets', [], clock),
+      daemonSets: informer<k8s.V1DaemonSet>('daemonsets', [], clock),
+    };
+    const collector = new KubeStatusCollector({ store, clock, logger: silentLogger, informers, onChange: () => undefined });
+    collector.start();
+    // Pods and the Deployment arrive before the ReplicaSets that link them: the crash-looping pod cannot be
+    // attributed yet, and a restart_count of 0 for the Deployment would be a lie.
+    informers.pods.start();
+    informers.deployments.start();
+    await flushMicrotasks();
+    expect(informers.pods.hasSynced() && informers.deployments.hasSynced()).toBe(true);
+    expect(store.observations(web).series.get('restart_count')).toBeUndefined();
+    expect(store.observations({ apiVersion: 'v1', kind: 'Pod', namespace: 'ns', name: 'web-1-b' }).series.get('restart_count')?.at(-1)?.value).toBe(7);
+
+    informers.replicaSets.start();
+    await flushMicrotasks();
+    collector.recordAll();
+    expect(store.observations(web).series.get('restart_count')?.map((s) => s.value)).toEqual([7]);
+    expect(store.observations(web).series.get('unavailable_replicas')?.at(-1)?.value).toBe(1);
+
+    collector.stop();
+    await Promise.all(Object.values(informers).map((i: { stop(): Promise<void> }) => i.stop()));
+  });
+});
