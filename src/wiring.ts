@@ -7,6 +7,7 @@ import * as k8s from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { GROUP, VERSION, BUILTIN_METRICS } from './api/v1alpha1/common.js';
+import { validateHealingPolicy } from './api/v1alpha1/validate.js';
 import type { HealingAction, HealingActionStatus } from './api/v1alpha1/healing-action.js';
 import type { HealingPolicy, HealingPolicyStatus } from './api/v1alpha1/healing-policy.js';
 import type { OperatorConfig } from './config/operator-config.js';
@@ -35,7 +36,8 @@ import { Manager, type ManagerExit, type SignalSource } from './runtime/manager.
 import { createDefaultRegistry } from './remediation/registry.js';
 import { SafetyGate } from './safety/gate.js';
 import { matchesLabelSelector } from './safety/label-selector.js';
-import { DEFAULT_OPERATOR_SAFETY, type OperatorSafetySettings } from './safety/types.js';
+import { evaluateGlobalBreaker, evaluatePolicyBreaker } from './safety/circuit-breaker.js';
+import { DEFAULT_OPERATOR_SAFETY, toLedgerEntry, type OperatorSafetySettings } from './safety/types.js';
 
 /** A running operator. */
 export interface RunningOperator {
@@ -98,6 +100,10 @@ export function safetySettings(config: OperatorConfig): OperatorSafetySettings {
       windowMs: config.globalCircuitBreaker.windowSeconds * 1000,
       openMs: config.circuitBreaker.openSeconds * 1000,
     },
+    storm:
+      config.stormSuppression.maxFailingWorkloads > 0
+        ? { maxTargetsFailing: config.stormSuppression.maxFailingWorkloads, windowMs: config.stormSuppression.windowSeconds * 1000 }
+        : {},
   };
 }
 
@@ -253,7 +259,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     metricsServerError: () => metricsServer.error,
   });
 
-  const gate = new SafetyGate({ clients, settings: () => safetySettings(config) });
+  const gate = new SafetyGate({ clients, settings: () => safetySettings(config), inScope });
   const actionReconciler = new HealingActionReconciler({
     clock,
     logger: logger.child({ component: 'healing-action' }),
@@ -280,7 +286,17 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     executors: createDefaultRegistry({ core: clients.core, apps: clients.apps }),
     store,
     getPolicy: (ns, name) => policies.get(ns, name),
-    settings: { approvalTtlMs: config.approvalTimeoutSeconds * 1000, callTimeoutMs: 30_000 },
+    readPolicy: async (namespace, name) => {
+      try {
+        const raw = (await co.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL_POLICIES, name })) as HealingPolicy;
+        // Defaulted like the cached ones (the API server applies defaults on read, but validation normalises).
+        return validateHealingPolicy(raw).value ?? raw;
+      } catch (e: unknown) {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      }
+    },
+    settings: { approvalTtlMs: config.approvalTimeoutSeconds * 1000, callTimeoutMs: 30_000, stabilityMs: config.verificationStabilitySeconds * 1000 },
   });
 
   const actionController = new Controller({
@@ -345,20 +361,46 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     metricsServerHttp = await startHealthServer({ host: metricsAddr.host, port: metricsAddr.port, logger, readiness: () => manager.readiness(), registry: metrics.registry });
   }
 
+  const refreshGauges = (now: number): void => {
+    metrics.policies.reset();
+    for (const p of allPolicies()) metrics.policies.inc({ mode: p.spec.mode ?? 'automatic' });
+    const settings = safetySettings(config);
+    const ledger = actions
+      .list()
+      .filter((a) => inScope(a.metadata.namespace))
+      .map((a) => toLedgerEntry(a))
+      .filter((e) => e !== undefined);
+    metrics.circuitBreakerOpen.reset();
+    metrics.circuitBreakerOpen.set({ scope: 'global' }, evaluateGlobalBreaker(ledger, settings.globalBreaker, now).state === 'open' ? 1 : 0);
+    for (const p of allPolicies()) {
+      const key = keyOf(p);
+      const state = evaluatePolicyBreaker(ledger, key, settings.policyBreaker, now).state;
+      metrics.circuitBreakerOpen.set({ scope: `policy ${key}` }, state === 'open' ? 1 : 0);
+    }
+  };
+  policies.addHandler({ onAdd: () => refreshGauges(clock.now()), onDelete: () => refreshGauges(clock.now()) });
+
   await manager.start();
+  refreshGauges(clock.now());
   // The caches are complete now: record every workload, whose pod-derived observations were held back until then.
   kubeStatus.recordAll();
   metricsServer.start();
   prometheus?.start();
-  const pruneLoop = new AbortController();
+  // Housekeeping every 30 s: fresh samples for quiet pods, pruning, and the gauges that describe the whole
+  // operator (policies by mode, circuit breakers) — computed from the caches, so they are true after a restart.
+  const housekeeping = new AbortController();
   void (async () => {
-    while (!pruneLoop.signal.aborted) {
-      await clock.sleep(60_000, pruneLoop.signal).catch(() => undefined);
-      if (!pruneLoop.signal.aborted) store.prune(clock.now());
+    while (!housekeeping.signal.aborted) {
+      await clock.sleep(30_000, housekeeping.signal).catch(() => undefined);
+      if (housekeeping.signal.aborted) break;
+      const now = clock.now();
+      kubeStatus.resample();
+      store.prune(now);
+      refreshGauges(now);
     }
   })();
   const done = manager.done.then(async (exit) => {
-    pruneLoop.abort();
+    housekeeping.abort();
     await Promise.all([metricsServer.stop(), prometheus?.stop(), health?.close(), metricsServerHttp?.close()]);
     kubeStatus.stop();
     eventCollector.stop();

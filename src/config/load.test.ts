@@ -59,6 +59,7 @@ describe('loadOperatorConfig defaults', () => {
       ai: { provider: 'none', timeoutSeconds: 30 },
       concurrency: { policyWorkers: 2, actionWorkers: 4 },
       approvalTimeoutSeconds: 3600,
+      verificationStabilitySeconds: 10,
       escalationWindowSeconds: 3600,
       resyncSeconds: 300,
       seriesRetentionSeconds: 3600,

@@ -130,6 +130,12 @@ export const OperatorConfigSchema = Type.Object(
       default: 3600,
       description: 'how long an action waits for approval before it is cancelled (ApprovalExpired)',
     }),
+    verificationStabilitySeconds: Type.Integer({
+      minimum: 0,
+      maximum: 3600,
+      default: 10,
+      description: 'how long a target must stay healthy (and its trigger clear) before an action counts as verified',
+    }),
     escalationWindowSeconds: Type.Integer({
       minimum: 60,
       maximum: 7 * 24 * 3600,

@@ -113,6 +113,11 @@ export class SafetyGate {
     private readonly deps: {
       readonly clients: GateClients;
       readonly settings: () => OperatorSafetySettings;
+      /**
+       * Which HealingActions count for budgets, breakers and storms: those in namespaces this operator serves
+       * (its namespaceSelector). Default: all.
+       */
+      readonly inScope?: (namespace: string) => boolean;
     },
   ) {}
 
@@ -123,6 +128,7 @@ export class SafetyGate {
     };
     const entries: LedgerEntry[] = [];
     for (const a of list.items) {
+      if (this.deps.inScope && !this.deps.inScope(a.metadata.namespace ?? '')) continue;
       const workload = a.spec.workloadRef;
       const e = toLedgerEntry(a, workload ? { apiVersion: workload.apiVersion, kind: workload.kind, namespace: workload.namespace, name: workload.name, ...(workload.uid ? { uid: workload.uid } : {}) } : undefined);
       if (e) entries.push(e);

@@ -39,6 +39,8 @@ export interface ActionReconcilerSettings {
   readonly approvalTtlMs: number;
   /** Per executor call. */
   readonly callTimeoutMs: number;
+  /** How long a target must stay healthy before verification succeeds. */
+  readonly stabilityMs?: number;
 }
 
 /** Dependencies of the reconciler. */
@@ -53,6 +55,11 @@ export interface HealingActionReconcilerDeps {
   readonly executors: ExecutorRegistry;
   readonly store: SeriesStore;
   readonly getPolicy: (namespace: string, name: string) => HealingPolicy | undefined;
+  /**
+   * Live read of a policy the cache does not have (yet): an action can reach us before its policy reaches the
+   * cache, and must not be cancelled as "policy deleted" for that.
+   */
+  readonly readPolicy?: (namespace: string, name: string) => Promise<HealingPolicy | undefined>;
   readonly settings: ActionReconcilerSettings;
 }
 
@@ -126,7 +133,8 @@ export class HealingActionReconciler {
     const [namespace = '', name = ''] = key.split('/');
     const action = await this.deps.api.readAction(namespace, name);
     if (!action) return {};
-    const policy = this.deps.getPolicy(action.spec.policyRef.namespace ?? namespace, action.spec.policyRef.name);
+    const policyNs = action.spec.policyRef.namespace ?? namespace;
+    const policy = this.deps.getPolicy(policyNs, action.spec.policyRef.name) ?? (await this.deps.readPolicy?.(policyNs, action.spec.policyRef.name));
     const ctx = this.context(policy);
     const step = nextStep(action, ctx);
     switch (step.kind) {
@@ -153,6 +161,7 @@ export class HealingActionReconciler {
       approvalTtlMs: this.deps.settings.approvalTtlMs,
       requireHealthCheck: rules?.requireHealthCheck ?? true,
       healthCheckTimeoutMs: parseDuration(rules?.healthCheckTimeout ?? '5m'),
+      stabilityMs: this.deps.settings.stabilityMs ?? 0,
     };
   }
 

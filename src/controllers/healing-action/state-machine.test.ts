@@ -166,4 +166,24 @@ describe('afterVerify', () => {
     expect(afterVerify(verifying, ctx(), { status: 'failed', message: 'still crashing' }).status?.phase).toBe('Failed');
     expect(afterVerify(verifying, ctx(), { status: 'progressing', message: 'rolling', checkAgainMs: 500 })).toEqual({ requeueAt: t0 + 1500 });
   });
+
+  it('succeeds only after the target has stayed healthy for the stability window', () => {
+    const c = ctx({ stabilityMs: 10_000 });
+    const first = afterVerify(verifying, c, { status: 'healthy', message: 'Ready' });
+    expect(first.status).toMatchObject({ phase: 'Verifying', reason: 'Stabilizing' });
+    expect(first.requeueAt).toBe(c.now + 10_000);
+    const stable = action({ status: { ...first.status!, result: { success: false } } });
+    const since = Date.parse(stable.status!.conditions!.find((x) => x.type === 'Healthy')!.lastTransitionTime);
+    expect(afterVerify(stable, ctx({ stabilityMs: 10_000, now: since + 5000 }), { status: 'healthy', message: 'Ready' })).toEqual({ requeueAt: since + 10_000 });
+    expect(afterVerify(stable, ctx({ stabilityMs: 10_000, now: since + 10_000 }), { status: 'healthy', message: 'Ready' }).status?.phase).toBe('Succeeded');
+  });
+
+  it('starts the stability window over when the target turns unhealthy again', () => {
+    const c = ctx({ stabilityMs: 10_000 });
+    const first = afterVerify(verifying, c, { status: 'healthy', message: 'Ready' });
+    const stable = action({ status: { ...first.status!, result: { success: false } } });
+    const relapse = afterVerify(stable, ctx({ stabilityMs: 10_000, now: c.now + 3000 }), { status: 'progressing', message: 'CrashLoopBackOff' });
+    expect(relapse.status).toMatchObject({ phase: 'Verifying', reason: 'Unstable' });
+    expect(relapse.status?.conditions?.find((x) => x.type === 'Healthy')?.status).toBe('False');
+  });
 });

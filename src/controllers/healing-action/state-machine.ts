@@ -37,6 +37,8 @@ export const REASONS = {
   Recovered: 'RecoveredAfterRestart',
   DryRun: 'DryRun',
   Verified: 'Verified',
+  Stabilizing: 'Stabilizing',
+  Unstable: 'Unstable',
   NotVerified: 'VerificationSkipped',
   VerificationFailed: 'VerificationFailed',
   VerificationTimeout: 'VerificationTimeout',
@@ -56,6 +58,11 @@ export interface ActionContext {
   /** From the policy's safetyRules: verify after acting (default true) and for how long at most. */
   readonly requireHealthCheck: boolean;
   readonly healthCheckTimeoutMs: number;
+  /**
+   * How long the target must stay healthy before verification succeeds (0: at the first healthy check). A restarted
+   * crash-looping pod is Ready for a moment and its restart count starts again from 0; one good check proves little.
+   */
+  readonly stabilityMs?: number;
 }
 
 /** The one thing to do next. */
@@ -392,6 +399,33 @@ export function afterVerify(
   metricsAfter?: Record<string, string>,
 ): { readonly status?: HealingActionStatus; readonly requeueAt?: number; readonly event?: StepEvent } {
   const result = a.status?.result ?? { success: false };
+  const healthy = findCondition(a.status?.conditions, 'Healthy');
+  const healthySince = healthy?.status === 'True' ? Date.parse(healthy.lastTransitionTime) : Number.NaN;
+  const stability = ctx.stabilityMs ?? 0;
+  if (v.status === 'healthy' && stability > 0 && !(ctx.now - healthySince >= stability)) {
+    if (Number.isFinite(healthySince)) return { requeueAt: healthySince + stability };
+    return {
+      status: {
+        ...base(a),
+        reason: REASONS.Stabilizing,
+        message: `${v.message}; must stay healthy for ${Math.round(stability / 1000)}s`,
+        conditions: setCondition(a.status?.conditions, { type: 'Healthy', status: 'True', reason: REASONS.Stabilizing, message: v.message.slice(0, 1024) }, ctx.now),
+      },
+      requeueAt: ctx.now + stability,
+    };
+  }
+  if (v.status === 'progressing' && healthy?.status === 'True') {
+    // Healthy, then not: the stability window starts over at the next healthy check.
+    return {
+      status: {
+        ...base(a),
+        reason: REASONS.Unstable,
+        message: `healthy for a while, then not: ${v.message}`,
+        conditions: setCondition(a.status?.conditions, { type: 'Healthy', status: 'False', reason: REASONS.Unstable, message: v.message.slice(0, 1024) }, ctx.now),
+      },
+      requeueAt: ctx.now + (v.checkAgainMs ?? 2000),
+    };
+  }
   if (v.status === 'healthy') {
     return {
       status: finish(a, ctx, 'Succeeded', REASONS.Verified, v.message, {
