@@ -31,6 +31,7 @@ import type { Logger } from './observability/logger.js';
 import { createMetrics, type OperatorMetrics } from './observability/metrics.js';
 import type { Clock } from './runtime/clock.js';
 import { Controller } from './runtime/controller.js';
+import { IntervalLoop } from './runtime/interval-loop.js';
 import { createLeaseStore, LeaderElector } from './runtime/leader-election.js';
 import { Manager, type ManagerExit, type SignalSource } from './runtime/manager.js';
 import { createDefaultRegistry } from './remediation/registry.js';
@@ -388,19 +389,21 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   prometheus?.start();
   // Housekeeping every 30 s: fresh samples for quiet pods, pruning, and the gauges that describe the whole
   // operator (policies by mode, circuit breakers) — computed from the caches, so they are true after a restart.
-  const housekeeping = new AbortController();
-  void (async () => {
-    while (!housekeeping.signal.aborted) {
-      await clock.sleep(30_000, housekeeping.signal).catch(() => undefined);
-      if (housekeeping.signal.aborted) break;
+  const housekeeping = new IntervalLoop({
+    clock,
+    intervalMs: 30_000,
+    tickOnStart: false,
+    tick: () => {
       const now = clock.now();
       kubeStatus.resample();
       store.prune(now);
       refreshGauges(now);
-    }
-  })();
+    },
+    onError: (e) => logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'housekeeping failed'),
+  });
+  housekeeping.start();
   const done = manager.done.then(async (exit) => {
-    housekeeping.abort();
+    await housekeeping.stop();
     await Promise.all([metricsServer.stop(), prometheus?.stop(), health?.close(), metricsServerHttp?.close()]);
     kubeStatus.stop();
     eventCollector.stop();

@@ -10,7 +10,10 @@ import type * as k8s from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/v1alpha1/common.js';
 import type { HealingAction } from '../api/v1alpha1/healing-action.js';
 import type { HealingPolicy } from '../api/v1alpha1/healing-policy.js';
-import { isNotFound } from '../k8s/errors.js';
+import { selectsObject } from '../controllers/healing-policy/select.js';
+import { isExecutorError } from '../remediation/errors.js';
+import type { ExecutorDeps } from '../remediation/types.js';
+import { isObjectKind, readObject, resolveOwningWorkload } from '../remediation/workload.js';
 import type { TargetRef } from '../metrics/types.js';
 import { parseDuration } from '../triggers/duration.js';
 import { matchesLabelSelector } from './label-selector.js';
@@ -29,10 +32,8 @@ import {
   type WorkloadState,
 } from './types.js';
 
-/** The API clients the gate reads with. */
-export interface GateClients {
-  readonly core: k8s.CoreV1Api;
-  readonly apps: k8s.AppsV1Api;
+/** The API clients the gate reads with (core and apps are the executors' own clients). */
+export interface GateClients extends ExecutorDeps {
   readonly policy: k8s.PolicyV1Api;
   readonly autoscaling: k8s.AutoscalingV2Api;
   readonly customObjects: k8s.CustomObjectsApi;
@@ -46,57 +47,34 @@ function ms(t: Date | string | undefined): number | undefined {
   return Number.isFinite(v) ? v : undefined;
 }
 
-/** Reads one object of a supported kind; undefined when it does not exist. */
-export async function readTarget(c: GateClients, ref: TargetRef): Promise<AnyObject | undefined> {
-  const args = { name: ref.name, namespace: ref.namespace };
+/**
+ * Reads the target live; undefined when it does not exist (or is of a kind the executors do not handle). Uses
+ * the executors' own read, so the gate sees exactly what they will act on.
+ */
+async function readLive(c: GateClients, ref: TargetRef, signal: AbortSignal): Promise<AnyObject | undefined> {
+  if (!isObjectKind(ref.kind)) return undefined;
   try {
-    switch (ref.kind) {
-      case 'Pod':
-        return await c.core.readNamespacedPod(args);
-      case 'Deployment':
-        return await c.apps.readNamespacedDeployment(args);
-      case 'StatefulSet':
-        return await c.apps.readNamespacedStatefulSet(args);
-      case 'DaemonSet':
-        return await c.apps.readNamespacedDaemonSet(args);
-      case 'ReplicaSet':
-        return await c.apps.readNamespacedReplicaSet(args);
-      default:
-        return undefined;
-    }
+    return await readObject(c, ref.kind, ref.namespace, ref.name, signal);
   } catch (e: unknown) {
-    if (isNotFound(e)) return undefined;
+    if (isExecutorError(e, 'TargetGone')) return undefined;
     throw e;
   }
 }
 
-/** The workload that owns a pod, read live (Pod → ReplicaSet → Deployment, or StatefulSet/DaemonSet). */
-export async function resolveWorkload(c: GateClients, pod: k8s.V1Pod): Promise<TargetRef | undefined> {
-  const ns = pod.metadata?.namespace ?? '';
-  const owner = pod.metadata?.ownerReferences?.find((o) => o.controller) ?? pod.metadata?.ownerReferences?.[0];
-  if (!owner) return undefined;
-  if (owner.kind === 'ReplicaSet') {
-    const rs = await readTarget(c, { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: ns, name: owner.name });
-    const rsOwner = rs?.metadata?.ownerReferences?.find((o) => o.controller) ?? rs?.metadata?.ownerReferences?.[0];
-    if (rsOwner?.kind === 'Deployment') return { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: rsOwner.name, uid: rsOwner.uid };
-    return { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: ns, name: owner.name, uid: owner.uid };
+/** The pod's owning workload, read live through the executors' resolution (undefined for a bare pod). */
+async function liveWorkload(c: GateClients, pod: k8s.V1Pod, signal: AbortSignal): Promise<{ ref: TargetRef; object: AnyObject } | undefined> {
+  try {
+    const w = await resolveOwningWorkload(c, pod, signal);
+    if (!w) return undefined;
+    const m = w.object.metadata;
+    return {
+      ref: { apiVersion: 'apps/v1', kind: w.kind, namespace: m?.namespace ?? '', name: m?.name ?? '', ...(m?.uid ? { uid: m.uid } : {}) },
+      object: w.object,
+    };
+  } catch (e: unknown) {
+    if (isExecutorError(e, 'TargetGone')) return undefined;
+    throw e;
   }
-  if (owner.kind === 'StatefulSet' || owner.kind === 'DaemonSet') return { apiVersion: 'apps/v1', kind: owner.kind, namespace: ns, name: owner.name, uid: owner.uid };
-  return undefined;
-}
-
-/**
- * Whether an object is inside a policy's selector: namespace (listed, "*", or the policy's own), kind (resources,
- * default Pod), not an excluded name, and labels matching. The operator acts only within a policy's selector.
- */
-export function withinPolicySelector(policy: HealingPolicy, ref: TargetRef, labels: Readonly<Record<string, string>> | undefined): boolean {
-  const sel = policy.spec.selector;
-  const namespaces = sel.namespaces && sel.namespaces.length > 0 ? sel.namespaces : [policy.metadata.namespace ?? 'default'];
-  if (!namespaces.includes('*') && !namespaces.includes(ref.namespace)) return false;
-  const resources = sel.resources && sel.resources.length > 0 ? sel.resources : [{ apiVersion: 'v1', kind: 'Pod' }];
-  const kind = resources.find((r) => r.kind === ref.kind);
-  if (!kind || (kind.excludeNames ?? []).includes(ref.name)) return false;
-  return matchesLabelSelector(sel.labelSelector ?? {}, labels);
 }
 
 function workloadState(obj: AnyObject | undefined): WorkloadState | undefined {
@@ -144,19 +122,22 @@ export class SafetyGate {
     const c = this.deps.clients;
     const t = action.spec.targetResource;
     const ref: TargetRef = { apiVersion: t.apiVersion, kind: t.kind, namespace: t.namespace, name: t.name, ...(t.uid ? { uid: t.uid } : {}) };
-    const target = await readTarget(c, ref);
+    const signal = AbortSignal.timeout(30_000);
+    const target = await readLive(c, ref, signal);
     const labels = target?.metadata?.labels;
     const annotations = target?.metadata?.annotations;
     const uidMatches = !t.uid || !target?.metadata?.uid || target.metadata.uid === t.uid;
 
     let workloadRef: TargetRef | undefined;
     let workloadObj: AnyObject | undefined;
-    if (target && t.kind === 'Pod') workloadRef = await resolveWorkload(c, target as k8s.V1Pod);
-    else if (target && t.kind !== 'Pod') {
+    if (target && t.kind === 'Pod') {
+      const w = await liveWorkload(c, target as k8s.V1Pod, signal);
+      workloadRef = w?.ref;
+      workloadObj = w?.object;
+    } else if (target) {
       workloadRef = ref;
       workloadObj = target;
     }
-    if (workloadRef && !workloadObj) workloadObj = await readTarget(c, workloadRef);
     const workload: ObservedObject | undefined = workloadRef
       ? { ref: workloadRef, labels: workloadObj?.metadata?.labels, annotations: workloadObj?.metadata?.annotations }
       : undefined;
@@ -199,7 +180,7 @@ export class SafetyGate {
       ledger,
       selection: {
         exists: target !== undefined && uidMatches,
-        matchesSelector: policy !== undefined && target !== undefined && withinPolicySelector(policy, ref, labels),
+        matchesSelector: policy !== undefined && target !== undefined && selectsObject(policy, ref, labels),
       },
       workloadState: workloadState(workloadObj),
       pdbs,

@@ -72,6 +72,29 @@ export function podWorkload(pod: V1Pod, replicaSets: readonly V1ReplicaSet[]): T
   return undefined;
 }
 
+/** The namespaces a policy watches: those listed, "*" for all, or — when none are listed — its own. */
+export function policyNamespaces(policy: Pick<HealingPolicy, 'metadata' | 'spec'>): readonly string[] {
+  const listed = policy.spec.selector.namespaces;
+  return listed && listed.length > 0 ? listed : [policy.metadata.namespace ?? 'default'];
+}
+
+/** The kinds a policy watches, with their excluded names (default: every Pod). */
+export function policyResources(policy: Pick<HealingPolicy, 'spec'>): NonNullable<HealingPolicy['spec']['selector']['resources']> {
+  const r = policy.spec.selector.resources;
+  return r && r.length > 0 ? r : [{ apiVersion: 'v1', kind: 'Pod' }];
+}
+
+/**
+ * Whether one object is inside a policy's selector (namespace, kind, not an excluded name, labels). The same rules
+ * selectTargets applies to whole caches; the safety gate applies them to a single live object.
+ */
+export function selectsObject(policy: Pick<HealingPolicy, 'metadata' | 'spec'>, ref: TargetRef, labels: Readonly<Record<string, string>> | undefined): boolean {
+  if (!inNamespaces(ref.namespace, policyNamespaces(policy))) return false;
+  const kind = policyResources(policy).find((r) => r.kind === ref.kind);
+  if (!kind || (kind.excludeNames ?? []).includes(ref.name)) return false;
+  return matchesLabelSelector(policy.spec.selector.labelSelector ?? {}, labels);
+}
+
 function inNamespaces(ns: string | undefined, namespaces: readonly string[]): boolean {
   return namespaces.includes('*') || (ns !== undefined && namespaces.includes(ns));
 }
@@ -93,12 +116,11 @@ function refOf(kind: string, obj: { metadata?: { namespace?: string; name?: stri
  * finished (Succeeded/Failed) are not targets.
  */
 export function selectTargets(policy: Pick<HealingPolicy, 'metadata' | 'spec'>, inv: Inventory): Selection {
-  const sel = policy.spec.selector;
-  const namespaces = sel.namespaces && sel.namespaces.length > 0 ? sel.namespaces : [policy.metadata.namespace ?? 'default'];
+  const namespaces = policyNamespaces(policy);
   const problems: string[] = [];
   const targets: SelectedTarget[] = [];
-  const labelSelector = sel.labelSelector ?? {};
-  const resources = sel.resources && sel.resources.length > 0 ? sel.resources : [{ apiVersion: 'v1', kind: 'Pod' }];
+  const labelSelector = policy.spec.selector.labelSelector ?? {};
+  const resources = policyResources(policy);
 
   const podsByWorkload = new Map<string, V1Pod[]>();
   const workloadOfPod = new Map<V1Pod, TargetRef | undefined>();

@@ -10,6 +10,7 @@ import { describeKubeError } from '../../k8s/errors.js';
 import { parseBytes, parseMillicores } from '../../k8s/quantity.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Clock } from '../../runtime/clock.js';
+import { IntervalLoop } from '../../runtime/interval-loop.js';
 import { podWorkload } from '../../controllers/healing-policy/select.js';
 import { resourceBasis } from '../pod-status.js';
 import type { SeriesStore } from '../series-store.js';
@@ -57,8 +58,7 @@ export function podUsage(pod: V1Pod, metric: PodMetric): { values: Record<string
 /** Polls metrics.k8s.io on an interval until stopped. */
 export class MetricsServerCollector {
   private readonly deps: MetricsServerCollectorDeps;
-  private abort: AbortController | undefined;
-  private loop: Promise<void> | undefined;
+  private loop: IntervalLoop | undefined;
   private lastError: string | undefined;
 
   constructor(deps: MetricsServerCollectorDeps) {
@@ -70,24 +70,15 @@ export class MetricsServerCollector {
     return this.lastError;
   }
 
-  /** Starts polling in the background. */
+  /** Starts polling in the background (a poll at once, then every intervalMs). */
   start(): void {
-    if (this.loop) return;
-    this.abort = new AbortController();
-    const signal = this.abort.signal;
-    this.loop = (async () => {
-      while (!signal.aborted) {
-        if (this.deps.wanted()) await this.pollOnce();
-        await this.deps.clock.sleep(this.deps.intervalMs, signal).catch(() => undefined);
-      }
-    })();
+    this.loop ??= new IntervalLoop({ clock: this.deps.clock, intervalMs: this.deps.intervalMs, tick: () => (this.deps.wanted() ? this.pollOnce() : undefined) });
+    this.loop.start();
   }
 
   /** Stops polling; resolves when the loop has ended. */
   async stop(): Promise<void> {
-    this.abort?.abort();
-    await this.loop;
-    this.loop = undefined;
+    await this.loop?.stop();
   }
 
   /** One poll: records every pod's usage (and its workload's maximum). Never throws. */

@@ -4,6 +4,7 @@
  * a sample of that target, keyed by the query text.
  */
 import type { Clock } from '../../runtime/clock.js';
+import { IntervalLoop } from '../../runtime/interval-loop.js';
 import type { Logger } from '../../observability/logger.js';
 import type { SeriesStore } from '../series-store.js';
 import type { TargetRef } from '../types.js';
@@ -92,8 +93,7 @@ export interface PrometheusCollectorDeps {
 /** Polls Prometheus for every query in use. */
 export class PrometheusCollector {
   private readonly deps: PrometheusCollectorDeps;
-  private abort: AbortController | undefined;
-  private loop: Promise<void> | undefined;
+  private loop: IntervalLoop | undefined;
   private readonly errors = new Map<string, string>();
 
   constructor(deps: PrometheusCollectorDeps) {
@@ -105,24 +105,15 @@ export class PrometheusCollector {
     return this.errors;
   }
 
-  /** Starts polling in the background. */
+  /** Starts polling in the background (a poll at once, then every intervalMs). */
   start(): void {
-    if (this.loop) return;
-    this.abort = new AbortController();
-    const signal = this.abort.signal;
-    this.loop = (async () => {
-      while (!signal.aborted) {
-        await this.pollOnce();
-        await this.deps.clock.sleep(this.deps.intervalMs, signal).catch(() => undefined);
-      }
-    })();
+    this.loop ??= new IntervalLoop({ clock: this.deps.clock, intervalMs: this.deps.intervalMs, tick: () => this.pollOnce() });
+    this.loop.start();
   }
 
-  /** Stops polling. */
+  /** Stops polling; resolves when the loop has ended. */
   async stop(): Promise<void> {
-    this.abort?.abort();
-    await this.loop;
-    this.loop = undefined;
+    await this.loop?.stop();
   }
 
   /** Runs every query once and records the results. Never throws. */
