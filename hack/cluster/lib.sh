@@ -19,7 +19,8 @@ export KWOK_KUBE_BINARY_PREFIX=$KUBE_BIN
 export KWOK_KUBECTL_BINARY=$KUBE_BIN/kubectl
 export KWOK_ETCD_BINARY=$ETCD_BIN/etcd
 export KWOK_CONTROLLER_BINARY=$KWOK_BIN/kwok
-export KWOK_METRICS_SERVER_BINARY=$MS_BIN/metrics-server
+# A wrapper that starts the real $MS_BIN/metrics-server once the apiserver answers (see the script for why).
+export KWOK_METRICS_SERVER_BINARY=$ROOT/hack/cluster/metrics-server-after-apiserver.sh
 export KWOK_RUNTIME=binary
 # kwokctl runs `kubectl kustomize` from PATH: make it ours (a distribution kubectl may be too old, or absent).
 export PATH=$KUBE_BIN:$PATH
@@ -37,6 +38,18 @@ cluster_healthy() {
   ready=$(kubectl get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' 2>/dev/null | grep -c True)
   [ "${ready:-0}" -ge "$NODE_COUNT" ] || return 1
   [ "$(kubectl get apiservice v1beta1.metrics.k8s.io -o jsonpath='{.status.conditions[?(@.type=="Available")].status}' 2>/dev/null)" = True ]
+}
+
+# metrics_server_running — the metrics-server process kwokctl started is alive.
+metrics_server_running() {
+  local pidfile="$KWOK_WORKDIR/clusters/$CLUSTER_NAME/pids/metrics-server.pid"
+  [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+}
+
+# metrics_ready_or_server_gone — succeeds once the cluster is healthy, or as soon as metrics-server has exited
+# (so that the caller need not wait out a timeout for a process that will never answer).
+metrics_ready_or_server_gone() {
+  { cluster_healthy && metrics_server_running; } || ! metrics_server_running
 }
 
 # wait_for DESCRIPTION TIMEOUT_SECONDS CMD... — poll CMD every second until it succeeds or the time is up.

@@ -65,8 +65,14 @@ wait_for "nodes Ready" 90 bash -c "[ \$('$KUBE_BIN/kubectl' --kubeconfig '$KUBEC
   || die "the fake nodes did not become Ready within 90s"
 wait_for "default ServiceAccount created" 60 kubectl get serviceaccount default -n default \
   || die "the controller-manager did not create the default ServiceAccount within 60s"
-wait_for "metrics.k8s.io available" 120 cluster_healthy \
-  || die "metrics.k8s.io did not become Available within 120s (metrics-server log: $KWOK_WORKDIR/clusters/$CLUSTER_NAME/logs/metrics-server.log)"
+# metrics-server starts once the apiserver answers (metrics-server-after-apiserver.sh); should it exit anyway,
+# say so at once with its own message rather than waiting out the timeout.
+ms_log="$KWOK_WORKDIR/clusters/$CLUSTER_NAME/logs/metrics-server.log"
+wait_for "metrics-server answered or exited" 120 metrics_ready_or_server_gone \
+  || die "metrics.k8s.io did not become Available within 120s (metrics-server log: $ms_log)"
+metrics_server_running \
+  || die "metrics-server exited: $(grep -m1 -E 'Error|panic' "$ms_log" 2>/dev/null | cut -c1-300 || echo 'no message in its log') (log: $ms_log)"
+log "metrics.k8s.io available"
 
 log "cluster ready in $((SECONDS - t0))s; kubeconfig:"
 echo "$KUBECONFIG_PATH"
