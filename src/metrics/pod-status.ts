@@ -4,6 +4,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { parseBytes, parseMillicores } from '../k8s/quantity.js';
+import { timestampMs } from '../k8s/time.js';
 import type { ConditionInput } from './series-store.js';
 
 /** Built-in metric values read from a pod's status at one moment. */
@@ -24,12 +25,6 @@ const WAITING_REASONS = [
   'InvalidImageName',
   'RunContainerError',
 ] as const;
-
-function toMs(t: Date | string | undefined, fallback: number): number {
-  if (t === undefined) return fallback;
-  const ms = t instanceof Date ? t.getTime() : Date.parse(t);
-  return Number.isFinite(ms) ? ms : fallback;
-}
 
 /** Restart count and readiness of a pod. */
 export function podStatusMetrics(pod: V1Pod): PodStatusMetrics {
@@ -57,7 +52,7 @@ export function podConditions(pod: V1Pod, now: number): Map<string, ConditionInp
   const out = new Map<string, ConditionInput>();
   for (const c of pod.status?.conditions ?? []) {
     const status = c.status === 'True' || c.status === 'False' ? c.status : 'Unknown';
-    const since = c.lastTransitionTime === undefined ? undefined : toMs(c.lastTransitionTime, now);
+    const since = c.lastTransitionTime === undefined ? undefined : (timestampMs(c.lastTransitionTime) ?? now);
     out.set(c.type, {
       status,
       ...(since === undefined ? {} : { since }),
@@ -74,7 +69,7 @@ export function podConditions(pod: V1Pod, now: number): Map<string, ConditionInp
             (s) =>
               s.state?.running !== undefined &&
               (s.restartCount ?? 0) >= 2 &&
-              now - toMs(s.lastState?.terminated?.finishedAt, Number.NEGATIVE_INFINITY) < CRASH_LOOP_WINDOW_MS,
+              now - (timestampMs(s.lastState?.terminated?.finishedAt) ?? Number.NEGATIVE_INFINITY) < CRASH_LOOP_WINDOW_MS,
           )
         : [];
     if (waiting.length + looping.length > 0) {
@@ -89,7 +84,7 @@ export function podConditions(pod: V1Pod, now: number): Map<string, ConditionInp
   }
   const oom = statuses.filter((s) => s.lastState?.terminated?.reason === 'OOMKilled' || s.state?.terminated?.reason === 'OOMKilled');
   if (oom.length > 0) {
-    const at = Math.min(...oom.map((s) => toMs((s.state?.terminated ?? s.lastState?.terminated)?.finishedAt, now)));
+    const at = Math.min(...oom.map((s) => timestampMs((s.state?.terminated ?? s.lastState?.terminated)?.finishedAt) ?? now));
     out.set('OOMKilled', { status: 'True', since: at, reason: 'OOMKilled', message: oom.map((s) => s.name).join(', ') });
   } else {
     out.set('OOMKilled', { status: 'False' });

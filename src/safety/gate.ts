@@ -31,6 +31,7 @@ import {
   type SafetyInput,
   type WorkloadState,
 } from './types.js';
+import { timestampMs } from '../k8s/time.js';
 
 /** The API clients the gate reads with (core and apps are the executors' own clients). */
 export interface GateClients extends ExecutorDeps {
@@ -40,12 +41,6 @@ export interface GateClients extends ExecutorDeps {
 }
 
 type AnyObject = { metadata?: k8s.V1ObjectMeta; spec?: unknown; status?: unknown };
-
-function ms(t: Date | string | undefined): number | undefined {
-  if (t === undefined) return undefined;
-  const v = t instanceof Date ? t.getTime() : Date.parse(t);
-  return Number.isFinite(v) ? v : undefined;
-}
 
 /**
  * Reads the target live; undefined when it does not exist (or is of a kind the executors do not handle). Uses
@@ -149,10 +144,10 @@ export class SafetyGate {
     const candidate: CandidateAction = {
       name: action.metadata.name ?? '',
       namespace: action.metadata.namespace ?? '',
-      createdAt: ms(action.metadata.creationTimestamp),
+      createdAt: timestampMs(action.metadata.creationTimestamp),
       policy: `${action.spec.policyRef.namespace ?? action.metadata.namespace ?? ''}/${action.spec.policyRef.name}`,
       trigger: action.spec.trigger?.name,
-      target: { ref, labels, annotations, createdAt: ms(target?.metadata?.creationTimestamp), ready },
+      target: { ref, labels, annotations, createdAt: timestampMs(target?.metadata?.creationTimestamp), ready },
       workload,
       type: action.spec.action.type,
       scale: action.spec.action.scaleAction ? { direction: action.spec.action.scaleAction.direction, replicas: action.spec.action.scaleAction.replicas } : undefined,

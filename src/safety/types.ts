@@ -10,6 +10,7 @@
  * fields (`pod.metadata.labels`) straight in under exactOptionalPropertyTypes.
  */
 import type { ActionType } from '../api/v1alpha1/common.js';
+import { timestampMs } from '../k8s/time.js';
 import type { ActionPhase, BlockReason, HealingAction } from '../api/v1alpha1/healing-action.js';
 import type { TargetRef } from '../metrics/types.js';
 import type { LabelSelectorLike, Labels } from './label-selector.js';
@@ -77,7 +78,7 @@ export function policyKey(namespace: string, name: string): string {
  */
 export function toLedgerEntry(action: HealingAction, workload?: TargetRef): LedgerEntry | undefined {
   const { metadata, spec, status } = action;
-  const createdAt = parseTime(metadata.creationTimestamp);
+  const createdAt = timestampMs(metadata.creationTimestamp);
   if (metadata.name === undefined || metadata.namespace === undefined || createdAt === undefined) return undefined;
   const t = spec.targetResource;
   const scale = spec.action.scaleAction;
@@ -94,17 +95,11 @@ export function toLedgerEntry(action: HealingAction, workload?: TargetRef): Ledg
     phase: status?.phase ?? 'Pending',
     reason: status?.reason,
     createdAt,
-    startedAt: parseTime(status?.startTime),
-    completedAt: parseTime(status?.completionTime),
+    startedAt: timestampMs(status?.startTime),
+    completedAt: timestampMs(status?.completionTime),
     dryRun: spec.dryRun ?? false,
     verified: status?.result?.success,
   };
-}
-
-function parseTime(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : ms;
 }
 
 /**

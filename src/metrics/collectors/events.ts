@@ -9,6 +9,7 @@ import type { Clock } from '../../runtime/clock.js';
 import { podWorkload } from '../../controllers/healing-policy/select.js';
 import type { SeriesStore } from '../series-store.js';
 import type { EventOccurrence, TargetRef } from '../types.js';
+import { timestampMs } from '../../k8s/time.js';
 
 /** Dependencies of the event collector. */
 export interface EventCollectorDeps {
@@ -22,19 +23,13 @@ export interface EventCollectorDeps {
   readonly maxTrackedEvents?: number;
 }
 
-function toMs(t: Date | string | undefined): number | undefined {
-  if (t === undefined) return undefined;
-  const ms = t instanceof Date ? t.getTime() : Date.parse(t);
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
 /** When an Event last occurred: series.lastObservedTime, lastTimestamp, eventTime, firstTimestamp, else `now`. */
 export function eventTime(e: CoreV1Event, now: number): number {
   return (
-    toMs(e.series?.lastObservedTime) ??
-    toMs(e.lastTimestamp) ??
-    toMs(e.eventTime) ??
-    toMs(e.firstTimestamp) ??
+    timestampMs(e.series?.lastObservedTime) ??
+    timestampMs(e.lastTimestamp) ??
+    timestampMs(e.eventTime) ??
+    timestampMs(e.firstTimestamp) ??
     now
   );
 }
