@@ -5,6 +5,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { GROUP, VERSION } from '../api/v1alpha1/common.js';
 import { allCrds } from '../api/v1alpha1/crd.js';
 import { loadOperatorConfig } from '../config/load.js';
 import { CONFIG_SETTINGS, type OperatorConfig } from '../config/operator-config.js';
@@ -49,7 +50,9 @@ export async function runCommand(flags: Record<string, unknown>, env: Readonly<R
 
 /**
  * Applies the CRDs with server-side apply (field manager "kubeskippy"), the same as `kubectl apply -k config/crd`,
- * and waits until they are Established. Returns lines to print.
+ * and waits until each kind is usable: Established, and its storage answering a list (for a moment after
+ * Established a new kind's requests get 429 "storage is (re)initializing"). Returns lines to print; throws naming
+ * the CRD when it is not usable within 30 s.
  */
 export async function installCommand(flags: { kubeconfig?: string }, env: Readonly<Record<string, string | undefined>>): Promise<string[]> {
   const loaded = loadKubeConfig({ ...(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig } : {}), env });
@@ -66,9 +69,23 @@ export async function installCommand(flags: { kubeconfig?: string }, env: Readon
     } catch (e: unknown) {
       throw new Error(`could not apply ${crd.metadata.name}: ${describeKubeError(e)}`, { cause: e });
     }
-    for (let i = 0; i < 100; i++) {
-      const got = await ext.readCustomResourceDefinition({ name: crd.metadata.name });
-      if (got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
+    // Why the kind is not usable yet, or undefined once it is.
+    const problem = async (): Promise<string | undefined> => {
+      try {
+        const got = await ext.readCustomResourceDefinition({ name: crd.metadata.name });
+        if (!got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return 'not Established';
+        // Every CRD here is named <plural>.kubeskippy.io and served at v1alpha1.
+        const plural = crd.metadata.name.slice(0, -`.${GROUP}`.length);
+        await raw.listClusterCustomObject({ group: GROUP, version: VERSION, plural, limit: 1 });
+        return undefined;
+      } catch (e: unknown) {
+        return describeKubeError(e);
+      }
+    };
+    for (let i = 0; ; i++) {
+      const p = await problem();
+      if (p === undefined) break;
+      if (i >= 300) throw new Error(`${crd.metadata.name} was applied but is not usable after 30 s: ${p}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     lines.push(`customresourcedefinition.apiextensions.k8s.io/${crd.metadata.name} serverside-applied`);

@@ -15,6 +15,11 @@ let ns = '';
 
 beforeAll(async () => {
   ns = await createTestNamespace(kc, 'request-counter');
+  // The controller-manager publishes kube-root-ca.crt into every new namespace a moment later; let that happen
+  // first, so the watch below sees only the ConfigMap the test makes.
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  await waitFor('kube-root-ca.crt in the new namespace', async () =>
+    (await core.listNamespacedConfigMap({ namespace: ns })).items.some((c) => c.metadata?.name === 'kube-root-ca.crt'), 30_000, 100);
 });
 afterAll(async () => {
   await deleteTestNamespace(kc, ns);
