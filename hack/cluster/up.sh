@@ -15,6 +15,15 @@ if cluster_healthy; then
   exit 0
 fi
 
+# A running cluster can fail one probe under load (the metrics APIService briefly unavailable, a slow /readyz):
+# look again for a while before removing it.
+if pgrep -f "$KWOK_WORKDIR/clusters/$CLUSTER_NAME/bin/kube-apiserver" >/dev/null 2>&1 \
+    && wait_for "cluster healthy on a second look" 30 cluster_healthy; then
+  log "cluster already up and healthy"
+  echo "$KUBECONFIG_PATH"
+  exit 0
+fi
+
 if [ -d "$KWOK_WORKDIR/clusters/$CLUSTER_NAME" ]; then
   log "found a cluster that is not healthy (half-started, or stopped by a reboot): removing it"
   kwokctl delete cluster >/dev/null 2>&1 || true

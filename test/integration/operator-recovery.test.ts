@@ -372,7 +372,7 @@ describe('an operator killed at any moment', () => {
       log.stop();
       for (const c of children) c.process.kill('SIGKILL');
     }
-  }, 420_000);
+  }, 900_000);
 
   it('does not create a second action for a firing that waits for approval when the operator is killed and restarted', async () => {
     const ns = await namespace('rec-approval');
@@ -558,7 +558,11 @@ describe('healing stories', () => {
       const breach = firstBreach.get(target.name);
       const pods = (await core.listNamespacedPod({ namespace: ns })).items.filter((p) => p.metadata?.deletionTimestamp === undefined);
       const executedAt = Number((done.status?.execution as { executedAt?: number } | undefined)?.executedAt ?? Number.NaN);
-      const replacement = pods.find((p) => !original.some((o) => o.metadata?.uid === p.metadata?.uid));
+      // The replacement made by this action: the first new pod. (The other original pod's own action, Blocked while
+      // this one ran, may fire again after its cooldown and make a later one.)
+      const replacement = pods
+        .filter((p) => !original.some((o) => o.metadata?.uid === p.metadata?.uid))
+        .sort((a, b) => Date.parse(String(a.metadata?.creationTimestamp ?? '')) - Date.parse(String(b.metadata?.creationTimestamp ?? '')))[0];
       // metrics-server reports a new pod only after two scrapes: wait for the replacement's first reading.
       const replacementUsage = replacement
         ? await waitFor('the replacement in metrics.k8s.io', async () => (await metricsApi.getPodMetrics(ns)).items.find((m) => m.metadata.name === replacement.metadata?.name), 90_000, 2000)

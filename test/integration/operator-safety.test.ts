@@ -442,15 +442,21 @@ describe('the safety gate', () => {
     await readyPod(ns, 'dry-delete');
     await waitForReady(kc, ns, 'dry-scale', 1);
     await waitForReady(kc, ns, 'dry-patch', 2);
-    // Let the Deployment controller finish its last status write before taking the snapshot.
-    await sleep(2000);
     const snapshot = async (): Promise<Record<string, string>> => {
       const out: Record<string, string> = {};
       for (const p of (await core.listNamespacedPod({ namespace: ns })).items) out[`Pod/${p.metadata!.name!}`] = `${p.metadata!.uid!}@${p.metadata!.resourceVersion!}`;
       for (const d of (await apps.listNamespacedDeployment({ namespace: ns })).items) out[`Deployment/${d.metadata!.name!}`] = `${d.metadata!.uid!}@${d.metadata!.resourceVersion!}`;
       return out;
     };
-    const before = await snapshot();
+    // Let the controllers finish their last status writes first: two snapshots 2 s apart agree.
+    let before = await snapshot();
+    await waitFor('the objects settled', async () => {
+      await sleep(2000);
+      const now = await snapshot();
+      const settled = JSON.stringify(now) === JSON.stringify(before);
+      before = now;
+      return settled;
+    }, 60_000, 0);
     expect(Object.keys(before)).toHaveLength(2 + 2 + 3);
 
     await c.operator();

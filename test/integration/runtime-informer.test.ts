@@ -123,7 +123,8 @@ describe('informer on real ConfigMaps', () => {
   it('restarts a silently dead watch through its watchdog and recovers every missed change by relisting', async () => {
     const s = deafenable(source(ns));
     const restarts: InformerRestartReason[] = [];
-    informer = new Informer({ name: 'configmaps', source: s, clock: systemClock, staleAfterMs: 3_000, onRestart: (r) => restarts.push(r) });
+    // 10 s: longer than the three writes and the wait below take even on a loaded machine.
+    informer = new Informer({ name: 'configmaps', source: s, clock: systemClock, staleAfterMs: 10_000, onRestart: (r) => restarts.push(r) });
     const effects = recorder(informer);
     for (const name of ['keep', 'change', 'remove']) await core.createNamespacedConfigMap({ namespace: ns, body: configMap(name, '1') });
     informer.start();
@@ -143,7 +144,7 @@ describe('informer on real ConfigMaps', () => {
     expect(effects).toEqual([]);
     s.deaf = false;
 
-    await waitFor('watchdog restart', () => Promise.resolve(restarts.includes('stale')), 15_000);
+    await waitFor('watchdog restart', () => Promise.resolve(restarts.includes('stale')), 30_000);
     await waitFor('relisted', () => Promise.resolve(effects.length >= 3), 15_000);
     expect(effects.sort()).toEqual([
       `add new@${added.metadata?.resourceVersion ?? ''}`,

@@ -30,6 +30,7 @@ function candidate(
   identity: string,
   events: string[],
   leaseDurationMs = 3_000,
+  renewDeadlineMs = 2_000,
 ): { elector: LeaderElector; store: ReturnType<typeof partitionable> } {
   const store = partitionable(createLeaseStore(coordination, namespace, LEASE));
   const elector = new LeaderElector({
@@ -37,7 +38,7 @@ function candidate(
     identity,
     clock: systemClock,
     leaseDurationMs,
-    renewDeadlineMs: 2_000,
+    renewDeadlineMs,
     retryPeriodMs: 500,
     onStartedLeading: () => events.push(`${identity} started`),
     onStoppedLeading: (reason) => events.push(`${identity} stopped ${reason}`),
@@ -100,12 +101,13 @@ describe('leader election on a real Lease', () => {
 
   it('hands over at once when the leader stops and releases the Lease', async () => {
     const events: string[] = [];
-    // A 60 s lease: had replica-b waited for it to expire, the 10 s wait below would time out.
-    const a = candidate(ns, 'replica-a', events, 60_000);
+    // A 60 s lease: had replica-b waited for it to expire, the 10 s wait below would time out. (A 20 s renew
+    // deadline, so that a slow Lease update on a loaded machine does not end replica-a's term early.)
+    const a = candidate(ns, 'replica-a', events, 60_000, 20_000);
     running.push(a.elector);
     a.elector.start();
     await waitFor('replica-a leading', () => Promise.resolve(a.elector.isLeader()), 15_000);
-    const b = candidate(ns, 'replica-b', events, 60_000);
+    const b = candidate(ns, 'replica-b', events, 60_000, 20_000);
     running.push(b.elector);
     b.elector.start();
     await waitFor('replica-b observing replica-a', () => Promise.resolve(b.elector.leader() === 'replica-a'), 5_000);

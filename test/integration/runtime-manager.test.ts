@@ -62,9 +62,11 @@ describe('manager lifecycle on the real cluster', () => {
       store: createLeaseStore(coordination, ns, 'kubeskippy-leader'),
       identity: 'manager-test',
       clock: systemClock,
-      leaseDurationMs: 3_000,
-      renewDeadlineMs: 2_000,
-      retryPeriodMs: 500,
+      // Generous timings: leader election is not under test here, and one slow Lease update on a loaded machine
+      // must not make the manager step down.
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
       leaderGauge: metrics.leader,
     });
     await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'existing', labels: { app: 'managed' } }, data: { v: '1' } } });

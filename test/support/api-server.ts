@@ -122,7 +122,7 @@ interface CrdStatus {
 
 /**
  * Installs (or updates) the KubeSkippy CRDs by server-side apply with field manager "kubeskippy-test" and waits
- * until each is Established. Idempotent, safe to run from several test files and by several people at once.
+ * until each is Established and its storage serves. Idempotent, safe to run from several test files and by several people at once.
  * Throws with the API server's message when a CRD is refused (e.g. a CEL rule whose estimated cost is too high).
  */
 export async function installCrds(kc: k8s.KubeConfig): Promise<void> {
@@ -142,6 +142,12 @@ export async function installCrds(kc: k8s.KubeConfig): Promise<void> {
       const res = await apiRequest(kc, { method: 'GET', path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}` });
       const c = res.body as CrdStatus;
       return c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True') === true;
+    }, 60_000);
+    // Right after Established the new kind answers 429 "storage is (re)initializing" for a moment.
+    const plural = crd.metadata.name.split('.')[0] ?? '';
+    await waitFor(`${crd.metadata.name} serving`, async () => {
+      const res = await apiRequest(kc, { method: 'GET', path: `/apis/kubeskippy.io/v1alpha1/${plural}?limit=1` });
+      return res.status === 200;
     }, 60_000);
   }
 }
