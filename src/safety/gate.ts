@@ -150,7 +150,14 @@ export class SafetyGate {
       target: { ref, labels, annotations, createdAt: timestampMs(target?.metadata?.creationTimestamp), ready },
       workload,
       type: action.spec.action.type,
-      scale: action.spec.action.scaleAction ? { direction: action.spec.action.scaleAction.direction, replicas: action.spec.action.scaleAction.replicas } : undefined,
+      scale: action.spec.action.scaleAction
+        ? {
+            direction: action.spec.action.scaleAction.direction,
+            replicas: action.spec.action.scaleAction.replicas,
+            minReplicas: action.spec.action.scaleAction.minReplicas,
+            maxReplicas: action.spec.action.scaleAction.maxReplicas,
+          }
+        : undefined,
       mechanism: undefined,
       source: action.spec.source ?? 'rule',
       dryRun: action.spec.dryRun ?? false,

@@ -122,6 +122,7 @@ describe('evaluateSafety: the baseline', () => {
       'global-breaker',
       'in-flight',
       'cooldown',
+      'scale-limit',
       'policy-rate',
       'global-rate',
       'ai-rate',
@@ -625,6 +626,66 @@ describe('PodDisruptionBudgets', () => {
 
   it('applies to deleting a pod', () => {
     expect(denied(evaluateSafety(input({ candidate: { type: 'delete' }, pdbs: [{ name: 'p', disruptionsAllowed: 0 }] }))).reason).toBe('PDB');
+  });
+});
+
+describe('workload-level actions (scale, rollback) fired by several pods of one workload', () => {
+  // The policy selects pods; its scale acts on their Deployment apps/web (3 replicas).
+  const scaleVia = (podName: string): Partial<CandidateAction> => ({
+    type: 'scale',
+    scale: { direction: 'up', replicas: 1, maxReplicas: 10 },
+    target: { ref: pod(podName), labels: { app: 'web' }, annotations: {}, ready: true, createdAt: NOW - 60 * MIN },
+  });
+
+  it('supersedes a scale while another scale of the policy runs on the same workload, whichever pod fired it', () => {
+    const other = running(NOW - 10 * SEC, { type: 'scale', target: pod('web-2') });
+    const d = denied(evaluateSafety(input({ ledger: [other], candidate: scaleVia('web-1') })));
+    expect(d).toMatchObject({ reason: 'Superseded', rule: 'in-flight' });
+    expect(d.message).toBe(`action ${other.name} (scale, InProgress) of policy apps/crash-heal is already handling Pod apps/web-1`);
+  });
+
+  it('applies the cooldown per workload: a scale fired by another pod a minute ago counts', () => {
+    const earlier = executedAt(NOW - MIN, { type: 'scale', target: pod('web-2') });
+    expect(denied(evaluateSafety(input({ ledger: [earlier], candidate: scaleVia('web-1') }))).reason).toBe('Cooldown');
+    const longAgo = executedAt(NOW - 10 * MIN, { type: 'scale', target: pod('web-2') });
+    expect(evaluateSafety(input({ ledger: [longAgo], candidate: scaleVia('web-1') })).allowed).toBe(true);
+  });
+
+  it('does the same for rollbacks', () => {
+    const other = running(NOW - 10 * SEC, { type: 'rollback', target: pod('web-2') });
+    const rollback: Partial<CandidateAction> = { type: 'rollback', target: { ref: pod('web-1'), ready: true, createdAt: NOW - 60 * MIN } };
+    expect(denied(evaluateSafety(input({ ledger: [other], candidate: rollback, policy: { maxUnavailable: 3 } }))).reason).toBe('Superseded');
+  });
+
+  it('keeps per-pod actions per pod: a restart of one pod does not supersede a scale, nor a restart of another pod', () => {
+    const restartOther = running(NOW - 10 * SEC, { type: 'restart', target: pod('web-2') });
+    expect(evaluateSafety(input({ ledger: [restartOther], candidate: scaleVia('web-1') })).allowed).toBe(true);
+    expect(evaluateSafety(input({ ledger: [restartOther], policy: { maxUnavailable: 2 } })).allowed).toBe(true);
+  });
+});
+
+describe('scale limits', () => {
+  const scale = (s: NonNullable<CandidateAction['scale']>): Partial<CandidateAction> => ({ type: 'scale', scale: s, target: { ref: deploy() }, workload: undefined });
+
+  it.each<[string, NonNullable<CandidateAction['scale']>, number, string]>([
+    ['up at maxReplicas', { direction: 'up', replicas: 1, maxReplicas: 4 }, 4, '4 → 4 (requested 5, clamped to maxReplicas 4)'],
+    ['down at minReplicas', { direction: 'down', replicas: 1, minReplicas: 2 }, 2, '2 → 2 (requested 1, clamped to minReplicas 2)'],
+    ['absolute to the current count', { direction: 'absolute', replicas: 3 }, 3, '3 → 3'],
+    ['up above the default maxReplicas 10', { direction: 'up', replicas: 2 }, 12, '12 → 12 (requested 14, clamped to maxReplicas 10)'],
+  ])('refuses a scale %s as AtLimit, before any budget is spent', (_name, s, replicas, explanation) => {
+    const spent = [1, 2, 3, 4, 5].map((m) => executedAt(NOW - m * MIN, { target: pod(`web-x${m}`) }));
+    const d = denied(evaluateSafety(input({ candidate: scale(s), workloadState: { replicas, readyReplicas: replicas }, ledger: spent })));
+    expect(d).toMatchObject({ reason: 'AtLimit', rule: 'scale-limit' });
+    expect(d.message).toBe(`Deployment apps/web is already at the action's limit: scaling ${s.direction} ${explanation}`);
+  });
+
+  it('allows a scale that changes the count, even when clamped to the bound', () => {
+    expect(evaluateSafety(input({ candidate: scale({ direction: 'up', replicas: 1, maxReplicas: 4 }), workloadState: { replicas: 3, readyReplicas: 3 } })).allowed).toBe(true);
+    expect(evaluateSafety(input({ candidate: scale({ direction: 'up', replicas: 5, maxReplicas: 4 }), workloadState: { replicas: 3, readyReplicas: 3 } })).allowed).toBe(true);
+  });
+
+  it('leaves the decision to the executor when the replica count is unknown', () => {
+    expect(evaluateSafety(input({ candidate: scale({ direction: 'up', replicas: 1, maxReplicas: 4 }), workloadState: undefined })).allowed).toBe(true);
   });
 });
 

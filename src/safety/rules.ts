@@ -9,19 +9,20 @@
  *                         annotation on the target or its workload, the policy's protectedResources → Protected
  *  4. policy-breaker    — the policy's circuit is open / its half-open trial is in flight → CircuitOpen
  *  5. global-breaker    — the operator-wide circuit (failure rate)            → CircuitOpen
- *  6. in-flight         — another action of the same policy for the same target is running or queued ahead
- *                                                                             → Superseded
- *  7. cooldown          — the same trigger acted on the same target too recently → Cooldown
- *  8. policy-rate       — the policy's rule budget for the rolling hour       → RateLimited
- *  9. global-rate       — the operator-wide rule budget                       → RateLimited
- * 10. ai-rate           — the operator-wide AI budget                         → RateLimited
- * 11. disruption-budget — maxUnavailable counting in-flight disruptions; never the last ready replica
+ *  6. in-flight         — another action of the same policy for the same target (for scale and rollback: the same
+ *                         workload, whichever of its pods fired) is running or queued ahead → Superseded
+ *  7. cooldown          — the same trigger acted on the same target (scale/rollback: workload) too recently → Cooldown
+ *  8. scale-limit       — a scale action that its min/maxReplicas leave with nothing to change → AtLimit
+ *  9. policy-rate       — the policy's rule budget for the rolling hour       → RateLimited
+ * 10. global-rate       — the operator-wide rule budget                       → RateLimited
+ * 11. ai-rate           — the operator-wide AI budget                         → RateLimited
+ * 12. disruption-budget — maxUnavailable counting in-flight disruptions; never the last ready replica
  *                                                                             → BudgetExhausted
- * 12. pdb               — a covering PodDisruptionBudget forbids the eviction → PDB
- * 13. hpa               — a scale action on a workload an HPA manages         → HPAConflict
- * 14. gitops            — an action that would drift from Git on an Argo CD/Flux-managed workload → GitOpsManaged
- * 15. storm             — too many workloads in the namespace failing at once → StormSuppressed
- * 16. dry-run           — the global switch forces a dry run (a note, never a denial)
+ * 13. pdb               — a covering PodDisruptionBudget forbids the eviction → PDB
+ * 14. hpa               — a scale action on a workload an HPA manages         → HPAConflict
+ * 15. gitops            — an action that would drift from Git on an Argo CD/Flux-managed workload → GitOpsManaged
+ * 16. storm             — too many workloads in the namespace failing at once → StormSuppressed
+ * 17. dry-run           — the global switch forces a dry run (a note, never a denial)
  *
  * Why this order: switches and facts that no waiting can change come first (pause, selection, protection), so a
  * protected target is reported as Protected rather than as rate-limited. The breaker comes before budgets because
@@ -40,6 +41,7 @@
 import type { ActionType } from '../api/v1alpha1/common.js';
 import type { BlockReason } from '../api/v1alpha1/healing-action.js';
 import { targetKey, type TargetRef } from '../metrics/types.js';
+import { computeScale } from '../remediation/executors/scale.js';
 import { budgetUsage, formatDuration, formatInstant, parseIntOrPercent, resolveMaxUnavailable } from './budget.js';
 import { evaluateGlobalBreaker, evaluatePolicyBreaker, type BreakerStatus } from './circuit-breaker.js';
 import { describeLabelSelector, matchesLabelSelector, type Labels } from './label-selector.js';
@@ -301,14 +303,35 @@ function isOlderThan(e: LedgerEntry, c: CandidateAction): boolean {
   return e.createdAt < c.createdAt || (e.createdAt === c.createdAt && e.name < c.name);
 }
 
+/** Action types that change the workload itself, whichever of its pods fired: scale and rollback. */
+const WORKLOAD_LEVEL_TYPES: ReadonlySet<ActionType> = new Set<ActionType>(['scale', 'rollback']);
+
 /**
- * Rule 6: one action per target and policy at a time. An action that passed the gate and has not finished
- * (InProgress, Verifying) always wins; among queued ones (Pending, WaitingApproval, Approved) the older wins, so two
- * queued duplicates can never block each other. Blocked and finished actions do not count.
+ * True when `e` and the candidate are both workload-level actions (scale, rollback) of the same type on the same
+ * workload. Per-pod triggers fire once per pod: without this, two pods of one Deployment at high CPU would scale
+ * it twice at once (and each verification would see the other's change as someone else's).
+ */
+export function isSameWorkloadAction(e: LedgerEntry, c: CandidateAction): boolean {
+  if (e.type !== c.type || !WORKLOAD_LEVEL_TYPES.has(c.type)) return false;
+  const cw = candidateWorkload(c);
+  const ew = entryWorkload(e);
+  return cw !== undefined && ew !== undefined && sameObject(cw, ew);
+}
+
+/** The same target (or its successor), or for scale/rollback the same workload: what rules 6 and 7 compare. */
+function concernsSameObject(e: LedgerEntry, c: CandidateAction): boolean {
+  return isSameOrSuccessorTarget(e, c) || isSameWorkloadAction(e, c);
+}
+
+/**
+ * Rule 6: one action per target and policy at a time (for scale and rollback: per workload). An action that passed
+ * the gate and has not finished (InProgress, Verifying) always wins; among queued ones (Pending, WaitingApproval,
+ * Approved) the older wins, so two queued duplicates can never block each other. Blocked and finished actions do
+ * not count.
  */
 export function checkInFlight(input: SafetyInput): RuleResult {
   const c = input.candidate;
-  const mine = others(input).filter((e) => e.policy === c.policy && isSameOrSuccessorTarget(e, c));
+  const mine = others(input).filter((e) => e.policy === c.policy && concernsSameObject(e, c));
   const running = mine.find((e) => IN_FLIGHT_PHASES.has(e.phase));
   const ahead = running ?? mine.find((e) => QUEUED_PHASES.has(e.phase) && isOlderThan(e, c));
   if (ahead === undefined) return null;
@@ -329,7 +352,7 @@ export function checkCooldown(input: SafetyInput): RuleResult {
   const { candidate: c, policy, now } = input;
   if (policy.cooldownMs <= 0) return null;
   const previous = others(input)
-    .filter((e) => e.policy === c.policy && e.trigger === c.trigger && hasExecuted(e) && isSameOrSuccessorTarget(e, c))
+    .filter((e) => e.policy === c.policy && e.trigger === c.trigger && hasExecuted(e) && concernsSameObject(e, c))
     .reduce<LedgerEntry | undefined>((latest, e) => (latest === undefined || settledAt(e) > settledAt(latest) ? e : latest), undefined);
   if (previous === undefined) return null;
   const readyAt = settledAt(previous) + policy.cooldownMs;
@@ -345,7 +368,7 @@ export function checkCooldown(input: SafetyInput): RuleResult {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// 8–10: rate limits (rolling hour)
+// 9–11: rate limits (rolling hour)
 // ---------------------------------------------------------------------------------------------------------------
 
 function rateDenial(rule: SafetyRuleName, who: string, setting: string, times: readonly number[], limit: number, now: number): RuleResult {
@@ -368,7 +391,7 @@ function executedTimes(input: SafetyInput, source: ActionSource, policy?: string
 }
 
 /**
- * Rule 8: the policy's maxActionsPerHour, over actions that executed (InProgress, Verifying, Succeeded, Failed, or
+ * Rule 9: the policy's maxActionsPerHour, over actions that executed (InProgress, Verifying, Succeeded, Failed, or
  * Cancelled after starting) in the rolling hour before now. Rule-sourced candidates only.
  */
 export function checkPolicyRate(input: SafetyInput): RuleResult {
@@ -377,24 +400,24 @@ export function checkPolicyRate(input: SafetyInput): RuleResult {
   return rateDenial('policy-rate', `policy ${c.policy}`, 'safetyRules.maxActionsPerHour', executedTimes(input, 'rule', c.policy), input.policy.maxActionsPerHour, input.now);
 }
 
-/** Rule 9: the operator-wide budget for rule-sourced actions across all policies. */
+/** Rule 10: the operator-wide budget for rule-sourced actions across all policies. */
 export function checkGlobalRate(input: SafetyInput): RuleResult {
   if (input.candidate.source !== 'rule') return null;
   return rateDenial('global-rate', 'the operator-wide rule budget', 'maxActionsPerHour', executedTimes(input, 'rule'), input.operator.maxActionsPerHour, input.now);
 }
 
-/** Rule 10: the operator-wide, separate budget for AI-sourced actions. */
+/** Rule 11: the operator-wide, separate budget for AI-sourced actions. */
 export function checkAiRate(input: SafetyInput): RuleResult {
   if (input.candidate.source !== 'ai') return null;
   return rateDenial('ai-rate', 'the AI budget', 'aiMaxActionsPerHour', executedTimes(input, 'ai'), input.operator.aiMaxActionsPerHour, input.now);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// 11–12: disruption budget and PDBs
+// 12–13: disruption budget and PDBs
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * Rule 11: the disruption budget of the workload the candidate disrupts.
+ * Rule 12: the disruption budget of the workload the candidate disrupts.
  *
  * - `maxUnavailable` (resolved against spec.replicas, see resolveMaxUnavailable) caps disruptive actions on one
  *   workload at once, counting those in flight (InProgress/Verifying restarts, deletes, rollbacks, template patches
@@ -453,7 +476,7 @@ export function checkDisruptionBudget(input: SafetyInput): RuleResult {
 }
 
 /**
- * Rule 12: PodDisruptionBudgets, for actions that remove pods directly (evict/delete). Mirrors the Eviction API: a
+ * Rule 13: PodDisruptionBudgets, for actions that remove pods directly (evict/delete). Mirrors the Eviction API: a
  * Ready pod needs `disruptionsAllowed > 0` on every covering PDB; a pod that is not Ready can be evicted under the
  * default IfHealthyBudget policy while `currentHealthy >= desiredHealthy`, and always under AlwaysAllow — so a
  * crash-looping pod is not held hostage by the budget it is itself breaking. Rollouts do not consult PDBs
@@ -482,10 +505,36 @@ export function checkPdb(input: SafetyInput): RuleResult {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// 13–14: other controllers that own the workload
+// 8: scale bounds
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Rule 13: never scale a workload an HPA manages — the two would fight; the HPA's bounds are the knob to turn. */
+/**
+ * Rule 8: a scale action whose bounds leave nothing to change — "up" at maxReplicas, "down" at minReplicas, an
+ * absolute count equal to the current one — is refused before it runs. There is nothing to heal within the
+ * policy's limits; executing it would only end Failed, spend budget and count against the circuit breakers (which
+ * would then stop unrelated healing). Uses the executor's own computeScale on the live replica count; passes when
+ * that count is unknown (the executor decides then).
+ */
+export function checkScaleLimit(input: SafetyInput): RuleResult {
+  const { candidate: c, workloadState } = input;
+  if (c.type !== 'scale' || c.scale === undefined || workloadState === undefined) return null;
+  const s = c.scale;
+  const computed = computeScale(workloadState.replicas, {
+    direction: s.direction,
+    replicas: s.replicas,
+    ...(s.minReplicas === undefined ? {} : { minReplicas: s.minReplicas }),
+    ...(s.maxReplicas === undefined ? {} : { maxReplicas: s.maxReplicas }),
+  });
+  if (!computed.noop) return null;
+  const w = candidateWorkload(c) ?? c.target.ref;
+  return deny('scale-limit', 'AtLimit', `${describe(w)} is already at the action's limit: scaling ${s.direction} ${computed.explanation}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 14–15: other controllers that own the workload
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Rule 14: never scale a workload an HPA manages — the two would fight; the HPA's bounds are the knob to turn. */
 export function checkHpa(input: SafetyInput): RuleResult {
   const { candidate: c, hpa } = input;
   if (c.type !== 'scale' || hpa === undefined) return null;
@@ -522,7 +571,7 @@ export function detectGitOps(labels: Labels, annotations: Readonly<Record<string
 }
 
 /**
- * Rule 14: do not fight a GitOps reconciler. On an Argo CD/Flux-managed workload, actions that change what Git
+ * Rule 15: do not fight a GitOps reconciler. On an Argo CD/Flux-managed workload, actions that change what Git
  * declares — scale, rollback, and patch or delete of a non-Pod object — are refused (the reconciler would revert
  * them, or selfHeal would loop: argo-cd #7820, #15588). A restart through the template annotation passes with a note
  * (it may show as drift); actions on pods, which Git does not declare, pass.
@@ -545,11 +594,11 @@ export function checkGitOps(input: SafetyInput): RuleResult {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// 15–16: storms and the global dry-run switch
+// 16–17: storms and the global dry-run switch
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * Rule 15: storm suppression. When more than `maxTargetsFailing` distinct workloads (a pod without a workload counts
+ * Rule 16: storm suppression. When more than `maxTargetsFailing` distinct workloads (a pod without a workload counts
  * as itself) in the candidate's namespace — the candidate's included — had HealingActions created within the window,
  * the failures most likely share a cause (a dependency, a node), and restarting them all would only add load: act on
  * none of them, as one incident. Workloads, not pods, are counted so that one 50-pod Deployment with a few leaking
@@ -582,7 +631,7 @@ export function checkStorm(input: SafetyInput): RuleResult {
   );
 }
 
-/** Rule 16: the operator's global dry-run switch turns an allowed action into a dry run, with a note. */
+/** Rule 17: the operator's global dry-run switch turns an allowed action into a dry run, with a note. */
 export function checkDryRun(input: SafetyInput): RuleResult {
   return input.operator.forceDryRun && !input.candidate.dryRun
     ? note('the operator forces dry-run everywhere: this action computes its change but mutates nothing')
@@ -608,6 +657,7 @@ export const SAFETY_RULES: readonly SafetyRule[] = [
   { name: 'global-breaker', check: checkGlobalBreaker },
   { name: 'in-flight', check: checkInFlight },
   { name: 'cooldown', check: checkCooldown },
+  { name: 'scale-limit', check: checkScaleLimit },
   { name: 'policy-rate', check: checkPolicyRate },
   { name: 'global-rate', check: checkGlobalRate },
   { name: 'ai-rate', check: checkAiRate },

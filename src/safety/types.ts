@@ -23,6 +23,9 @@ export interface ScaleIntent {
   readonly direction: 'up' | 'down' | 'absolute';
   /** Replicas to add/remove (up/down) or the target count (absolute). */
   readonly replicas: number;
+  /** The action's bounds (API defaults apply when absent). */
+  readonly minReplicas?: number | undefined;
+  readonly maxReplicas?: number | undefined;
 }
 
 /**
@@ -347,6 +350,7 @@ export type SafetyRuleName =
   | 'global-breaker'
   | 'in-flight'
   | 'cooldown'
+  | 'scale-limit'
   | 'policy-rate'
   | 'global-rate'
   | 'ai-rate'

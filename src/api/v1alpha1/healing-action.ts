@@ -34,6 +34,7 @@ export const BLOCK_REASONS = [
   'Paused',
   'Superseded',
   'HPAConflict',
+  'AtLimit',
   'GitOpsManaged',
   'OutsideSelector',
   'StormSuppressed',
