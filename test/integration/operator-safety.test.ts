@@ -431,6 +431,38 @@ describe('the safety gate', () => {
     expect(all.filter((a) => EXECUTED.includes(a.status?.phase ?? ''))).toHaveLength(5);
   });
 
+  it('every pod of a Deployment firing a scale scales it once; at maxReplicas the next scale is Blocked AtLimit and changes nothing', async () => {
+    const c = new Case();
+    const ns = await c.namespace('scale-limit');
+    await createDeployment(kc, ns, 'api', 2);
+    await waitForReady(kc, ns, 'api', 2);
+    await c.operator();
+    // Fires on every pod at once; each firing asks to scale the same Deployment. (The trigger never clears, so the
+    // scale's verification times out: what matters here is how many scales run, and what happens at the limit.)
+    await createPolicy(kc, ns, 'scale-api', {
+      selector: { labelSelector: { matchLabels: { app: 'api' } } },
+      triggers: [{ ...ALWAYS, cooldownPeriod: '5s' }],
+      actions: [{ name: 'add-replica', type: 'scale', scaleAction: { direction: 'up', replicas: 1, maxReplicas: 3 } }],
+      safetyRules: { maxActionsPerHour: 50, healthCheckTimeout: '10s' },
+    });
+    const atLimit = await waitFor(
+      'a scale Blocked AtLimit',
+      async () => (await listActions(kc, ns)).find((a) => a.status?.phase === 'Blocked' && a.status.reason === 'AtLimit'),
+      120_000,
+      1000,
+    );
+    expect(atLimit.status?.message).toBe("Deployment " + ns + "/api is already at the action's limit: scaling up 3 → 3 (requested 4, clamped to maxReplicas 3)");
+    await sleep(3000);
+    const actions = await listActions(kc, ns);
+    const executed = actions.filter((a) => a.status?.startTime !== undefined);
+    expect(executed).toHaveLength(1);
+    expect(executed[0]!.status?.result?.changes).toEqual([expect.objectContaining({ field: 'spec.replicas', old: '2', new: '3' })]);
+    // The other pods' firings while it ran were Superseded, not executed.
+    expect(actions.filter((a) => a.status?.reason === 'Superseded').length).toBeGreaterThanOrEqual(1);
+    const dep = await apps.readNamespacedDeployment({ name: 'api', namespace: ns });
+    expect(dep.spec?.replicas).toBe(3);
+  });
+
   it('a dry run mutates nothing: restart, scale, patch and delete end Succeeded DryRun with the plan, every target unchanged', async () => {
     const c = new Case();
     const ns = await c.namespace('dryrun');
