@@ -108,8 +108,8 @@ echo
 kubectl get healingactions -n "$NS"
 echo
 # The seed's memory story: a restart that brought the memory back, with the values before and after.
-leak=$(kubectl get healingactions -n "$NS" -l kubeskippy.io/policy=memory-healing \
-  -o jsonpath='{range .items[?(@.status.phase=="Succeeded")]}{.metadata.name}{"\n"}{end}' 2>/dev/null | head -1)
+leak=$(kubectl get healingactions -n "$NS" -l kubeskippy.io/policy=memory-healing --sort-by=.metadata.creationTimestamp \
+  -o jsonpath='{range .items[?(@.status.phase=="Succeeded")]}{.metadata.name}{"\n"}{end}' 2>/dev/null | awk 'NR == 1')
 if [ -n "$leak" ]; then
   echo "memory story ($leak):"
   kubectl get healingaction "$leak" -n "$NS" \
