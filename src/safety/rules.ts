@@ -27,7 +27,8 @@
  * Why this order: switches and facts that no waiting can change come first (pause, selection, protection), so a
  * protected target is reported as Protected rather than as rate-limited. The breaker comes before budgets because
  * it is the stronger statement about the policy. Duplicates are reported before cooldown and budgets so a second
- * action for a target that is being healed is Superseded — not a budget consumer. Time-based limits (cooldown,
+ * action for a target that is being healed is Superseded — not a budget consumer; likewise a scale with nothing left
+ * to change within its bounds is AtLimit before any budget is looked at. Time-based limits (cooldown,
  * rates) precede state-based ones (disruption, PDB), whose answer changes with the cluster rather than the clock.
  *
  * Budget choice for AI: AI-sourced actions are counted only against the operator-wide `aiMaxActionsPerHour`
@@ -368,6 +369,32 @@ export function checkCooldown(input: SafetyInput): RuleResult {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// 8: scale bounds
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Rule 8: a scale action whose bounds leave nothing to change — "up" at maxReplicas, "down" at minReplicas, an
+ * absolute count equal to the current one — is refused before it runs. There is nothing to heal within the
+ * policy's limits; executing it would only end Failed, spend budget and count against the circuit breakers (which
+ * would then stop unrelated healing). Uses the executor's own computeScale on the live replica count; passes when
+ * that count is unknown (the executor decides then).
+ */
+export function checkScaleLimit(input: SafetyInput): RuleResult {
+  const { candidate: c, workloadState } = input;
+  if (c.type !== 'scale' || c.scale === undefined || workloadState === undefined) return null;
+  const s = c.scale;
+  const computed = computeScale(workloadState.replicas, {
+    direction: s.direction,
+    replicas: s.replicas,
+    ...(s.minReplicas === undefined ? {} : { minReplicas: s.minReplicas }),
+    ...(s.maxReplicas === undefined ? {} : { maxReplicas: s.maxReplicas }),
+  });
+  if (!computed.noop) return null;
+  const w = candidateWorkload(c) ?? c.target.ref;
+  return deny('scale-limit', 'AtLimit', `${describe(w)} is already at the action's limit: scaling ${s.direction} ${computed.explanation}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // 9–11: rate limits (rolling hour)
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -502,32 +529,6 @@ export function checkPdb(input: SafetyInput): RuleResult {
     );
   }
   return null;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// 8: scale bounds
-// ---------------------------------------------------------------------------------------------------------------
-
-/**
- * Rule 8: a scale action whose bounds leave nothing to change — "up" at maxReplicas, "down" at minReplicas, an
- * absolute count equal to the current one — is refused before it runs. There is nothing to heal within the
- * policy's limits; executing it would only end Failed, spend budget and count against the circuit breakers (which
- * would then stop unrelated healing). Uses the executor's own computeScale on the live replica count; passes when
- * that count is unknown (the executor decides then).
- */
-export function checkScaleLimit(input: SafetyInput): RuleResult {
-  const { candidate: c, workloadState } = input;
-  if (c.type !== 'scale' || c.scale === undefined || workloadState === undefined) return null;
-  const s = c.scale;
-  const computed = computeScale(workloadState.replicas, {
-    direction: s.direction,
-    replicas: s.replicas,
-    ...(s.minReplicas === undefined ? {} : { minReplicas: s.minReplicas }),
-    ...(s.maxReplicas === undefined ? {} : { maxReplicas: s.maxReplicas }),
-  });
-  if (!computed.noop) return null;
-  const w = candidateWorkload(c) ?? c.target.ref;
-  return deny('scale-limit', 'AtLimit', `${describe(w)} is already at the action's limit: scaling ${s.direction} ${computed.explanation}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
