@@ -29,6 +29,7 @@ import { createAuditLog, disabledAuditLog, type AuditLog } from './observability
 import { startHealthServer, type HealthServer } from './observability/health-server.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type OperatorMetrics } from './observability/metrics.js';
+import { startEventLoopMonitor } from './observability/event-loop-monitor.js';
 import type { Clock } from './runtime/clock.js';
 import { Controller } from './runtime/controller.js';
 import { IntervalLoop } from './runtime/interval-loop.js';
@@ -133,6 +134,7 @@ function keyOf(o: { metadata?: { namespace?: string; name?: string } }): string 
 export async function startOperator(rt: OperatorRuntime): Promise<RunningOperator> {
   const { config, clock, logger } = rt;
   const metrics = createMetrics();
+  const stopEventLoopMonitor = startEventLoopMonitor(metrics.eventLoopDelaySeconds);
   // Every request the operator makes goes through this view of the caller's KubeConfig, and is counted.
   const kc = countingKubeConfig(rt.kubeConfig, (r) => metrics.apiRequestsTotal.inc({ verb: r.verb, group: r.group, resource: r.resource, subresource: r.subresource }));
   const clients: KubeClients = createKubeClients(kc);
@@ -251,6 +253,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
       escalationWindowMs: config.escalationWindowSeconds * 1000,
       maxRequeueMs: 30_000,
       statusRefreshMs: 60_000,
+      evaluationBudgetMs: config.policyEvaluationBudgetSeconds * 1000,
     },
     getPolicy: (ns, name) => policies.get(ns, name),
     listActions: (ns) => actions.list(ns),
@@ -407,6 +410,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     await Promise.all([metricsServer.stop(), prometheus?.stop(), health?.close(), metricsServerHttp?.close()]);
     kubeStatus.stop();
     eventCollector.stop();
+    stopEventLoopMonitor();
     return exit;
   });
   logger.info({ health: health?.url, metrics: metricsServerHttp?.url ?? health?.url, leaderElection: config.leaderElection.enabled }, 'operator started');

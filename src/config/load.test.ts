@@ -48,6 +48,7 @@ describe('loadOperatorConfig defaults', () => {
       logFormat: 'json',
       dryRun: false,
       paused: false,
+      policyEvaluationBudgetSeconds: 1,
       protectedNamespaces: ['kube-system'],
       maxActionsPerHour: 30,
       aiMaxActionsPerHour: 10,

@@ -142,6 +142,12 @@ export const OperatorConfigSchema = Type.Object(
       default: 3600,
       description: 'a problem recurring on a target within this time of the last action escalates to the next action',
     }),
+    policyEvaluationBudgetSeconds: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 60,
+      default: 1,
+      description: 'longest one policy\'s trigger evaluation may take in one pass; past it the policy is reported and skipped for ten times this',
+    }),
     resyncSeconds: Type.Integer({ minimum: 0, default: 300, description: 'periodic full resync of every controller; 0 disables' }),
     seriesRetentionSeconds: Type.Integer({ minimum: 60, default: 3600, description: 'how long per-target metric series are kept' }),
     cacheSyncTimeoutSeconds: Type.Integer({ minimum: 1, default: 120, description: 'how long to wait for informers to sync at start' }),

@@ -9,6 +9,7 @@
  * conditions, events, unavailable reasons — has a cap with least-recently-written eviction, counted in stats().
  * Worst case ≈ maxTargets × maxSeriesPerTarget × maxSamplesPerSeries × 16 bytes plus small per-entry overheads.
  */
+import { capText, MAX_EVENT_MESSAGE, MAX_EVENT_REASON } from '../k8s/input-limits.js';
 import { targetKey, type ConditionState, type EventOccurrence, type Sample, type TargetObservations, type TargetRef } from './types.js';
 
 /** Limits of a SeriesStore. All are required to be positive (counts: positive integers). */
@@ -103,9 +104,11 @@ export interface PruneResult {
   readonly events: number;
 }
 
-/** Longest text kept from collectors' free-form strings (Event messages can be kilobytes). */
-const MAX_TEXT = 1024;
-const clip = (s: string): string => (s.length <= MAX_TEXT ? s : `${s.slice(0, MAX_TEXT - 1)}…`);
+/**
+ * Free-form strings from the cluster (Event reasons and messages, condition texts, collection errors) are capped
+ * here, the one door every collector goes through, before trigger patterns or any other pure code read them.
+ */
+const clip = (s: string): string => capText(s, MAX_EVENT_MESSAGE);
 
 /** Ring buffer of (time, value) doubles, ascending by time, growing by doubling up to `max` slots. */
 class SampleRing {
@@ -355,7 +358,7 @@ export class SeriesStore {
       id,
       occurrence: Object.freeze({
         at: occurrence.at,
-        reason: clip(occurrence.reason),
+        reason: capText(occurrence.reason, MAX_EVENT_REASON),
         type: occurrence.type,
         count: occurrence.count,
         ...(occurrence.message === undefined ? {} : { message: clip(occurrence.message) }),

@@ -17,6 +17,8 @@ const EXPECTED: Record<string, { type: string; labels: string[] }> = {
   kubeskippy_circuit_breaker_open: { type: 'gauge', labels: ['scope'] },
   kubeskippy_collection_errors_total: { type: 'counter', labels: ['source'] },
   kubeskippy_api_requests_total: { type: 'counter', labels: ['verb', 'group', 'resource', 'subresource'] },
+  kubeskippy_policy_evaluation_overruns_total: { type: 'counter', labels: ['policy', 'namespace'] },
+  kubeskippy_event_loop_delay_seconds: { type: 'histogram', labels: [] },
 };
 
 describe('createMetrics', () => {

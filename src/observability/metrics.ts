@@ -44,6 +44,10 @@ export interface OperatorMetrics {
    * per connection. Non-resource requests (discovery) have resource ''.
    */
   readonly apiRequestsTotal: Counter<'verb' | 'group' | 'resource' | 'subresource'>;
+  /** Policy evaluations abandoned for running over the evaluation budget (the policy is then skipped a while). */
+  readonly policyEvaluationOverrunsTotal: Counter<'policy' | 'namespace'>;
+  /** How late the event loop ran a timer: every stall of the operator's single thread shows here. */
+  readonly eventLoopDelaySeconds: Histogram;
 }
 
 /** Options of createMetrics. */
@@ -145,5 +149,16 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
       labelNames: ['verb', 'group', 'resource', 'subresource'] as const,
       registers,
     }),
+    policyEvaluationOverrunsTotal: new Counter({
+      name: `${METRIC_PREFIX}policy_evaluation_overruns_total`,
+      help: 'Policy evaluations abandoned for running over the evaluation budget, by policy and namespace.',
+      labelNames: ['policy', 'namespace'] as const,
+      registers,
+    }),
+    eventLoopDelaySeconds: new Histogram(
+      seconds('event_loop_delay_seconds', 'How late the event loop ran a 20 ms timer, in seconds: stalls of the operator thread.', [
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+      ]),
+    ),
   };
 }

@@ -363,10 +363,26 @@ describe('event triggers', () => {
       ['Unhealthy', 'Unhealthy', true],
       ['a.c', 'abc', true],
       ['a\\.c', 'abc', false],
+      // Go's spellings that re2js writes differently: loose class names, repeated capture names.
+      ['\\p{greek}+', 'αβγ', true],
+      ['(?P<a>x)(?P<a>y)', 'xy', true],
+      ['[[:upper:]][a-z]+', 'Killing', true],
+      ['\\QBack.Off\\E', 'BackXOff', false],
     ])('pattern %j on reason %j matches: %s', (pattern, reason, matches) => {
       const r = evaluateTrigger(eventTrigger(pattern), obs({ events: [ev(T - S, reason)] }), undefined, T, OPTS);
       expect(r.status, r.reason).toBe(matches ? 'firing' : 'clear');
     });
+  });
+
+  it('matches catastrophic-backtracking patterns in linear time (no ReDoS)', () => {
+    // With a backtracking engine the first case alone takes minutes; RE2 answers each at once.
+    const hostile = `${'a'.repeat(3000)}!`;
+    for (const pattern of ['(a+)+', '(a|aa)+', '(a*)*b', '(.*a){20}']) {
+      const r = evaluateTrigger(eventTrigger(pattern), obs({ events: [ev(T - S, hostile)] }), undefined, T, OPTS);
+      expect(r.status, pattern).toBe('clear');
+    }
+    const r = evaluateTrigger(eventTrigger('(a+)+!'), obs({ events: [ev(T - S, hostile)] }), undefined, T, OPTS);
+    expect(r.status).toBe('firing');
   });
 
   it('filters by event type when one is given', () => {
@@ -405,7 +421,7 @@ describe('event triggers', () => {
   it('reports an invalid pattern as unknown invalid-trigger', () => {
     const r = expectStatus(evaluateTrigger(eventTrigger('Back(Off'), obs({ events: [ev(T)] }), undefined, T, OPTS), 'unknown');
     expect(r.code).toBe('invalid-trigger');
-    expect(r.reason).toContain('"Back(Off" is not a valid regular expression');
+    expect(r.reason).toContain('"Back(Off" is not a valid RE2 regular expression: error parsing regexp: missing closing ): `Back(Off`');
   });
 });
 

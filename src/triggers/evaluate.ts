@@ -17,6 +17,7 @@ import type { Trigger } from '../api/v1alpha1/healing-policy.js';
 import type { EventOccurrence, Sample, TargetObservations } from '../metrics/types.js';
 import { compare, negateOperator } from './compare.js';
 import { InvalidDurationError, formatDuration, parseDuration } from './duration.js';
+import { compileFullMatch, InvalidPatternError, type FullMatcher } from './pattern.js';
 
 /** The four trigger types of the API. */
 export type TriggerType = Trigger['type'];
@@ -460,38 +461,14 @@ function breachStart(samples: readonly Sample[], breaches: (v: number) => boolea
 
 type EventSettings = NonNullable<Trigger['eventTrigger']>;
 
-/** Compiled full-match patterns, keyed by source. Bounded: patterns come from policies, but never trust a count. */
-const regexCache = new Map<string, RegExp>();
-const REGEX_CACHE_MAX = 256;
-
-/**
- * Compiles an event-reason pattern as a full match. The API server validates patterns as RE2 (Go); two RE2 forms
- * that JavaScript spells differently are translated: leading flags `(?i)`/`(?s)`/`(?m)` (m is moot: reasons are
- * one line, and the anchors must stay whole-string) and named groups `(?P<name>…)`. Anything else JavaScript
- * cannot compile is reported as an invalid trigger.
- */
-function fullMatch(reason: string): RegExp {
-  let re = regexCache.get(reason);
-  if (re === undefined) {
-    let source = reason;
-    let flags = 'u';
-    const leading = /^\(\?([ims]+)\)/.exec(source);
-    if (leading?.[1] !== undefined) {
-      if (leading[1].includes('i')) flags += 'i';
-      if (leading[1].includes('s')) flags += 's';
-      source = source.slice(leading[0].length);
-    }
-    source = source.replace(/(?<!\\)((?:\\\\)*)\(\?P</g, '$1(?<');
-    try {
-      // Anchored group: "BackOff" must not match "BackOffX", and "A|B" must anchor both alternatives.
-      re = new RegExp(`^(?:${source})$`, flags);
-    } catch (e: unknown) {
-      throw new InvalidTriggerSetting(`reason ${JSON.stringify(reason)} is not a valid regular expression (${e instanceof Error ? e.message : String(e)})`);
-    }
-    if (regexCache.size >= REGEX_CACHE_MAX) regexCache.clear();
-    regexCache.set(reason, re);
+/** Compiles an event-reason pattern as a full match in linear time; a bad pattern is an invalid trigger. */
+function fullMatch(reason: string): FullMatcher {
+  try {
+    return compileFullMatch(reason);
+  } catch (e: unknown) {
+    if (e instanceof InvalidPatternError) throw new InvalidTriggerSetting(`reason ${e.message}`);
+    throw e;
   }
-  return re;
 }
 
 /** Occurrences an EventOccurrence stands for; malformed counts contribute nothing rather than poison the sum. */
@@ -506,7 +483,7 @@ function evaluateEvent(base: Base, s: EventSettings, obs: TargetObservations, no
   const from = now - windowMs;
 
   const counted = obs.events
-    .filter((e) => e.at > from && e.at <= now && weight(e) > 0 && (s.type === undefined || e.type === s.type) && re.test(e.reason))
+    .filter((e) => e.at > from && e.at <= now && weight(e) > 0 && (s.type === undefined || e.type === s.type) && re.matches(e.reason))
     .sort((a, b) => a.at - b.at);
   const sum = counted.reduce((acc, e) => acc + weight(e), 0);
   const what = `${s.type === undefined ? '' : `${s.type} `}events with reason ${clip(JSON.stringify(s.reason), MAX_NAME_IN_TEXT)}`;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { re2SyntaxError } from './re2.js';
+import { RE2JS } from 're2js';
+import { re2jsSource, re2SyntaxError } from './re2.js';
 
 // Verdicts recorded from Go 1.26's regexp.Compile (the library behind the API server's CEL matches()). The parser
 // was also compared with Go on 80 000 random patterns built from regex metacharacters, with no disagreement.
@@ -35,5 +36,42 @@ describe('re2SyntaxError', () => {
     expect(re2SyntaxError('(?=x)')?.message).toBe('error parsing regexp: invalid or unsupported Perl syntax: `(?=`');
     expect(re2SyntaxError('a{1001}')?.message).toBe('error parsing regexp: invalid repeat count: `{1001}`');
     expect(re2SyntaxError('a**')?.message).toBe('error parsing regexp: invalid nested repetition operator: `**`');
+  });
+});
+
+describe('re2jsSource', () => {
+  it.each(GO_ACCEPTS)('spells %s so that re2js compiles it', (pattern) => {
+    const spelled = re2jsSource(pattern);
+    if ('error' in spelled) throw new Error(spelled.error.message);
+    expect(() => RE2JS.compile(spelled.source)).not.toThrow();
+  });
+
+  it.each(GO_REJECTS)('reports %s as Go does instead of spelling it', (pattern) => {
+    expect(re2jsSource(pattern)).toEqual({ error: re2SyntaxError(pattern) });
+  });
+
+  it.each([
+    ['\\p{greek}', 'λ', true],
+    ['\\p{greek}', 'l', false],
+    ['\\p{^greek}', 'l', true],
+    ['\\P{^Lu}', 'A', true],
+    ['\\p{Uppercase Letter}', 'a', false],
+    ['\\p{ASCII}', 'a', true],
+    ['\\p{ASCII}', 'é', false],
+    ['\\P{ASCII}', 'é', true],
+    ['[\\p{ASCII}é]', 'é', true],
+    ['[\\P{ascii}]', 'a', false],
+    ['[\\P{ascii}]', 'é', true],
+    ['\\p{Assigned}', 'a', true],
+    ['\\p{any}', '\n', true],
+    ['\\p{lc}', 'a', true],
+    ['\\pl', 'a', true],
+    ['(?P<a>x)|(?P<a>y)', 'y', true],
+    ['[(?P<a>]+', '(?P<a>', true],
+    ['\\Q(?P<a>\\E', '(?P<a>', true],
+  ])('keeps the meaning of %s on %j (matches: %s)', (pattern, input, expected) => {
+    const spelled = re2jsSource(pattern);
+    if ('error' in spelled) throw new Error(spelled.error.message);
+    expect(RE2JS.compile(spelled.source).matches(input)).toBe(expected);
   });
 });

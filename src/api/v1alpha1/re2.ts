@@ -38,12 +38,17 @@ const POSIX_CLASSES = new Set([
  */
 const GO_CATEGORIES =
   'C Cc Cf Cn Co Cs L Ll Lm Lo Lt Lu M Mc Me Mn N Nd Nl No P Pc Pd Pe Pf Pi Po Ps S Sc Sk Sm So Z Zl Zp Zs';
-const GO_CATEGORY_ALIASES =
-  'Cased_Letter Close_Punctuation Combining_Mark Connector_Punctuation Control Currency_Symbol Dash_Punctuation ' +
-  'Decimal_Number Enclosing_Mark Final_Punctuation Format Initial_Punctuation Letter Letter_Number Line_Separator ' +
-  'Lowercase_Letter Mark Math_Symbol Modifier_Letter Modifier_Symbol Nonspacing_Mark Number Open_Punctuation Other ' +
-  'Other_Letter Other_Number Other_Punctuation Other_Symbol Paragraph_Separator Private_Use Punctuation Separator ' +
-  'Space_Separator Spacing_Mark Surrogate Symbol Titlecase_Letter Unassigned Uppercase_Letter cntrl digit punct';
+/** Go's category aliases (unicode.CategoryAliases) and the category each stands for. */
+const GO_CATEGORY_ALIASES: Readonly<Record<string, string>> = {
+  Cased_Letter: 'LC', Close_Punctuation: 'Pe', Combining_Mark: 'M', Connector_Punctuation: 'Pc', Control: 'Cc',
+  Currency_Symbol: 'Sc', Dash_Punctuation: 'Pd', Decimal_Number: 'Nd', Enclosing_Mark: 'Me', Final_Punctuation: 'Pf',
+  Format: 'Cf', Initial_Punctuation: 'Pi', Letter: 'L', Letter_Number: 'Nl', Line_Separator: 'Zl',
+  Lowercase_Letter: 'Ll', Mark: 'M', Math_Symbol: 'Sm', Modifier_Letter: 'Lm', Modifier_Symbol: 'Sk',
+  Nonspacing_Mark: 'Mn', Number: 'N', Open_Punctuation: 'Ps', Other: 'C', Other_Letter: 'Lo', Other_Number: 'No',
+  Other_Punctuation: 'Po', Other_Symbol: 'So', Paragraph_Separator: 'Zp', Private_Use: 'Co', Punctuation: 'P',
+  Separator: 'Z', Space_Separator: 'Zs', Spacing_Mark: 'Mc', Surrogate: 'Cs', Symbol: 'S', Titlecase_Letter: 'Lt',
+  Unassigned: 'Cn', Uppercase_Letter: 'Lu', cntrl: 'Cc', digit: 'Nd', punct: 'P',
+};
 const GO_SCRIPTS =
   'Adlam Ahom Anatolian_Hieroglyphs Arabic Armenian Avestan Balinese Bamum Bassa_Vah Batak Bengali Bhaiksuki ' +
   'Bopomofo Brahmi Braille Buginese Buhid Canadian_Aboriginal Carian Caucasian_Albanian Chakma Cham Cherokee ' +
@@ -73,17 +78,38 @@ function canonicalName(name: string): string {
   return out;
 }
 
-let unicodeNames: Set<string> | undefined;
+/**
+ * How a Unicode class Go knows is spelled for RE2's strict lookup (re2js): a class name, or — for Go's special
+ * classes that RE2 does not name — a range. Keyed by Go's canonical name.
+ */
+type ClassSpelling = { readonly name: string } | { readonly ascii: true } | { readonly assigned: true };
 
-/** Is `name` a Unicode class Go's regexp knows (after Go's loose name matching)? */
-function isUnicodeClassName(name: string): boolean {
-  if (unicodeNames === undefined) {
+let unicodeClasses: Map<string, ClassSpelling> | undefined;
+
+/** The class Go finds for `name` (after Go's loose name matching), or undefined when Go knows none. */
+function unicodeClass(name: string): ClassSpelling | undefined {
+  if (unicodeClasses === undefined) {
     // Go looks the canonical name up in maps keyed by the raw names: a category or script whose raw name is
     // not canonical ("Old_Italic", "LC") is found only through an alias or a special case, exactly as here.
-    const exact = [...GO_CATEGORIES.split(' '), ...GO_SCRIPTS.split(' ')].filter((n) => canonicalName(n) === n);
-    unicodeNames = new Set([...exact, ...GO_CATEGORY_ALIASES.split(' ').map(canonicalName), 'Any', 'Assigned', 'Ascii', 'Lc']);
+    const m = new Map<string, ClassSpelling>();
+    for (const n of [...GO_CATEGORIES.split(' '), ...GO_SCRIPTS.split(' ')]) if (canonicalName(n) === n) m.set(n, { name: n });
+    for (const [alias, category] of Object.entries(GO_CATEGORY_ALIASES)) m.set(canonicalName(alias), { name: category });
+    m.set('Any', { name: 'Any' });
+    m.set('Lc', { name: 'LC' });
+    m.set('Ascii', { ascii: true });
+    m.set('Assigned', { assigned: true });
+    unicodeClasses = m;
   }
-  return unicodeNames.has(canonicalName(name));
+  return unicodeClasses.get(canonicalName(name));
+}
+
+/** `cls` spelled for re2js: inside a character class (`inClass`) as class content, else as a whole atom. */
+function spellClass(cls: ClassSpelling, negated: boolean, inClass: boolean): string {
+  if ('name' in cls) return `\\${negated ? 'P' : 'p'}{${cls.name}}`;
+  // Assigned is everything but the unassigned code points (Cn).
+  if ('assigned' in cls) return `\\${negated ? 'p' : 'P'}{Cn}`;
+  if (inClass) return negated ? '\\x{80}-\\x{10FFFF}' : '\\x00-\\x7F';
+  return negated ? '[^\\x00-\\x7F]' : '[\\x00-\\x7F]';
 }
 
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
@@ -116,9 +142,18 @@ function repeatIsValid(node: Node, n: number): boolean {
 
 class SyntaxFailure extends Error {}
 
+/** A span of the pattern (code-point indexes, end exclusive) to be spelled differently for re2js. */
+interface Rewrite {
+  readonly from: number;
+  readonly to: number;
+  readonly text: string;
+}
+
 class Parser {
   private pos = 0;
   private readonly chars: string[];
+  /** Where Go's spelling differs from what re2js compiles, in pattern order (see re2jsSource). */
+  readonly rewrites: Rewrite[] = [];
 
   constructor(private readonly pattern: string) {
     this.chars = [...pattern];
@@ -284,6 +319,8 @@ class Parser {
       const name = t.slice(nameStart, end);
       if (!isWordName(name)) this.fail('invalid named capture', t.slice(0, end + 1));
       this.pos = start + [...t.slice(0, end + 1)].length;
+      // Matching needs no captures, and re2js refuses a repeated name that Go accepts: a plain group is the same.
+      this.rewrites.push({ from: start, to: this.pos, text: '(' });
       return true;
     }
     this.pos += 2;
@@ -331,7 +368,7 @@ class Parser {
       return;
     }
     if (next === 'p' || next === 'P') {
-      this.parseUnicodeClass();
+      this.parseUnicodeClass(false);
       stack.push({ subs: [] });
       return;
     }
@@ -344,9 +381,10 @@ class Parser {
     stack.push({ subs: [] });
   }
 
-  /** `\pL`, `\p{Greek}`, `\P{^Lu}`. */
-  private parseUnicodeClass(): void {
+  /** `\pL`, `\p{Greek}`, `\P{^Lu}`; `inClass` when inside `[…]`. */
+  private parseUnicodeClass(inClass: boolean): void {
     const start = this.pos;
+    let negated = this.peek(1) === 'P';
     this.pos += 2;
     const c = this.peek();
     if (c === undefined) this.fail('invalid character class range', this.slice(start));
@@ -361,8 +399,14 @@ class Parser {
       name = c;
       this.pos++;
     }
-    if (name.startsWith('^')) name = name.slice(1);
-    if (!isUnicodeClassName(name)) this.fail('invalid character class range', this.slice(start));
+    if (name.startsWith('^')) {
+      name = name.slice(1);
+      negated = !negated;
+    }
+    const cls = unicodeClass(name);
+    if (cls === undefined) this.fail('invalid character class range', this.slice(start));
+    // Go matches names loosely ("greek", "Uppercase Letter"); re2js knows only the exact names.
+    this.rewrites.push({ from: start, to: this.pos, text: spellClass(cls, negated, inClass) });
   }
 
   /** Go's parseEscape: octal, hex, C escapes and escaped punctuation. Returns the code point. */
@@ -449,7 +493,7 @@ class Parser {
       if (c === '\\') {
         const n = this.peek(1);
         if (n === 'p' || n === 'P') {
-          this.parseUnicodeClass();
+          this.parseUnicodeClass(true);
           continue;
         }
         if (n !== undefined && 'dDsSwW'.includes(n)) {
@@ -473,12 +517,38 @@ class Parser {
  * when Go would compile it, or the error Go would report. Never throws.
  */
 export function re2SyntaxError(pattern: string): Re2SyntaxError | undefined {
+  const parsed = parse(pattern);
+  return 'error' in parsed ? parsed.error : undefined;
+}
+
+function parse(pattern: string): { parser: Parser } | { error: Re2SyntaxError } {
+  const parser = new Parser(pattern);
   try {
-    new Parser(pattern).parse();
-    return undefined;
+    parser.parse();
+    return { parser };
   } catch (e: unknown) {
-    if (e instanceof SyntaxFailure) return { message: e.message };
+    if (e instanceof SyntaxFailure) return { error: { message: e.message } };
     // A bug in this parser must not make validation crash; reporting it keeps the verdict conservative.
-    return { message: `cannot check this regular expression: ${e instanceof Error ? e.message : String(e)}` };
+    return { error: { message: `cannot check this regular expression: ${e instanceof Error ? e.message : String(e)}` } };
   }
+}
+
+/**
+ * The same language as `pattern` (Go's RE2 syntax, as the API server validated it) spelled for re2js, the
+ * linear-time RE2 engine the operator matches with. re2js follows RE2's stricter syntax in two places Go loosened:
+ * Unicode class names (Go 1.25 matches them case- and separator-insensitively and knows the long category aliases)
+ * and repeated capture names. Both are respelled here; captures become plain groups, since only whether the whole
+ * input matches is asked. Returns the syntax error instead when Go would not compile `pattern`. Never throws.
+ */
+export function re2jsSource(pattern: string): { source: string } | { error: Re2SyntaxError } {
+  const parsed = parse(pattern);
+  if ('error' in parsed) return parsed;
+  const chars = [...pattern];
+  let out = '';
+  let at = 0;
+  for (const r of parsed.parser.rewrites) {
+    out += chars.slice(at, r.from).join('') + r.text;
+    at = r.to;
+  }
+  return { source: out + chars.slice(at).join('') };
 }

@@ -13,6 +13,7 @@
  */
 import type { HealingAction, HealingActionStatus, BlockReason } from '../../api/v1alpha1/healing-action.js';
 import { TERMINAL_PHASES } from '../../api/v1alpha1/healing-action.js';
+import { capText, MAX_ANNOTATION_VALUE, MAX_USER_NAME } from '../../k8s/input-limits.js';
 import { parseDuration } from '../../triggers/duration.js';
 import { findCondition, isoTime, setCondition } from '../conditions.js';
 
@@ -137,9 +138,11 @@ function finish(
   };
 }
 
+/** A user-written annotation, capped: whoever may annotate the action controls its length. */
 function annotation(a: HealingAction, key: string): string | undefined {
   const v = a.metadata.annotations?.[key];
-  return v === undefined || v === '' ? undefined : v;
+  const max = key === ANNOTATIONS.rejectReason ? MAX_ANNOTATION_VALUE : MAX_USER_NAME;
+  return v === undefined || v === '' ? undefined : capText(v, max);
 }
 
 function createdAt(a: HealingAction, ctx: ActionContext): number {

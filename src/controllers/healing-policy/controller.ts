@@ -21,7 +21,7 @@ import { DEFAULT_EVALUATE_OPTIONS, evaluateTriggers, EVENTS_UNAVAILABLE_KEY, typ
 import { buildHealingAction, LABELS } from './build-action.js';
 import { decidePolicy, type ActionHistoryEntry } from './decide.js';
 import { selectTargets, type Inventory } from './select.js';
-import { invalidPolicyStatus, policyStatus, statusMergePatch, statusNeedsWrite } from './status.js';
+import { invalidPolicyStatus, overBudgetPolicyStatus, policyStatus, statusMergePatch, statusNeedsWrite } from './status.js';
 
 /** Event reasons on policies and targets. */
 export const POLICY_EVENTS = {
@@ -31,6 +31,7 @@ export const POLICY_EVENTS = {
   InvalidPolicy: 'InvalidPolicy',
   SelectionProblem: 'SelectionProblem',
   DataUnavailable: 'DataUnavailable',
+  EvaluationOverBudget: 'EvaluationOverBudget',
 } as const;
 
 /** The API writes the reconciler makes. */
@@ -50,6 +51,12 @@ export interface PolicyReconcilerSettings {
   readonly maxRequeueMs: number;
   /** lastEvaluated is refreshed at least this often even when nothing changed. */
   readonly statusRefreshMs: number;
+  /**
+   * The longest one policy's trigger evaluation may run in one reconcile. Past it the pass is abandoned, the policy
+   * is reported (Ready=False EvaluationOverBudget, an Event, a metric) and skipped for ten times the budget, so one
+   * tenant's policy cannot take the operator's time from everyone else's.
+   */
+  readonly evaluationBudgetMs: number;
   readonly evaluate?: EvaluateOptions;
 }
 
@@ -70,9 +77,17 @@ export interface HealingPolicyReconcilerDeps {
   /** The last error of each failing PromQL query, and of the metrics.k8s.io poll. */
   readonly prometheusErrors: () => ReadonlyMap<string, string>;
   readonly metricsServerError: () => string | undefined;
+  /** Monotonic milliseconds for measuring work (default performance.now); tests pass a stepped one. */
+  readonly stopwatch?: () => number;
+  /** Lets other work run between slices of a long evaluation (default: setImmediate). */
+  readonly yieldToEventLoop?: () => Promise<void>;
 }
 
 const EXPECTATION_TTL_MS = 60_000;
+/** Evaluation yields to the event loop after this much uninterrupted work, so informers and probes keep running. */
+const EVALUATION_SLICE_MS = 10;
+/** A policy over its evaluation budget is skipped for this many times the budget. */
+const OVER_BUDGET_PENALTY_FACTOR = 10;
 
 /** Reconciles HealingPolicies. One instance per operator; `reconcile` is the controller's ReconcileFn. */
 export class HealingPolicyReconciler {
@@ -80,6 +95,8 @@ export class HealingPolicyReconciler {
   /** policy key → target key → until when: actions created but maybe not yet in the informer cache. */
   private readonly expectations = new Map<string, Map<string, number>>();
   private readonly invalidReported = new Map<string, number>();
+  /** policy key → until when it is skipped for running over its evaluation budget. */
+  private readonly overBudgetUntil = new Map<string, number>();
 
   constructor(deps: HealingPolicyReconcilerDeps) {
     this.deps = deps;
@@ -103,9 +120,12 @@ export class HealingPolicyReconciler {
     if (!raw) {
       this.expectations.delete(key);
       this.invalidReported.delete(key);
+      this.overBudgetUntil.delete(key);
       return {};
     }
     const now = clock.now();
+    const skippedUntil = this.overBudgetUntil.get(key);
+    if (skippedUntil !== undefined && skippedUntil > now) return { requeueAfterMs: skippedUntil - now };
     const validation = validateHealingPolicy(raw);
     if (!validation.valid || !validation.value) {
       return this.reportInvalid(raw, validation.problems.filter((p) => p.severity === 'error').map((p) => `${p.path}: ${p.message}`), now);
@@ -151,12 +171,15 @@ export class HealingPolicyReconciler {
       m.set(e.trigger, Math.max(m.get(e.trigger) ?? Number.NEGATIVE_INFINITY, hasExecuted(e) ? settledAt(e) : e.createdAt));
       lastFired.set(k, m);
     }
-    const targets = selection.targets.map((target) => {
+    const evaluated = await this.withinBudget(selection.targets, (target) => {
       const observations = this.observe(target.ref, queries, policy);
       const states = new Map<string, TriggerState>();
       for (const [trigger, at] of lastFired.get(targetKey(target.ref)) ?? []) states.set(trigger, { lastFiredAt: at });
       return { target, evaluations: evaluateTriggers(policy.spec.triggers, observations, states, now, options) };
     });
+    if (!evaluated.complete) return this.reportOverBudget(raw, evaluated, selection.targets.length, now);
+    if (this.overBudgetUntil.delete(key)) this.deps.logger.info({ policy: key }, 'policy evaluation is back within its budget');
+    const targets = evaluated.results;
 
     const decision = decidePolicy({
       policy,
@@ -227,6 +250,54 @@ export class HealingPolicyReconciler {
     }
     const next = decision.checkAt === undefined ? now + settings.maxRequeueMs : Math.min(decision.checkAt, now + settings.maxRequeueMs);
     return { requeueAfterMs: Math.max(50, next - now) };
+  }
+
+  /**
+   * Runs `fn` over `items`, yielding to the event loop after every slice of work, and stops once the policy's
+   * evaluation budget is spent. `complete` is false when it stopped early.
+   */
+  private async withinBudget<T, R>(items: readonly T[], fn: (item: T) => R): Promise<{ results: R[]; complete: boolean; elapsedMs: number }> {
+    const stopwatch = this.deps.stopwatch ?? (() => performance.now());
+    const yieldNow = this.deps.yieldToEventLoop ?? (() => new Promise<void>((resolve) => setImmediate(resolve)));
+    const budget = this.deps.settings.evaluationBudgetMs;
+    const results: R[] = [];
+    let elapsedMs = 0;
+    let sliceStart = stopwatch();
+    for (const item of items) {
+      results.push(fn(item));
+      const t = stopwatch();
+      if (t - sliceStart >= EVALUATION_SLICE_MS || elapsedMs + (t - sliceStart) > budget) {
+        elapsedMs += t - sliceStart;
+        if (elapsedMs > budget) return { results, complete: results.length === items.length, elapsedMs };
+        await yieldNow();
+        sliceStart = stopwatch();
+      }
+    }
+    elapsedMs += stopwatch() - sliceStart;
+    return { results, complete: true, elapsedMs };
+  }
+
+  /** Marks a policy whose evaluation ran over budget (status, Event, metric) and skips it for a while. */
+  private async reportOverBudget(raw: HealingPolicy, run: { results: readonly unknown[]; elapsedMs: number }, total: number, now: number): Promise<ReconcileResult> {
+    const namespace = raw.metadata.namespace ?? '';
+    const name = raw.metadata.name ?? '';
+    const key = `${namespace}/${name}`;
+    const budget = this.deps.settings.evaluationBudgetMs;
+    const penaltyMs = Math.max(1000, OVER_BUDGET_PENALTY_FACTOR * budget);
+    const firstTime = !this.overBudgetUntil.has(key);
+    this.overBudgetUntil.set(key, now + penaltyMs);
+    const message =
+      `evaluating ${run.results.length} of ${total} targets took ${Math.round(run.elapsedMs)} ms, over the ${budget} ms budget: ` +
+      `this pass was abandoned and the policy is skipped for ${Math.round(penaltyMs / 1000)}s; narrow its selector or raise policyEvaluationBudgetSeconds`;
+    this.deps.metrics.policyEvaluationOverrunsTotal.inc({ policy: name, namespace });
+    this.deps.logger.warn({ policy: key, elapsedMs: Math.round(run.elapsedMs), evaluated: run.results.length, total }, 'policy evaluation over budget: skipped');
+    if (firstTime) this.deps.events.record(policySubject(raw), { type: 'Warning', reason: POLICY_EVENTS.EvaluationOverBudget, message, action: 'Evaluate' });
+    try {
+      await this.deps.api.patchPolicyStatus(namespace, name, overBudgetPolicyStatus(raw, message, now));
+    } catch (e: unknown) {
+      if (!isNotFound(e)) this.deps.logger.warn({ policy: key, err: describeKubeError(e) }, 'could not write status of a policy over budget');
+    }
+    return { requeueAfterMs: penaltyMs };
   }
 
   /** A target's observations, with reasons for data that cannot exist (no Prometheus, events not synced yet). */

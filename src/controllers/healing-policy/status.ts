@@ -21,6 +21,7 @@ export const POLICY_REASONS = {
   BudgetUsedUp: 'BudgetUsedUp',
   AllData: 'AllDataAvailable',
   DataMissing: 'DataUnavailable',
+  EvaluationOverBudget: 'EvaluationOverBudget',
 } as const;
 
 /** What the reconcile found, for the status. */
@@ -90,6 +91,20 @@ export function invalidPolicyStatus(policy: HealingPolicy, problems: readonly st
     conditions: setCondition(
       policy.status?.conditions,
       { type: POLICY_CONDITIONS.Ready, status: 'False', reason: POLICY_REASONS.InvalidSpec, message: problems.join('; ').slice(0, 4096), observedGeneration: generation },
+      now,
+    ),
+  };
+}
+
+/** The status of a policy skipped for running over its evaluation budget: Ready=False with why; the rest kept. */
+export function overBudgetPolicyStatus(policy: HealingPolicy, message: string, now: number): HealingPolicyStatus {
+  const generation = policy.metadata.generation ?? 0;
+  return {
+    ...(policy.status ?? {}),
+    lastEvaluated: isoTime(now),
+    conditions: setCondition(
+      policy.status?.conditions,
+      { type: POLICY_CONDITIONS.Ready, status: 'False', reason: POLICY_REASONS.EvaluationOverBudget, message: message.slice(0, 4096), observedGeneration: generation },
       now,
     ),
   };

@@ -1,6 +1,10 @@
-import type { CoreV1Event, PodMetric, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, KubernetesObject, PodMetric, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { eventCount, eventTime } from './events.js';
+import type { Informer } from '../../k8s/informer.js';
+import { MAX_EVENT_MESSAGE, MAX_EVENT_REASON } from '../../k8s/input-limits.js';
+import { FakeClock } from '../../runtime/clock.js';
+import { SeriesStore } from '../series-store.js';
+import { EventCollector, eventCount, eventTime } from './events.js';
 import { replicaCounts, restartsInWindow } from './kube-status.js';
 import { podUsage } from './metrics-server.js';
 import { instantQuery, PrometheusQueryError, seriesTarget, type FetchFn } from './prometheus.js';
@@ -73,6 +77,25 @@ describe('events', () => {
   });
 });
 
+describe('EventCollector', () => {
+  it('caps the reason and message of an Event before they reach trigger evaluation', () => {
+    const store = new SeriesStore();
+    const informer = <T extends KubernetesObject>(): Informer<T> => ({ get: () => undefined, list: () => [], addHandler: () => () => undefined }) as unknown as Informer<T>;
+    const collector = new EventCollector({ store, clock: new FakeClock(now), events: informer(), pods: informer(), replicaSets: informer(), onChange: () => undefined });
+    collector.record({
+      metadata: { uid: 'u1' },
+      involvedObject: { kind: 'Pod', name: 'p', namespace: 'a' },
+      reason: 'a'.repeat(50_000),
+      message: 'm'.repeat(50_000),
+      count: 1,
+      lastTimestamp: new Date(now),
+    });
+    const [occurrence] = store.observations({ apiVersion: 'v1', kind: 'Pod', namespace: 'a', name: 'p' }).events;
+    expect(occurrence?.reason.length).toBe(MAX_EVENT_REASON);
+    expect(occurrence?.message?.length).toBe(MAX_EVENT_MESSAGE);
+  });
+});
+
 describe('prometheus', () => {
   const respond = (status: number, body: unknown): FetchFn => () => Promise.resolve({ ok: status < 300, status, text: () => Promise.resolve(typeof body === 'string' ? body : JSON.stringify(body)) });
 
@@ -80,6 +103,19 @@ describe('prometheus', () => {
     expect(seriesTarget({ namespace: 'a', pod: 'p' })).toMatchObject({ kind: 'Pod', namespace: 'a', name: 'p' });
     expect(seriesTarget({ namespace: 'a', deployment: 'web' })).toMatchObject({ kind: 'Deployment', name: 'web' });
     expect(seriesTarget({ pod: 'p' })).toBeUndefined();
+  });
+
+  it('ignores series whose labels are longer than any Kubernetes name', () => {
+    expect(seriesTarget({ namespace: 'a', pod: 'p'.repeat(254) })).toBeUndefined();
+    expect(seriesTarget({ namespace: 'n'.repeat(254), pod: 'p' })).toBeUndefined();
+  });
+
+  it('refuses a result with more series than a trigger may use, and caps a huge error text', async () => {
+    const result = Array.from({ length: 20_001 }, (_, i) => ({ metric: { namespace: 'a', pod: `p${i}` }, value: [1, '1'] }));
+    await expect(instantQuery('http://x', 'up', now, 1000, respond(200, { status: 'success', data: { resultType: 'vector', result } }))).rejects.toThrow(/20001 series/);
+    const err = await instantQuery('http://x', 'x', now, 1000, respond(400, { status: 'error', errorType: 'bad_data', error: 'e'.repeat(100_000) })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PrometheusQueryError);
+    expect((err as Error).message.length).toBeLessThanOrEqual(1024);
   });
 
   it('returns the vector of an instant query', async () => {

@@ -8,6 +8,7 @@ import { IntervalLoop } from '../../runtime/interval-loop.js';
 import type { Logger } from '../../observability/logger.js';
 import type { SeriesStore } from '../series-store.js';
 import type { TargetRef } from '../types.js';
+import { capText, MAX_ERROR_TEXT, MAX_LABEL_VALUE, MAX_PROMQL_RESPONSE, MAX_PROMQL_SERIES } from '../../k8s/input-limits.js';
 
 /** Label pairs that identify a target in a result series, in order of preference. */
 const TARGET_LABELS: readonly { label: string; kind: string; apiVersion: string }[] = [
@@ -45,7 +46,10 @@ export async function instantQuery(baseUrl: string, query: string, atMs: number,
     status = res.status;
     body = await res.text();
   } catch (e: unknown) {
-    throw new PrometheusQueryError(`Prometheus at ${baseUrl} unreachable: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new PrometheusQueryError(`Prometheus at ${baseUrl} unreachable: ${capText(e instanceof Error ? e.message : String(e), MAX_ERROR_TEXT)}`, { cause: e });
+  }
+  if (body.length > MAX_PROMQL_RESPONSE) {
+    throw new PrometheusQueryError(`Prometheus answered ${body.length} characters, more than the ${MAX_PROMQL_RESPONSE} read; narrow the query`);
   }
   let parsed: { status?: string; error?: string; errorType?: string; data?: { resultType?: string; result?: unknown } };
   try {
@@ -54,20 +58,26 @@ export async function instantQuery(baseUrl: string, query: string, atMs: number,
     throw new PrometheusQueryError(`Prometheus answered HTTP ${status} with a body that is not JSON`);
   }
   if (parsed.status !== 'success') {
-    throw new PrometheusQueryError(`PromQL error (${parsed.errorType ?? `HTTP ${status}`}): ${parsed.error ?? 'unknown error'}`);
+    throw new PrometheusQueryError(capText(`PromQL error (${parsed.errorType ?? `HTTP ${status}`}): ${parsed.error ?? 'unknown error'}`, MAX_ERROR_TEXT));
   }
   if (parsed.data?.resultType !== 'vector' || !Array.isArray(parsed.data.result)) {
     throw new PrometheusQueryError(`query returned a ${parsed.data?.resultType ?? 'missing'} result; a trigger needs an instant vector`);
   }
-  return parsed.data.result as PromSeries[];
+  const result = parsed.data.result as PromSeries[];
+  if (result.length > MAX_PROMQL_SERIES) {
+    throw new PrometheusQueryError(`query returned ${result.length} series, more than the ${MAX_PROMQL_SERIES} a trigger may use; narrow it with label matchers`);
+  }
+  return result;
 }
 
 /** The target a result series names, if any. */
 export function seriesTarget(metric: Readonly<Record<string, string>>): TargetRef | undefined {
   const namespace = metric['namespace'];
-  if (!namespace) return undefined;
+  // Label values longer than any Kubernetes name cannot name a target: skipped, not cut (a cut name is another).
+  if (!namespace || namespace.length > MAX_LABEL_VALUE) return undefined;
   for (const t of TARGET_LABELS) {
     const name = metric[t.label];
+    if (name !== undefined && name.length > MAX_LABEL_VALUE) return undefined;
     if (name) return { apiVersion: t.apiVersion, kind: t.kind, namespace, name };
   }
   return undefined;

@@ -1,0 +1,94 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import type { HealingPolicy, HealingPolicyStatus } from '../../api/v1alpha1/healing-policy.js';
+import type { EventSink, EventSpec } from '../../k8s/event-recorder.js';
+import { SeriesStore } from '../../metrics/series-store.js';
+import { silentLogger } from '../../observability/logger.js';
+import { createMetrics } from '../../observability/metrics.js';
+import { FakeClock } from '../../runtime/clock.js';
+import { HealingPolicyReconciler, POLICY_EVENTS } from './controller.js';
+
+const NS = 'tenant-a';
+
+function policy(): HealingPolicy {
+  return {
+    apiVersion: 'kubeskippy.io/v1alpha1',
+    kind: 'HealingPolicy',
+    metadata: { name: 'heavy', namespace: NS, uid: 'uid-heavy', generation: 1 },
+    spec: {
+      selector: {},
+      triggers: [{ name: 'crash', type: 'metric', metricTrigger: { query: 'restart_count', threshold: 3 } }],
+      actions: [{ name: 'restart', type: 'restart' }],
+    },
+  };
+}
+
+const pod = (name: string): V1Pod => ({ metadata: { name, namespace: NS, uid: `uid-${name}` }, status: { phase: 'Running' } });
+
+/** A reconciler over `pods` whose stopwatch advances `msPerRead` on every read, as if each target cost that. */
+function setup(pods: V1Pod[], msPerRead: number, budgetMs: number) {
+  const clock = new FakeClock('2026-01-01T12:00:00Z');
+  const events: EventSpec[] = [];
+  const statuses: (HealingPolicyStatus | Record<string, unknown>)[] = [];
+  let elapsed = 0;
+  let yields = 0;
+  const sink: EventSink = { record: (_s, e) => void events.push(e), flush: () => Promise.resolve() };
+  const metrics = createMetrics();
+  const reconciler = new HealingPolicyReconciler({
+    clock,
+    logger: silentLogger,
+    metrics,
+    events: sink,
+    store: new SeriesStore(),
+    api: { createAction: () => Promise.resolve(), patchPolicyStatus: (_ns, _n, s) => {
+        statuses.push(s);
+        return Promise.resolve();
+      } },
+    settings: { forceDryRun: false, paused: false, prometheusConfigured: false, escalationWindowMs: 3_600_000, maxRequeueMs: 30_000, statusRefreshMs: 60_000, evaluationBudgetMs: budgetMs },
+    getPolicy: () => policy(),
+    listActions: () => [],
+    inventory: () => ({ pods, deployments: [], statefulSets: [], daemonSets: [], replicaSets: [] }),
+    eventsSynced: () => true,
+    prometheusErrors: () => new Map(),
+    metricsServerError: () => undefined,
+    stopwatch: () => (elapsed += msPerRead),
+    yieldToEventLoop: () => {
+      yields++;
+      return Promise.resolve();
+    },
+  });
+  return { reconciler, clock, events, statuses, metrics, yields: () => yields };
+}
+
+describe('HealingPolicyReconciler evaluation budget', () => {
+  it('abandons a pass over budget, reports it and skips the policy for ten times the budget', async () => {
+    const pods = Array.from({ length: 100 }, (_, i) => pod(`p${i}`));
+    const { reconciler, clock, events, statuses, metrics } = setup(pods, 5, 100);
+    const result = await reconciler.reconcile(`${NS}/heavy`);
+    expect(result.requeueAfterMs).toBe(1000);
+    expect(events.map((e) => e.reason)).toEqual([POLICY_EVENTS.EvaluationOverBudget]);
+    expect(events[0]?.message).toMatch(/of 100 targets took \d+ ms, over the 100 ms budget/);
+    const ready = (statuses.at(-1) as HealingPolicyStatus).conditions?.find((c) => c.type === 'Ready');
+    expect(ready).toMatchObject({ status: 'False', reason: 'EvaluationOverBudget' });
+    expect((await metrics.registry.getSingleMetricAsString('kubeskippy_policy_evaluation_overruns_total'))).toMatch(/policy="heavy",namespace="tenant-a"} 1/);
+
+    // Skipped while the penalty runs: no evaluation, no new status, no second Event.
+    await clock.advance(500);
+    statuses.length = 0;
+    expect((await reconciler.reconcile(`${NS}/heavy`)).requeueAfterMs).toBe(500);
+    expect(statuses).toEqual([]);
+    expect(events).toHaveLength(1);
+  });
+
+  it('evaluates a policy within budget fully, yielding to the event loop between slices', async () => {
+    const pods = Array.from({ length: 100 }, (_, i) => pod(`p${i}`));
+    const { reconciler, events, statuses, yields } = setup(pods, 1, 10_000);
+    await reconciler.reconcile(`${NS}/heavy`);
+    expect(events).toEqual([]);
+    const status = statuses.at(-1) as HealingPolicyStatus;
+    expect(status.matchedResources).toBe(100);
+    expect(status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
+    // Two stopwatch reads per target at 1 ms each: a 10 ms slice ends every few targets.
+    expect(yields()).toBeGreaterThan(5);
+  });
+});
