@@ -7,13 +7,15 @@ import * as k8s from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { GROUP, VERSION, BUILTIN_METRICS } from './api/v1alpha1/common.js';
-import { validateHealingPolicy } from './api/v1alpha1/validate.js';
+import { validatePolicy } from './api/v1alpha1/validate.js';
 import type { HealingAction, HealingActionStatus } from './api/v1alpha1/healing-action.js';
-import type { HealingPolicy, HealingPolicyStatus } from './api/v1alpha1/healing-policy.js';
+import type { AnyPolicy, ClusterHealingPolicy, HealingPolicy, HealingPolicyStatus } from './api/v1alpha1/healing-policy.js';
 import type { OperatorConfig } from './config/operator-config.js';
 import { parseBindAddress } from './config/operator-config.js';
 import { HealingActionReconciler } from './controllers/healing-action/controller.js';
-import { HealingPolicyReconciler } from './controllers/healing-policy/controller.js';
+import { HealingPolicyReconciler, policyKeyOf } from './controllers/healing-policy/controller.js';
+import { PolicyDirectory } from './controllers/healing-policy/directory.js';
+import type { Inventory } from './controllers/healing-policy/select.js';
 import { createKubeClients, requestOptions, type KubeClients } from './k8s/client.js';
 import { isNotFound } from './k8s/errors.js';
 import { countingKubeConfig } from './k8s/request-counter.js';
@@ -39,7 +41,7 @@ import { createDefaultRegistry } from './remediation/registry.js';
 import { SafetyGate } from './safety/gate.js';
 import { matchesLabelSelector } from './safety/label-selector.js';
 import { evaluateGlobalBreaker, evaluatePolicyBreaker } from './safety/circuit-breaker.js';
-import { DEFAULT_OPERATOR_SAFETY, toLedgerEntry, type OperatorSafetySettings } from './safety/types.js';
+import { actionPolicyKey, DEFAULT_OPERATOR_SAFETY, toLedgerEntry, type OperatorSafetySettings, type PolicyId } from './safety/types.js';
 
 /** A running operator. */
 export interface RunningOperator {
@@ -64,6 +66,7 @@ export interface OperatorRuntime {
 }
 
 const PLURAL_POLICIES = 'healingpolicies';
+const PLURAL_CLUSTER_POLICIES = 'clusterhealingpolicies';
 const PLURAL_ACTIONS = 'healingactions';
 
 function informer<T extends k8s.KubernetesObject>(
@@ -119,131 +122,198 @@ export function parseLabelSelector(s: string): { matchLabels: Record<string, str
   return { matchLabels };
 }
 
-function policiesCovering(policies: readonly HealingPolicy[], namespace: string): HealingPolicy[] {
-  return policies.filter((p) => {
-    const ns = p.spec.selector.namespaces && p.spec.selector.namespaces.length > 0 ? p.spec.selector.namespaces : [p.metadata.namespace ?? ''];
-    return ns.includes('*') || ns.includes(namespace);
-  });
-}
-
 function keyOf(o: { metadata?: { namespace?: string; name?: string } }): string {
   return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 }
 
-/** Builds and starts the operator. Rejects if informers cannot sync or a server cannot bind. */
-export async function startOperator(rt: OperatorRuntime): Promise<RunningOperator> {
+/** What every part of the operator shares: config, clock, logger, metrics, API clients, the series store. */
+interface Base {
+  readonly config: OperatorConfig;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: OperatorMetrics;
+  readonly kc: k8s.KubeConfig;
+  readonly clients: KubeClients;
+  readonly store: SeriesStore;
+  readonly audit: AuditLog;
+  readonly events: EventRecorder;
+}
+
+function createBase(rt: OperatorRuntime): Base {
   const { config, clock, logger } = rt;
   const metrics = createMetrics();
-  const stopEventLoopMonitor = startEventLoopMonitor(metrics.eventLoopDelaySeconds);
   // Every request the operator makes goes through this view of the caller's KubeConfig, and is counted.
   const kc = countingKubeConfig(rt.kubeConfig, (r) => metrics.apiRequestsTotal.inc({ verb: r.verb, group: r.group, resource: r.resource, subresource: r.subresource }));
   const clients: KubeClients = createKubeClients(kc);
-  const store = new SeriesStore({ retentionMs: config.seriesRetentionSeconds * 1000 });
-  const audit: AuditLog = config.auditLogPath ? createAuditLog({ clock, path: config.auditLogPath, logger }) : disabledAuditLog;
-  const events = new EventRecorder({ core: clients.core, clock, logger, component: 'kubeskippy' });
+  return {
+    config,
+    clock,
+    logger,
+    metrics,
+    kc,
+    clients,
+    store: new SeriesStore({ retentionMs: config.seriesRetentionSeconds * 1000 }),
+    audit: config.auditLogPath ? createAuditLog({ clock, path: config.auditLogPath, logger }) : disabledAuditLog,
+    events: new EventRecorder({ core: clients.core, clock, logger, component: 'kubeskippy' }),
+  };
+}
 
+/** The informer caches, and the views over them that decide what this operator serves. */
+interface Caches {
+  readonly policies: Informer<HealingPolicy & k8s.KubernetesObject>;
+  readonly clusterPolicies: Informer<ClusterHealingPolicy & k8s.KubernetesObject>;
+  readonly actions: Informer<HealingAction & k8s.KubernetesObject>;
+  readonly pods: Informer<k8s.V1Pod>;
+  readonly replicaSets: Informer<k8s.V1ReplicaSet>;
+  readonly deployments: Informer<k8s.V1Deployment>;
+  readonly statefulSets: Informer<k8s.V1StatefulSet>;
+  readonly daemonSets: Informer<k8s.V1DaemonSet>;
+  readonly namespaces: Informer<k8s.V1Namespace>;
+  readonly kubeEvents: Informer<k8s.CoreV1Event>;
+  /** Whether this operator serves `namespace` (config.namespaceSelector). */
+  readonly inScope: (namespace: string | undefined) => boolean;
+  readonly directory: PolicyDirectory;
+  /** The cached objects selection reads, limited to served namespaces. */
+  readonly inventory: () => Inventory;
+  readonly all: () => Informer<k8s.KubernetesObject>[];
+}
+
+function createCaches(b: Base): Caches {
+  const { kc, clients, clock, logger, metrics, config } = b;
   const co = clients.customObjects;
-  const policies = informer<HealingPolicy & k8s.KubernetesObject>(
-    PLURAL_POLICIES,
-    kc,
-    resourcePath({ group: GROUP, version: VERSION, plural: PLURAL_POLICIES }),
-    async (signal) => (await co.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL_POLICIES }, requestOptions(signal))) as k8s.KubernetesListObject<HealingPolicy & k8s.KubernetesObject>,
-    clock,
-    logger,
-    metrics,
-  );
-  const actions = informer<HealingAction & k8s.KubernetesObject>(
-    PLURAL_ACTIONS,
-    kc,
-    resourcePath({ group: GROUP, version: VERSION, plural: PLURAL_ACTIONS }),
-    async (signal) => (await co.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL_ACTIONS }, requestOptions(signal))) as k8s.KubernetesListObject<HealingAction & k8s.KubernetesObject>,
-    clock,
-    logger,
-    metrics,
-  );
-  const pods = informer<k8s.V1Pod>('pods', kc, '/api/v1/pods', (s) => clients.core.listPodForAllNamespaces({}, requestOptions(s)), clock, logger, metrics);
-  const replicaSets = informer<k8s.V1ReplicaSet>('replicasets', kc, '/apis/apps/v1/replicasets', (s) => clients.apps.listReplicaSetForAllNamespaces({}, requestOptions(s)), clock, logger, metrics);
-  const deployments = informer<k8s.V1Deployment>('deployments', kc, '/apis/apps/v1/deployments', (s) => clients.apps.listDeploymentForAllNamespaces({}, requestOptions(s)), clock, logger, metrics);
-  const statefulSets = informer<k8s.V1StatefulSet>('statefulsets', kc, '/apis/apps/v1/statefulsets', (s) => clients.apps.listStatefulSetForAllNamespaces({}, requestOptions(s)), clock, logger, metrics);
-  const daemonSets = informer<k8s.V1DaemonSet>('daemonsets', kc, '/apis/apps/v1/daemonsets', (s) => clients.apps.listDaemonSetForAllNamespaces({}, requestOptions(s)), clock, logger, metrics);
-  const namespaces = informer<k8s.V1Namespace>('namespaces', kc, '/api/v1/namespaces', (s) => clients.core.listNamespace({}, requestOptions(s)), clock, logger, metrics);
+  const make = <T extends k8s.KubernetesObject>(name: string, path: string, list: (signal: AbortSignal) => Promise<k8s.KubernetesListObject<T>>): Informer<T> =>
+    informer<T>(name, kc, path, list, clock, logger, metrics);
+  const custom = <T extends k8s.KubernetesObject>(plural: string): Informer<T> =>
+    make<T>(plural, resourcePath({ group: GROUP, version: VERSION, plural }), async (signal) =>
+      (await co.listClusterCustomObject({ group: GROUP, version: VERSION, plural }, requestOptions(signal))) as k8s.KubernetesListObject<T>,
+    );
+  const policies = custom<HealingPolicy & k8s.KubernetesObject>(PLURAL_POLICIES);
+  const clusterPolicies = custom<ClusterHealingPolicy & k8s.KubernetesObject>(PLURAL_CLUSTER_POLICIES);
+  const actions = custom<HealingAction & k8s.KubernetesObject>(PLURAL_ACTIONS);
+  const pods = make<k8s.V1Pod>('pods', '/api/v1/pods', (s) => clients.core.listPodForAllNamespaces({}, requestOptions(s)));
+  const replicaSets = make<k8s.V1ReplicaSet>('replicasets', '/apis/apps/v1/replicasets', (s) => clients.apps.listReplicaSetForAllNamespaces({}, requestOptions(s)));
+  const deployments = make<k8s.V1Deployment>('deployments', '/apis/apps/v1/deployments', (s) => clients.apps.listDeploymentForAllNamespaces({}, requestOptions(s)));
+  const statefulSets = make<k8s.V1StatefulSet>('statefulsets', '/apis/apps/v1/statefulsets', (s) => clients.apps.listStatefulSetForAllNamespaces({}, requestOptions(s)));
+  const daemonSets = make<k8s.V1DaemonSet>('daemonsets', '/apis/apps/v1/daemonsets', (s) => clients.apps.listDaemonSetForAllNamespaces({}, requestOptions(s)));
+  const namespaces = make<k8s.V1Namespace>('namespaces', '/api/v1/namespaces', (s) => clients.core.listNamespace({}, requestOptions(s)));
+  const kubeEvents = make<k8s.CoreV1Event>('events', '/api/v1/events', (s) => clients.core.listEventForAllNamespaces({}, requestOptions(s)));
   const scopeSelector = config.namespaceSelector ? parseLabelSelector(config.namespaceSelector) : undefined;
-  /** Whether this operator serves policies and actions in `namespace` (config.namespaceSelector). */
   const inScope = (namespace: string | undefined): boolean =>
     scopeSelector === undefined || matchesLabelSelector(scopeSelector, namespaces.get('', namespace ?? '')?.metadata?.labels);
-  const kubeEvents = informer<k8s.CoreV1Event>('events', kc, '/api/v1/events', (s) => clients.core.listEventForAllNamespaces({}, requestOptions(s)), clock, logger, metrics);
-
-  const allPolicies = (): HealingPolicy[] => policies.list().filter((p) => inScope(p.metadata.namespace));
-  const usesResourceMetrics = (): boolean =>
-    allPolicies().some((p) => HealingPolicyReconciler.queriesOf(p).some((q) => (RESOURCE_METRICS as readonly string[]).includes(q)));
-  const promQueries = (): Set<string> =>
-    new Set(allPolicies().flatMap((p) => HealingPolicyReconciler.queriesOf(p)).filter((q) => !(BUILTIN_METRICS as readonly string[]).includes(q)));
-
-  // The policy controller exists before the collectors so they can enqueue into it; its reconcile function refers
-  // to the reconciler built below, which is only called once the manager starts the controller.
-  const policyController: Controller = new Controller({
-    name: 'healing-policy',
-    reconcile: (key) => policyReconciler.reconcile(key),
-    clock,
-    logger,
-    metrics,
-    workers: config.concurrency.policyWorkers,
-    listKeys: () => allPolicies().map(keyOf),
-    resyncMs: config.resyncSeconds * 1000,
-  });
-  const enqueuePoliciesFor = (target: TargetRef): void => {
-    for (const p of policiesCovering(allPolicies(), target.namespace)) policyController.enqueue(keyOf(p));
+  const namespaceLabels = (ns: string): Readonly<Record<string, string>> | undefined => {
+    const n = namespaces.get('', ns);
+    return n === undefined ? undefined : (n.metadata?.labels ?? {});
   };
-
-  const kubeStatus = new KubeStatusCollector({ store, clock, logger, informers: { pods, replicaSets, deployments, statefulSets, daemonSets }, onChange: enqueuePoliciesFor });
-  const eventCollector = new EventCollector({ store, clock, events: kubeEvents, pods, replicaSets, onChange: enqueuePoliciesFor });
-  const metricsServer = new MetricsServerCollector({
-    store,
-    clock,
-    logger,
-    source: clients.metrics,
+  const served = <T extends k8s.KubernetesObject>(items: readonly T[]): T[] => (scopeSelector === undefined ? [...items] : items.filter((o) => inScope(o.metadata?.namespace)));
+  return {
+    policies,
+    clusterPolicies,
+    actions,
     pods,
     replicaSets,
-    intervalMs: config.metricsServer.pollIntervalSeconds * 1000,
-    wanted: () => config.metricsServer.enabled && usesResourceMetrics(),
-    onPoll: (targets) => {
-      const namespaces = new Set(targets.map((t) => t.namespace));
-      for (const ns of namespaces) enqueuePoliciesFor({ apiVersion: 'v1', kind: 'Pod', namespace: ns, name: '' });
-    },
-    onError: () => metrics.collectionErrorsTotal.inc({ source: 'metrics-server' }),
-  });
-  const prometheus = config.prometheus.url
-    ? new PrometheusCollector({
-        store,
-        clock,
-        logger,
-        url: config.prometheus.url,
-        timeoutMs: config.prometheus.timeoutSeconds * 1000,
-        intervalMs: config.metricsServer.pollIntervalSeconds * 1000,
-        queries: promQueries,
-        targetsFor: () => [],
-        onPoll: (targets) => {
-          for (const ns of new Set(targets.map((t) => t.namespace))) enqueuePoliciesFor({ apiVersion: 'v1', kind: 'Pod', namespace: ns, name: '' });
-        },
-        onError: () => metrics.collectionErrorsTotal.inc({ source: 'prometheus' }),
-      })
-    : undefined;
+    deployments,
+    statefulSets,
+    daemonSets,
+    namespaces,
+    kubeEvents,
+    inScope,
+    directory: new PolicyDirectory({ policies, clusterPolicies, actions, namespaceLabels, inScope }),
+    // A cluster policy's reach ends where this operator's does: objects of namespaces it does not serve are not seen.
+    inventory: () => ({
+      namespaceLabels,
+      pods: served(pods.list()),
+      deployments: served(deployments.list()),
+      statefulSets: served(statefulSets.list()),
+      daemonSets: served(daemonSets.list()),
+      replicaSets: served(replicaSets.list()),
+    }),
+    all: () => [namespaces, policies, clusterPolicies, actions, pods, replicaSets, deployments, statefulSets, daemonSets, kubeEvents],
+  };
+}
 
-  const policyReconciler = new HealingPolicyReconciler({
-    clock,
-    logger: logger.child({ component: 'healing-policy' }),
-    metrics,
-    events,
-    store,
+/** The metric collectors, fed by the caches and polling metrics.k8s.io and Prometheus. */
+interface Collectors {
+  readonly kubeStatus: KubeStatusCollector;
+  readonly eventCollector: EventCollector;
+  readonly metricsServer: MetricsServerCollector;
+  readonly prometheus: PrometheusCollector | undefined;
+}
+
+function createCollectors(b: Base, c: Caches, enqueuePoliciesFor: (target: TargetRef) => void): Collectors {
+  const { store, clock, logger, clients, config, metrics } = b;
+  const queries = (): string[] => c.directory.all().flatMap((p) => HealingPolicyReconciler.queriesOf(p));
+  const enqueueNamespaces = (targets: readonly TargetRef[]): void => {
+    for (const ns of new Set(targets.map((t) => t.namespace))) enqueuePoliciesFor({ apiVersion: 'v1', kind: 'Pod', namespace: ns, name: '' });
+  };
+  const { pods, replicaSets, deployments, statefulSets, daemonSets } = c;
+  return {
+    kubeStatus: new KubeStatusCollector({ store, clock, logger, informers: { pods, replicaSets, deployments, statefulSets, daemonSets }, onChange: enqueuePoliciesFor }),
+    eventCollector: new EventCollector({ store, clock, events: c.kubeEvents, pods, replicaSets, onChange: enqueuePoliciesFor }),
+    metricsServer: new MetricsServerCollector({
+      store,
+      clock,
+      logger,
+      source: clients.metrics,
+      pods,
+      replicaSets,
+      intervalMs: config.metricsServer.pollIntervalSeconds * 1000,
+      wanted: () => config.metricsServer.enabled && queries().some((q) => (RESOURCE_METRICS as readonly string[]).includes(q)),
+      onPoll: enqueueNamespaces,
+      onError: () => metrics.collectionErrorsTotal.inc({ source: 'metrics-server' }),
+    }),
+    prometheus: config.prometheus.url
+      ? new PrometheusCollector({
+          store,
+          clock,
+          logger,
+          url: config.prometheus.url,
+          timeoutMs: config.prometheus.timeoutSeconds * 1000,
+          intervalMs: config.metricsServer.pollIntervalSeconds * 1000,
+          queries: () => new Set(queries().filter((q) => !(BUILTIN_METRICS as readonly string[]).includes(q))),
+          targetsFor: () => [],
+          onPoll: enqueueNamespaces,
+          onError: () => metrics.collectionErrorsTotal.inc({ source: 'prometheus' }),
+        })
+      : undefined,
+  };
+}
+
+/** Reads a policy of either kind live from the API server (undefined when it does not exist). */
+async function readPolicyLive(co: k8s.CustomObjectsApi, id: PolicyId): Promise<AnyPolicy | undefined> {
+  try {
+    const raw = (
+      id.kind === 'ClusterHealingPolicy'
+        ? await co.getClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL_CLUSTER_POLICIES, name: id.name })
+        : await co.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: id.namespace, plural: PLURAL_POLICIES, name: id.name })
+    ) as AnyPolicy;
+    // Defaulted like the cached ones (the API server applies defaults on read, but validation normalises).
+    return validatePolicy(raw).value ?? raw;
+  } catch (e: unknown) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+function createPolicyReconciler(b: Base, c: Caches, collectors: Collectors): HealingPolicyReconciler {
+  const { config, clients } = b;
+  const co = clients.customObjects;
+  const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+  return new HealingPolicyReconciler({
+    clock: b.clock,
+    logger: b.logger.child({ component: 'healing-policy' }),
+    metrics: b.metrics,
+    events: b.events,
+    store: b.store,
     api: {
       createAction: async (namespace, action) => {
         await co.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL_ACTIONS, body: action });
       },
-      patchPolicyStatus: async (namespace, name, status: HealingPolicyStatus | Record<string, unknown>) => {
-        await co.patchNamespacedCustomObjectStatus(
-          { group: GROUP, version: VERSION, namespace, plural: PLURAL_POLICIES, name, body: { status } },
-          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-        );
+      patchPolicyStatus: async (id, status: HealingPolicyStatus | Record<string, unknown>) => {
+        if (id.kind === 'ClusterHealingPolicy') {
+          await co.patchClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural: PLURAL_CLUSTER_POLICIES, name: id.name, body: { status } }, mergePatch);
+        } else {
+          await co.patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace: id.namespace, plural: PLURAL_POLICIES, name: id.name, body: { status } }, mergePatch);
+        }
       },
     },
     settings: {
@@ -255,21 +325,25 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
       statusRefreshMs: 60_000,
       evaluationBudgetMs: config.policyEvaluationBudgetSeconds * 1000,
     },
-    getPolicy: (ns, name) => policies.get(ns, name),
-    listActions: (ns) => actions.list(ns),
-    inventory: () => ({ pods: pods.list(), deployments: deployments.list(), statefulSets: statefulSets.list(), daemonSets: daemonSets.list(), replicaSets: replicaSets.list() }),
-    eventsSynced: () => kubeEvents.hasSynced(),
-    prometheusErrors: () => prometheus?.queryErrors() ?? new Map(),
-    metricsServerError: () => metricsServer.error,
+    getPolicy: (id) => c.directory.get(id),
+    listActions: (id) => c.directory.actionsOf(id),
+    inventory: c.inventory,
+    eventsSynced: () => c.kubeEvents.hasSynced(),
+    prometheusErrors: () => collectors.prometheus?.queryErrors() ?? new Map(),
+    metricsServerError: () => collectors.metricsServer.error,
   });
+}
 
-  const gate = new SafetyGate({ clients, settings: () => safetySettings(config), inScope });
-  const actionReconciler = new HealingActionReconciler({
-    clock,
-    logger: logger.child({ component: 'healing-action' }),
-    metrics,
-    events,
-    audit,
+function createActionReconciler(b: Base, c: Caches): HealingActionReconciler {
+  const { config, clients } = b;
+  const co = clients.customObjects;
+  const gate = new SafetyGate({ clients, settings: () => safetySettings(config), inScope: c.inScope });
+  return new HealingActionReconciler({
+    clock: b.clock,
+    logger: b.logger.child({ component: 'healing-action' }),
+    metrics: b.metrics,
+    events: b.events,
+    audit: b.audit,
     api: {
       readAction: async (namespace, name) => {
         try {
@@ -288,21 +362,89 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     },
     gate,
     executors: createDefaultRegistry({ core: clients.core, apps: clients.apps }),
-    store,
-    getPolicy: (ns, name) => policies.get(ns, name),
-    readPolicy: async (namespace, name) => {
-      try {
-        const raw = (await co.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL_POLICIES, name })) as HealingPolicy;
-        // Defaulted like the cached ones (the API server applies defaults on read, but validation normalises).
-        return validateHealingPolicy(raw).value ?? raw;
-      } catch (e: unknown) {
-        if (isNotFound(e)) return undefined;
-        throw e;
-      }
-    },
+    store: b.store,
+    getPolicy: (id) => c.directory.get(id),
+    readPolicy: (id) => readPolicyLive(co, id),
     settings: { approvalTtlMs: config.approvalTimeoutSeconds * 1000, callTimeoutMs: 30_000, stabilityMs: config.verificationStabilitySeconds * 1000 },
   });
+}
 
+function createElector(b: Base): LeaderElector | undefined {
+  const { config, clients } = b;
+  if (!config.leaderElection.enabled) return undefined;
+  return new LeaderElector({
+    store: createLeaseStore(clients.coordination, config.namespace, config.leaderElection.leaseName),
+    identity: config.leaderElection.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`,
+    clock: b.clock,
+    logger: b.logger,
+    leaseDurationMs: config.leaderElection.leaseDurationSeconds * 1000,
+    renewDeadlineMs: config.leaderElection.renewDeadlineSeconds * 1000,
+    retryPeriodMs: config.leaderElection.retryPeriodSeconds * 1000,
+    leaderGauge: b.metrics.leader,
+  });
+}
+
+/** Starts /healthz, /readyz and /metrics (one server, or two when their addresses differ). */
+async function startServers(b: Base, manager: Manager): Promise<{ health?: HealthServer; metricsHttp?: HealthServer }> {
+  const healthAddr = parseBindAddress(b.config.healthBindAddress);
+  const metricsAddr = parseBindAddress(b.config.metricsBindAddress);
+  const serve = (addr: { host: string; port: number }): Promise<HealthServer> =>
+    startHealthServer({ host: addr.host, port: addr.port, logger: b.logger, readiness: () => manager.readiness(), registry: b.metrics.registry });
+  const health = healthAddr ? await serve(healthAddr) : undefined;
+  const separate = metricsAddr && (!healthAddr || metricsAddr.port !== healthAddr.port || metricsAddr.host !== healthAddr.host);
+  const metricsHttp = separate ? await serve(metricsAddr) : undefined;
+  return { ...(health ? { health } : {}), ...(metricsHttp ? { metricsHttp } : {}) };
+}
+
+/**
+ * The gauges that describe the whole operator — policies by mode, circuit breakers — computed from the caches, so
+ * they are true after a restart.
+ */
+function refreshGauges(b: Base, c: Caches, now: number): void {
+  const { metrics } = b;
+  metrics.policies.reset();
+  const policies = c.directory.all();
+  for (const p of policies) metrics.policies.inc({ mode: p.spec.mode ?? 'automatic' });
+  const settings = safetySettings(b.config);
+  const ledger = c.actions
+    .list()
+    .filter((a) => c.inScope(a.metadata.namespace))
+    .map((a) => toLedgerEntry(a))
+    .filter((e) => e !== undefined);
+  metrics.circuitBreakerOpen.reset();
+  metrics.circuitBreakerOpen.set({ scope: 'global' }, evaluateGlobalBreaker(ledger, settings.globalBreaker, now).state === 'open' ? 1 : 0);
+  for (const p of policies) {
+    const key = policyKeyOf(p);
+    const state = evaluatePolicyBreaker(ledger, key, settings.policyBreaker, now).state;
+    metrics.circuitBreakerOpen.set({ scope: `policy ${key}` }, state === 'open' ? 1 : 0);
+  }
+}
+
+/** Builds and starts the operator. Rejects if informers cannot sync or a server cannot bind. */
+export async function startOperator(rt: OperatorRuntime): Promise<RunningOperator> {
+  const b = createBase(rt);
+  const { config, clock, logger, metrics } = b;
+  const stopEventLoopMonitor = startEventLoopMonitor(metrics.eventLoopDelaySeconds);
+  const c = createCaches(b);
+
+  // The policy controller exists before the collectors so they can enqueue into it; its reconcile function refers
+  // to the reconciler built below, which is only called once the manager starts the controller.
+  const policyController: Controller = new Controller({
+    name: 'healing-policy',
+    reconcile: (key) => policyReconciler.reconcile(key),
+    clock,
+    logger,
+    metrics,
+    workers: config.concurrency.policyWorkers,
+    listKeys: () => c.directory.all().map(policyKeyOf),
+    resyncMs: config.resyncSeconds * 1000,
+  });
+  const enqueuePoliciesFor = (target: TargetRef): void => {
+    for (const p of c.directory.covering(target.namespace)) policyController.enqueue(policyKeyOf(p));
+  };
+  const collectors = createCollectors(b, c, enqueuePoliciesFor);
+  const policyReconciler = createPolicyReconciler(b, c, collectors);
+  const actionReconciler = createActionReconciler(b, c);
   const actionController = new Controller({
     name: 'healing-action',
     reconcile: (key, signal) => actionReconciler.reconcile(key, signal),
@@ -310,114 +452,80 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     logger,
     metrics,
     workers: config.concurrency.actionWorkers,
-    listKeys: () => actions.list().filter((a) => inScope(a.metadata.namespace)).map(keyOf),
+    listKeys: () => c.actions.list().filter((a) => c.inScope(a.metadata.namespace)).map(keyOf),
     resyncMs: config.resyncSeconds * 1000,
   });
-  const pc = policyController;
-  const onPolicy = (p: HealingPolicy): void => {
-    if (inScope(p.metadata.namespace)) pc.enqueue(keyOf(p));
+
+  const onPolicy = (p: AnyPolicy): void => {
+    if (p.kind === 'ClusterHealingPolicy' || c.inScope(p.metadata.namespace)) policyController.enqueue(policyKeyOf(p));
   };
-  policies.addHandler({ onAdd: onPolicy, onUpdate: onPolicy, onDelete: onPolicy });
+  c.policies.addHandler({ onAdd: onPolicy, onUpdate: onPolicy, onDelete: onPolicy });
+  c.clusterPolicies.addHandler({ onAdd: onPolicy, onUpdate: onPolicy, onDelete: onPolicy });
+  // A namespace's labels decide which cluster policies reach it: re-evaluate those when they change.
+  c.namespaces.addHandler({ onUpdate: () => c.directory.clusterPolicies().forEach(onPolicy) });
   const onAction = (a: HealingAction): void => {
-    if (!inScope(a.metadata.namespace)) return;
+    if (!c.inScope(a.metadata.namespace)) return;
     actionController.enqueue(keyOf(a));
-    pc.enqueue(`${a.spec.policyRef.namespace ?? a.metadata.namespace ?? ''}/${a.spec.policyRef.name}`);
+    policyController.enqueue(actionPolicyKey(a));
   };
-  actions.addHandler({ onAdd: onAction, onUpdate: onAction });
-  kubeStatus.start();
-  eventCollector.start();
+  c.actions.addHandler({ onAdd: onAction, onUpdate: onAction });
+  collectors.kubeStatus.start();
+  collectors.eventCollector.start();
 
-  const elector = config.leaderElection.enabled
-    ? new LeaderElector({
-        store: createLeaseStore(clients.coordination, config.namespace, config.leaderElection.leaseName),
-        identity: config.leaderElection.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`,
-        clock,
-        logger,
-        leaseDurationMs: config.leaderElection.leaseDurationSeconds * 1000,
-        renewDeadlineMs: config.leaderElection.renewDeadlineSeconds * 1000,
-        retryPeriodMs: config.leaderElection.retryPeriodSeconds * 1000,
-        leaderGauge: metrics.leader,
-      })
-    : undefined;
-
+  const elector = createElector(b);
   const manager: Manager = new Manager({
     clock,
     logger,
-    informers: [namespaces, policies, actions, pods, replicaSets, deployments, statefulSets, daemonSets, kubeEvents],
+    informers: c.all(),
     controllers: [policyController, actionController],
     ...(elector ? { elector } : {}),
     closeables: [
-      { name: 'collectors', close: async () => Promise.all([metricsServer.stop(), prometheus?.stop()]).then(() => undefined) },
-      { name: 'events', close: () => events.flush() },
-      { name: 'audit', close: () => audit.close() },
+      { name: 'collectors', close: async () => Promise.all([collectors.metricsServer.stop(), collectors.prometheus?.stop()]).then(() => undefined) },
+      { name: 'events', close: () => b.events.flush() },
+      { name: 'audit', close: () => b.audit.close() },
     ],
     cacheSyncTimeoutMs: config.cacheSyncTimeoutSeconds * 1000,
     shutdownTimeoutMs: config.shutdownTimeoutSeconds * 1000,
     ...(rt.signals ? { signals: rt.signals } : {}),
   });
+  const { health, metricsHttp } = await startServers(b, manager);
 
-  const healthAddr = parseBindAddress(config.healthBindAddress);
-  const metricsAddr = parseBindAddress(config.metricsBindAddress);
-  let health: HealthServer | undefined;
-  if (healthAddr) health = await startHealthServer({ host: healthAddr.host, port: healthAddr.port, logger, readiness: () => manager.readiness(), registry: metrics.registry });
-  let metricsServerHttp: HealthServer | undefined;
-  if (metricsAddr && (!healthAddr || metricsAddr.port !== healthAddr.port || metricsAddr.host !== healthAddr.host)) {
-    metricsServerHttp = await startHealthServer({ host: metricsAddr.host, port: metricsAddr.port, logger, readiness: () => manager.readiness(), registry: metrics.registry });
-  }
-
-  const refreshGauges = (now: number): void => {
-    metrics.policies.reset();
-    for (const p of allPolicies()) metrics.policies.inc({ mode: p.spec.mode ?? 'automatic' });
-    const settings = safetySettings(config);
-    const ledger = actions
-      .list()
-      .filter((a) => inScope(a.metadata.namespace))
-      .map((a) => toLedgerEntry(a))
-      .filter((e) => e !== undefined);
-    metrics.circuitBreakerOpen.reset();
-    metrics.circuitBreakerOpen.set({ scope: 'global' }, evaluateGlobalBreaker(ledger, settings.globalBreaker, now).state === 'open' ? 1 : 0);
-    for (const p of allPolicies()) {
-      const key = keyOf(p);
-      const state = evaluatePolicyBreaker(ledger, key, settings.policyBreaker, now).state;
-      metrics.circuitBreakerOpen.set({ scope: `policy ${key}` }, state === 'open' ? 1 : 0);
-    }
-  };
-  policies.addHandler({ onAdd: () => refreshGauges(clock.now()), onDelete: () => refreshGauges(clock.now()) });
+  const gauges = (): void => refreshGauges(b, c, clock.now());
+  c.policies.addHandler({ onAdd: gauges, onDelete: gauges });
+  c.clusterPolicies.addHandler({ onAdd: gauges, onDelete: gauges });
 
   await manager.start();
-  refreshGauges(clock.now());
+  gauges();
   // The caches are complete now: record every workload, whose pod-derived observations were held back until then.
-  kubeStatus.recordAll();
-  metricsServer.start();
-  prometheus?.start();
-  // Housekeeping every 30 s: fresh samples for quiet pods, pruning, and the gauges that describe the whole
-  // operator (policies by mode, circuit breakers) — computed from the caches, so they are true after a restart.
+  collectors.kubeStatus.recordAll();
+  collectors.metricsServer.start();
+  collectors.prometheus?.start();
+  // Housekeeping every 30 s: fresh samples for quiet pods, pruning, and the operator-wide gauges.
   const housekeeping = new IntervalLoop({
     clock,
     intervalMs: 30_000,
     tickOnStart: false,
     tick: () => {
-      const now = clock.now();
-      kubeStatus.resample();
-      store.prune(now);
-      refreshGauges(now);
+      collectors.kubeStatus.resample();
+      b.store.prune(clock.now());
+      gauges();
     },
     onError: (e) => logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'housekeeping failed'),
   });
   housekeeping.start();
   const done = manager.done.then(async (exit) => {
     await housekeeping.stop();
-    await Promise.all([metricsServer.stop(), prometheus?.stop(), health?.close(), metricsServerHttp?.close()]);
-    kubeStatus.stop();
-    eventCollector.stop();
+    await Promise.all([collectors.metricsServer.stop(), collectors.prometheus?.stop(), health?.close(), metricsHttp?.close()]);
+    collectors.kubeStatus.stop();
+    collectors.eventCollector.stop();
     stopEventLoopMonitor();
     return exit;
   });
-  logger.info({ health: health?.url, metrics: metricsServerHttp?.url ?? health?.url, leaderElection: config.leaderElection.enabled }, 'operator started');
+  logger.info({ health: health?.url, metrics: metricsHttp?.url ?? health?.url, leaderElection: config.leaderElection.enabled }, 'operator started');
   return {
     manager,
     metrics,
-    store,
+    store: b.store,
     ...(health ? { health } : {}),
     done,
     stop: async () => {

@@ -1,5 +1,5 @@
 /**
- * `kubeskippy validate FILE…`: offline validation of HealingPolicy and HealingAction manifests with the schema the
+ * `kubeskippy validate FILE…`: offline validation of HealingPolicy, ClusterHealingPolicy and HealingAction manifests with the schema the
  * API server enforces (src/api/v1alpha1), printing each problem as
  *   FILE:LINE:COL: error|warning: <field path>: <message>
  * located in the YAML (a missing field is reported at its parent). Exit codes: 0 no errors (warnings alone are
@@ -9,7 +9,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { API_VERSION } from '../api/v1alpha1/common.js';
-import { parsePath, validateHealingAction, validateHealingPolicy, type ValidationProblem } from '../api/v1alpha1/validate.js';
+import { parsePath, validateClusterHealingPolicy, validateHealingAction, validateHealingPolicy, type ValidationProblem } from '../api/v1alpha1/validate.js';
 
 /** The file access validate needs; injectable so tests run in memory. */
 export interface ValidateFs {
@@ -35,7 +35,7 @@ export interface LocatedProblem extends ValidationProblem {
 
 /** What validating one file found. */
 export interface FileReport {
-  /** HealingPolicies and HealingActions checked. */
+  /** Policies (of either kind) and HealingActions checked. */
   readonly objects: number;
   readonly problems: readonly LocatedProblem[];
 }
@@ -52,6 +52,7 @@ export class UsageError extends Error {
 /** Kinds this command validates, with their validators. */
 const VALIDATORS: Record<string, (input: unknown) => { problems: readonly ValidationProblem[] }> = {
   HealingPolicy: validateHealingPolicy,
+  ClusterHealingPolicy: validateClusterHealingPolicy,
   HealingAction: validateHealingAction,
 };
 
@@ -98,7 +99,7 @@ function describeFsError(e: unknown): string {
 }
 
 /**
- * Validates the YAML `text` of `file`: every document, every HealingPolicy and HealingAction in it (also inside a
+ * Validates the YAML `text` of `file`: every document, every policy (of either kind) and HealingAction in it (also inside a
  * `kind: List`), YAML syntax errors included. Other kinds are errors. Pure: reads nothing.
  */
 export function validateYaml(file: string, text: string): FileReport {
@@ -151,7 +152,7 @@ export function validateYaml(file: string, text: string): FileReport {
         report({
           severity: 'error',
           path: 'kind',
-          message: `unknown kind ${JSON.stringify(kind)}: expected HealingPolicy or HealingAction (${API_VERSION})`,
+          message: `unknown kind ${JSON.stringify(kind)}: expected HealingPolicy, ClusterHealingPolicy or HealingAction (${API_VERSION})`,
         });
         return;
       }

@@ -66,6 +66,8 @@ export class EventRecorder implements EventSink {
 
   private async write(subject: EventSubject, event: EventSpec): Promise<void> {
     const now = this.deps.clock.now();
+    // Events about cluster-scoped objects (a ClusterHealingPolicy) live in "default", as kubectl describe expects.
+    const eventNamespace = subject.namespace === '' ? 'default' : subject.namespace;
     const message = event.message.length > MAX_MESSAGE ? `${event.message.slice(0, MAX_MESSAGE - 1)}…` : event.message;
     const key = `${subject.kind}/${subject.namespace}/${subject.name}/${subject.uid ?? ''}/${event.type}/${event.reason}/${message}`;
     const iso = new Date(now).toISOString();
@@ -76,7 +78,7 @@ export class EventRecorder implements EventSink {
         prior.lastSeen = now;
         try {
           await this.deps.core.patchNamespacedEvent(
-            { name: prior.name, namespace: subject.namespace, body: { count: prior.count, lastTimestamp: iso } },
+            { name: prior.name, namespace: eventNamespace, body: { count: prior.count, lastTimestamp: iso } },
             setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
           );
           return;
@@ -87,12 +89,12 @@ export class EventRecorder implements EventSink {
       const hash = createHash('sha256').update(`${key}/${now}`).digest('hex').slice(0, 12);
       const name = `${subject.name.slice(0, 200)}.${hash}`;
       const body: CoreV1Event = {
-        metadata: { name, namespace: subject.namespace },
+        metadata: { name, namespace: eventNamespace },
         involvedObject: {
           apiVersion: subject.apiVersion,
           kind: subject.kind,
           name: subject.name,
-          namespace: subject.namespace,
+          ...(subject.namespace === '' ? {} : { namespace: subject.namespace }),
           ...(subject.uid ? { uid: subject.uid } : {}),
         },
         reason: event.reason,
@@ -105,7 +107,7 @@ export class EventRecorder implements EventSink {
         reportingComponent: this.deps.component,
         ...(event.action ? { action: event.action } : {}),
       };
-      await this.deps.core.createNamespacedEvent({ namespace: subject.namespace, body });
+      await this.deps.core.createNamespacedEvent({ namespace: eventNamespace, body });
       this.correlated.set(key, { name, count: 1, firstTimestamp: iso, lastSeen: now });
       if (this.correlated.size > 10_000) {
         const oldest = this.correlated.keys().next().value;

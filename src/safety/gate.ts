@@ -9,8 +9,8 @@
 import type * as k8s from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/v1alpha1/common.js';
 import type { HealingAction } from '../api/v1alpha1/healing-action.js';
-import type { HealingPolicy } from '../api/v1alpha1/healing-policy.js';
-import { selectsObject } from '../controllers/healing-policy/select.js';
+import type { AnyPolicy } from '../api/v1alpha1/healing-policy.js';
+import { describeNamespaces, mayActInNamespace, selectsObject } from '../controllers/healing-policy/select.js';
 import { isExecutorError } from '../remediation/errors.js';
 import type { ExecutorDeps } from '../remediation/types.js';
 import { isObjectKind, readObject, resolveOwningWorkload } from '../remediation/workload.js';
@@ -20,6 +20,7 @@ import { matchesLabelSelector } from './label-selector.js';
 import { detectGitOps, evaluateSafety } from './rules.js';
 import {
   DEFAULT_POLICY_SAFETY,
+  actionPolicyKey,
   toLedgerEntry,
   type CandidateAction,
   type HpaState,
@@ -32,9 +33,12 @@ import {
   type WorkloadState,
 } from './types.js';
 import { timestampMs } from '../k8s/time.js';
+import { isNotFound } from '../k8s/errors.js';
 
 /** The API clients the gate reads with (core and apps are the executors' own clients). */
 export interface GateClients extends ExecutorDeps {
+  /** The executors' core calls, and namespaces (a cluster policy's namespaceSelector is judged on live labels). */
+  readonly core: ExecutorDeps['core'] & Pick<k8s.CoreV1Api, 'readNamespace'>;
   readonly policy: k8s.PolicyV1Api;
   readonly autoscaling: k8s.AutoscalingV2Api;
   readonly customObjects: k8s.CustomObjectsApi;
@@ -109,11 +113,22 @@ export class SafetyGate {
     return entries;
   }
 
+  /** The labels of a namespace, read live; undefined when it does not exist. */
+  private async namespaceLabels(namespace: string): Promise<Readonly<Record<string, string>> | undefined> {
+    try {
+      return (await this.deps.clients.core.readNamespace({ name: namespace })).metadata?.labels ?? {};
+    } catch (e: unknown) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
   /**
-   * Builds the input for `action` of `policy` (undefined: the policy is gone) at `now` and evaluates it. Returns
-   * the decision and the input (recorded for explanations). Throws only on API errors other than NotFound.
+   * Builds the input for `action` of `policy` (undefined: the policy is gone) at `now` and evaluates it. `policy`
+   * must be the one the action's policyRef names (kind, namespace, name). Returns the decision and the input
+   * (recorded for explanations). Throws only on API errors other than NotFound.
    */
-  async check(action: HealingAction, policy: HealingPolicy | undefined, now: number): Promise<{ decision: SafetyDecision; input?: SafetyInput }> {
+  async check(action: HealingAction, policy: AnyPolicy | undefined, now: number): Promise<{ decision: SafetyDecision; input?: SafetyInput }> {
     const c = this.deps.clients;
     const t = action.spec.targetResource;
     const ref: TargetRef = { apiVersion: t.apiVersion, kind: t.kind, namespace: t.namespace, name: t.name, ...(t.uid ? { uid: t.uid } : {}) };
@@ -145,7 +160,7 @@ export class SafetyGate {
       name: action.metadata.name ?? '',
       namespace: action.metadata.namespace ?? '',
       createdAt: timestampMs(action.metadata.creationTimestamp),
-      policy: `${action.spec.policyRef.namespace ?? action.metadata.namespace ?? ''}/${action.spec.policyRef.name}`,
+      policy: actionPolicyKey(action),
       trigger: action.spec.trigger?.name,
       target: { ref, labels, annotations, createdAt: timestampMs(target?.metadata?.creationTimestamp), ready },
       workload,
@@ -163,11 +178,15 @@ export class SafetyGate {
       dryRun: action.spec.dryRun ?? false,
     };
 
-    const [ledger, pdbs, hpa] = await Promise.all([
+    // A cluster policy may select namespaces by label: the namespace as it is now decides, like the target does.
+    const needsNamespaceLabels = policy?.kind === 'ClusterHealingPolicy' && 'namespaceSelector' in policy.spec.selector && policy.spec.selector.namespaceSelector !== undefined;
+    const [ledger, pdbs, hpa, nsLabels] = await Promise.all([
       this.ledger(),
       pod ? this.pdbsFor(pod) : Promise.resolve([] as PdbState[]),
       workloadRef && action.spec.action.type === 'scale' ? this.hpaFor(workloadRef) : Promise.resolve(undefined),
+      needsNamespaceLabels ? this.namespaceLabels(t.namespace) : Promise.resolve(undefined),
     ]);
+    const policyKind = action.spec.policyRef.kind ?? 'HealingPolicy';
     const gitOps = detectGitOps(workload?.labels ?? labels, workload?.annotations ?? annotations);
     const input: SafetyInput = {
       now,
@@ -180,9 +199,15 @@ export class SafetyGate {
       },
       operator: this.deps.settings(),
       ledger,
+      tenancy: {
+        policyKind,
+        policyNamespace: policyKind === 'ClusterHealingPolicy' ? '' : (action.spec.policyRef.namespace ?? action.metadata.namespace ?? ''),
+        namespaceAllowed: policy !== undefined && policy.kind === policyKind && mayActInNamespace(policy, t.namespace, nsLabels),
+        allowedNamespaces: policy === undefined ? 'no namespace (the policy is gone)' : describeNamespaces(policy),
+      },
       selection: {
         exists: target !== undefined && uidMatches,
-        matchesSelector: policy !== undefined && target !== undefined && selectsObject(policy, ref, labels),
+        matchesSelector: policy !== undefined && target !== undefined && selectsObject(policy, ref, labels, nsLabels),
       },
       workloadState: workloadState(workloadObj),
       pdbs,

@@ -91,11 +91,17 @@ function input(over: Overrides = {}): SafetyInput {
     policy: { maxActionsPerHour: 5, protectedResources: [], maxUnavailable: 1, cooldownMs: 5 * MIN, ...policy },
     operator: { ...DEFAULT_OPERATOR_SAFETY, maxActionsPerHour: 100, ...operator },
     ledger: [],
+    tenancy: { policyKind: 'HealingPolicy', policyNamespace: 'apps', namespaceAllowed: true, allowedNamespaces: 'its own namespace apps' },
     selection: { exists: true, matchesSelector: true },
     workloadState: { replicas: 3, readyReplicas: 3 },
     pdbs: [],
     ...rest,
   };
+}
+
+/** Tenancy facts of a HealingPolicy in namespace `ns` acting there. */
+function ownNamespace(ns: string): SafetyInput['tenancy'] {
+  return { policyKind: 'HealingPolicy', policyNamespace: ns, namespaceAllowed: true, allowedNamespaces: `its own namespace ${ns}` };
 }
 
 function denied(d: SafetyDecision): Extract<SafetyDecision, { allowed: false }> {
@@ -116,6 +122,7 @@ describe('evaluateSafety: the baseline', () => {
   it('applies the rules in the documented order', () => {
     expect(SAFETY_RULES.map((r) => r.name)).toEqual([
       'paused',
+      'tenancy',
       'selection',
       'protected',
       'policy-breaker',
@@ -173,18 +180,55 @@ describe('paused and selection', () => {
   });
 });
 
+describe('tenancy: what lives in a namespace acts only in that namespace', () => {
+  const tenancy = (over: Partial<SafetyInput['tenancy']>): SafetyInput['tenancy'] => ({
+    policyKind: 'HealingPolicy',
+    policyNamespace: 'apps',
+    namespaceAllowed: true,
+    allowedNamespaces: 'its own namespace apps',
+    ...over,
+  });
+
+  it('refuses an action whose target is in another namespace than the action, before anything else about the target', () => {
+    const d = denied(evaluateSafety(input({ candidate: { namespace: 'tenant-a' }, selection: { exists: false, matchesSelector: false } })));
+    expect(d).toMatchObject({ reason: 'NamespaceNotAllowed', rule: 'tenancy' });
+    expect(d.message).toBe('a HealingAction in namespace tenant-a acts only on objects of that namespace; its target Pod apps/web-1 is in apps');
+    expect(d.retryAfterMs).toBeUndefined();
+  });
+
+  it('refuses an action that names the HealingPolicy of another namespace', () => {
+    const d = denied(evaluateSafety(input({ tenancy: tenancy({ policyNamespace: 'tenant-a' }) })));
+    expect(d.reason).toBe('NamespaceNotAllowed');
+    expect(d.message).toMatch(/names the HealingPolicy apps\/crash-heal of namespace tenant-a: a HealingPolicy acts only in its own namespace/);
+  });
+
+  it("refuses when the policy's namespace rule does not allow the target's namespace", () => {
+    const d = denied(evaluateSafety(input({ tenancy: tenancy({ policyKind: 'ClusterHealingPolicy', policyNamespace: '', namespaceAllowed: false, allowedNamespaces: 'namespaces labelled team=shop' }) })));
+    expect(d.message).toBe('policy apps/crash-heal may act only in namespaces labelled team=shop; namespace apps is not one of them');
+  });
+
+  it("refuses a workload outside the target's namespace", () => {
+    const d = denied(evaluateSafety(input({ candidate: { workload: { ref: { ...deploy(), namespace: 'other' }, labels: {}, annotations: {} } } })));
+    expect(d.message).toMatch(/is not in the target's namespace apps/);
+  });
+
+  it('allows a cluster policy that reaches the namespace', () => {
+    allowed(evaluateSafety(input({ tenancy: tenancy({ policyKind: 'ClusterHealingPolicy', policyNamespace: '' }) })));
+  });
+});
+
 describe('protected resources', () => {
   const critical: ProtectedResourceRule = { kind: 'Pod', labelSelector: { matchLabels: { critical: 'true' } } };
 
   it.each<[string, Overrides, string]>([
     [
       'a target in kube-system (protected by default)',
-      { candidate: { target: { ref: pod('coredns-1', 'kube-system') } } },
+      { candidate: { namespace: 'kube-system', target: { ref: pod('coredns-1', 'kube-system') }, workload: undefined }, tenancy: ownNamespace('kube-system') },
       'namespace kube-system is protected by the operator (protectedNamespaces); Pod kube-system/coredns-1 is never acted on',
     ],
     [
       'a target in a namespace the operator lists',
-      { operator: { protectedNamespaces: ['kube-system', 'payments'] }, candidate: { target: { ref: pod('api-1', 'payments') } } },
+      { operator: { protectedNamespaces: ['kube-system', 'payments'] }, candidate: { namespace: 'payments', target: { ref: pod('api-1', 'payments') }, workload: undefined }, tenancy: ownNamespace('payments') },
       'namespace payments is protected',
     ],
     [
@@ -243,7 +287,7 @@ describe('protected resources', () => {
     ['an object of another kind', { policy: { protectedResources: [{ kind: 'StatefulSet' }] } }],
     ['an object of another apiVersion', { policy: { protectedResources: [{ apiVersion: 'apps/v1beta1', kind: 'Deployment' }] } }],
     ['an annotation with another value', { candidate: { target: { ref: pod('web-1'), annotations: { 'kubeskippy.io/protected': 'false' } } } }],
-    ['kube-system when the operator protects no namespaces', { operator: { protectedNamespaces: [] }, candidate: { target: { ref: pod('x', 'kube-system') }, workload: undefined } }],
+    ['kube-system when the operator protects no namespaces', { operator: { protectedNamespaces: [] }, candidate: { namespace: 'kube-system', target: { ref: pod('x', 'kube-system') }, workload: undefined }, tenancy: ownNamespace('kube-system') }],
   ])('does not refuse %s', (_name, over) => {
     const decision = evaluateSafety(input(over));
     expect(decision.allowed).toBe(true);

@@ -4,6 +4,8 @@
  * {@link evaluateSafety} applies them in this order and stops at the first denial:
  *
  *  1. paused            — global pause                                        → Paused
+ *  1b. tenancy          — the action, its policy and its target are not all in namespaces the policy may act in
+ *                                                                             → NamespaceNotAllowed
  *  2. selection         — target gone or no longer selected by the policy     → OutsideSelector
  *  3. protected         — protected namespace, operator label selector, the `kubeskippy.io/protected: "true"`
  *                         annotation on the target or its workload, the policy's protectedResources → Protected
@@ -185,6 +187,32 @@ export function checkPaused(input: SafetyInput): RuleResult {
   return input.operator.paused
     ? deny('paused', 'Paused', 'the operator is paused (global pause): no action runs until it is resumed')
     : null;
+}
+
+/**
+ * Rule 1b, tenancy: what lives in a namespace acts only in that namespace. A HealingAction acts only on objects of
+ * its own namespace (and their workloads, which live there too); an action naming a HealingPolicy must live in that
+ * policy's namespace; and the policy's own rule must allow the target's namespace (a HealingPolicy: its own; a
+ * ClusterHealingPolicy: those it names or selects). Checked before everything else that is about the target, so a
+ * hand-written or replayed action can never borrow another namespace's policy — or a cluster policy's reach.
+ */
+export function checkTenancy(input: SafetyInput): RuleResult {
+  const { candidate: c, tenancy: t } = input;
+  const target = c.target.ref;
+  if (target.namespace !== c.namespace) {
+    return deny('tenancy', 'NamespaceNotAllowed', `a HealingAction in namespace ${c.namespace} acts only on objects of that namespace; its target ${describe(target)} is in ${target.namespace}`);
+  }
+  const workload = c.workload?.ref;
+  if (workload !== undefined && workload.namespace !== target.namespace) {
+    return deny('tenancy', 'NamespaceNotAllowed', `the workload ${describe(workload)} is not in the target's namespace ${target.namespace}`);
+  }
+  if (t.policyKind === 'HealingPolicy' && t.policyNamespace !== c.namespace) {
+    return deny('tenancy', 'NamespaceNotAllowed', `a HealingAction in namespace ${c.namespace} names the HealingPolicy ${c.policy} of namespace ${t.policyNamespace}: a HealingPolicy acts only in its own namespace`);
+  }
+  if (!t.namespaceAllowed) {
+    return deny('tenancy', 'NamespaceNotAllowed', `policy ${c.policy} may act only in ${t.allowedNamespaces}; namespace ${target.namespace} is not one of them`);
+  }
+  return null;
 }
 
 /** Rule 2: the target must still exist and still match the policy's selector (re-validated right before acting). */
@@ -652,6 +680,7 @@ export interface SafetyRule {
 /** Every rule, in evaluation order (see the module comment for why this order). */
 export const SAFETY_RULES: readonly SafetyRule[] = [
   { name: 'paused', check: checkPaused },
+  { name: 'tenancy', check: checkTenancy },
   { name: 'selection', check: checkSelection },
   { name: 'protected', check: checkProtected },
   { name: 'policy-breaker', check: checkPolicyBreaker },

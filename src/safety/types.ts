@@ -64,9 +64,49 @@ export interface LedgerEntry {
   readonly verified?: boolean | undefined;
 }
 
-/** The key of a policy in the ledger and in messages: "namespace/name". */
-export function policyKey(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
+/**
+ * The key of a policy in the ledger and in messages: "namespace/name" for a HealingPolicy,
+ * "ClusterHealingPolicy/name" for a cluster-scoped one (no namespace is spelled with capitals, so the two never
+ * collide).
+ */
+export function policyKey(namespace: string, name: string, kind: 'HealingPolicy' | 'ClusterHealingPolicy' = 'HealingPolicy'): string {
+  return kind === 'ClusterHealingPolicy' ? `ClusterHealingPolicy/${name}` : `${namespace}/${name}`;
+}
+
+/** A policy's identity: its kind, namespace ('' for a ClusterHealingPolicy) and name. */
+export interface PolicyId {
+  readonly kind: 'HealingPolicy' | 'ClusterHealingPolicy';
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** The inverse of policyKey: "ns/name" is a HealingPolicy, "ClusterHealingPolicy/name" a cluster policy. */
+export function parsePolicyKey(key: string): PolicyId {
+  const slash = key.indexOf('/');
+  const first = slash < 0 ? '' : key.slice(0, slash);
+  const name = slash < 0 ? key : key.slice(slash + 1);
+  return first === 'ClusterHealingPolicy' ? { kind: 'ClusterHealingPolicy', namespace: '', name } : { kind: 'HealingPolicy', namespace: first, name };
+}
+
+/** The identity of a policy object. */
+export function policyIdOf(p: { kind: string; metadata: { namespace?: string; name?: string } }): PolicyId {
+  return p.kind === 'ClusterHealingPolicy'
+    ? { kind: 'ClusterHealingPolicy', namespace: '', name: p.metadata.name ?? '' }
+    : { kind: 'HealingPolicy', namespace: p.metadata.namespace ?? '', name: p.metadata.name ?? '' };
+}
+
+/** The identity of the policy a HealingAction names (a HealingPolicy's namespace defaults to the action's own). */
+export function actionPolicyId(action: Pick<HealingAction, 'metadata' | 'spec'>): PolicyId {
+  const ref = action.spec.policyRef;
+  return ref.kind === 'ClusterHealingPolicy'
+    ? { kind: 'ClusterHealingPolicy', namespace: '', name: ref.name }
+    : { kind: 'HealingPolicy', namespace: ref.namespace ?? action.metadata.namespace ?? '', name: ref.name };
+}
+
+/** The ledger key of the policy a HealingAction names (see policyKey). */
+export function actionPolicyKey(action: Pick<HealingAction, 'metadata' | 'spec'>): string {
+  const id = actionPolicyId(action);
+  return policyKey(id.namespace, id.name, id.kind);
 }
 
 /**
@@ -88,7 +128,7 @@ export function toLedgerEntry(action: HealingAction, workload?: TargetRef): Ledg
   return {
     name: metadata.name,
     namespace: metadata.namespace,
-    policy: policyKey(spec.policyRef.namespace ?? metadata.namespace, spec.policyRef.name),
+    policy: actionPolicyKey(action),
     trigger: spec.trigger?.name,
     target: { apiVersion: t.apiVersion, kind: t.kind, namespace: t.namespace, name: t.name, ...(t.uid === undefined ? {} : { uid: t.uid }) },
     workload,
@@ -315,6 +355,20 @@ export interface GitOpsOwnership {
   readonly owner?: string | undefined;
 }
 
+/**
+ * Who may act where (PRODUCT.md "Tenancy"), as the gate found it right before acting: the policy an action names,
+ * and whether that policy may act in the target's namespace.
+ */
+export interface TenancyFacts {
+  readonly policyKind: 'HealingPolicy' | 'ClusterHealingPolicy';
+  /** The namespace of the HealingPolicy the action names (policyRef.namespace, else the action's own); '' for a ClusterHealingPolicy. */
+  readonly policyNamespace: string;
+  /** The policy's own namespace rule allows the target's namespace (false when the policy is gone). */
+  readonly namespaceAllowed: boolean;
+  /** Where the policy may act, in words ("its own namespace shop", "namespaces labelled team=shop"). */
+  readonly allowedNamespaces: string;
+}
+
 /** Whether the target is still there and still selected by the policy (re-validated right before acting). */
 export interface TargetSelection {
   readonly exists: boolean;
@@ -330,6 +384,7 @@ export interface SafetyInput {
   readonly operator: OperatorSafetySettings;
   /** Every HealingAction the gate can see (all policies, all namespaces), the candidate's own included or not. */
   readonly ledger: readonly LedgerEntry[];
+  readonly tenancy: TenancyFacts;
   readonly selection: TargetSelection;
   readonly workloadState?: WorkloadState | undefined;
   readonly pdbs?: readonly PdbState[] | undefined;
@@ -344,6 +399,7 @@ export interface SafetyInput {
 /** Names of the rules, in evaluation order (see rules.ts). Finer than BlockReason: tells policy from global limits. */
 export type SafetyRuleName =
   | 'paused'
+  | 'tenancy'
   | 'selection'
   | 'protected'
   | 'policy-breaker'

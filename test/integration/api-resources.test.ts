@@ -5,9 +5,10 @@
  * names, category, printer columns) work.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateHealingAction, validateHealingPolicy } from '../../src/api/v1alpha1/validate.js';
+import type { AnyPolicy } from '../../src/api/v1alpha1/healing-policy.js';
+import { validateHealingAction, validatePolicy } from '../../src/api/v1alpha1/validate.js';
 import { apiRequest, collectionPath, crdManifests, installCrds, kubectl, statusMessage, TEST_FIELD_MANAGER, type ApiResponse } from '../support/api-server.js';
-import { createTestNamespace, deleteTestNamespace, testKubeConfig } from '../support/cluster.js';
+import { createTestNamespace, deleteTestNamespace, TEST_RUN_ID, testKubeConfig } from '../support/cluster.js';
 import { exampleFiles } from '../support/examples.js';
 import { SEED_CRASHLOOP_YAML } from '../support/policy-cases.js';
 
@@ -90,11 +91,19 @@ describe('examples and the seed YAML', () => {
   const examples = exampleFiles().flatMap((f) => f.objects.map((o, i) => [`${f.file}#${i}`, o] as const));
 
   it.each(examples)('%s is created for real, and stored with exactly the defaults the validator computes', async (_name, object) => {
-    const res = await apiRequest(kc, { method: 'POST', path: `${policies()}?fieldValidation=Strict`, body: object });
-    expectStatus(res, 201);
-    const offline = validateHealingPolicy(object);
-    expect(offline.valid).toBe(true);
-    expect((res.body as Stored).spec).toEqual(offline.value?.spec);
+    const cluster = object['kind'] === 'ClusterHealingPolicy';
+    // Cluster-scoped names are shared by every run on this cluster: make this one unique, and remove it after.
+    const body = cluster ? { ...object, metadata: { name: `${String((object['metadata'] as { name: string }).name)}-${TEST_RUN_ID}` } } : object;
+    const path = cluster ? collectionPath('kubeskippy.io/v1alpha1', 'clusterhealingpolicies') : policies();
+    const res = await apiRequest(kc, { method: 'POST', path: `${path}?fieldValidation=Strict`, body });
+    try {
+      expectStatus(res, 201);
+      const offline = validatePolicy(body as unknown as AnyPolicy);
+      expect(offline.valid).toBe(true);
+      expect((res.body as Stored).spec).toEqual(offline.value?.spec);
+    } finally {
+      if (cluster) await apiRequest(kc, { method: 'DELETE', path: `${path}/${String((body['metadata'] as { name: string }).name)}` });
+    }
   });
 
   it('applies the seed crashloop policy unchanged with kubectl (strict field validation) and defaults it', async () => {

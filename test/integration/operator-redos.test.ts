@@ -18,6 +18,8 @@ const core = kc.makeApiClient(k8s.CoreV1Api);
 const HOSTILE_PATTERNS = ['(a+)+', '(a|aa)+', '(a*)*b', '(.*a){20}'];
 // The issue's exact case first (34 'a's and a '!' stalled the old matcher for about 140 s), then longer ones.
 const HOSTILE_REASONS = [`${'a'.repeat(34)}!`, `${'a'.repeat(64)}!`, `${'a'.repeat(120)}!`];
+/** How long the operator is measured under hostile Events. */
+const MEASURE_MS = 20_000;
 
 let operator: SpawnedOperator | undefined;
 let metricsUrl = '';
@@ -85,6 +87,7 @@ describe('hostile event patterns in one namespace', () => {
     await waitFor('the hostile policy to be evaluated', async () => (await readPolicy(kc, nsA, 'hostile')).status?.lastEvaluated !== undefined, 60_000, 500);
 
     const before = await loopDelayBuckets();
+    const measureStart = performance.now();
     let posted = 0;
     const postHostileEvents = async (): Promise<void> => {
       for (const reason of HOSTILE_REASONS) {
@@ -136,11 +139,13 @@ describe('hostile event patterns in one namespace', () => {
         actionWatch.abort();
       }
       const detectionMs = actionSeenAt - crashSeenAt;
+      // Keep the hostile Events coming a while longer, so the delay figures cover a real stretch of abuse.
+      await new Promise((r) => setTimeout(r, Math.max(0, MEASURE_MS - (performance.now() - measureStart))));
       const delay = delayBetween(before, await loopDelayBuckets());
       console.log(`[redos] hostile Events posted: ${posted}; detection in B: ${Math.round(detectionMs)} ms; event-loop delay over ${delay.count} ticks: p99 ≤ ${delay.p99 * 1000} ms, max ≤ ${delay.max * 1000} ms`);
       // Usual latency on this cluster is well under a second; 10 s would still be an order of magnitude off.
       expect(detectionMs).toBeLessThan(10_000);
-      expect(delay.count).toBeGreaterThan(100);
+      expect(delay.count).toBeGreaterThan(200);
       expect(delay.p99).toBeLessThanOrEqual(0.1);
       expect(delay.max).toBeLessThanOrEqual(1);
     } finally {

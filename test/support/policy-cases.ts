@@ -1,5 +1,5 @@
 /**
- * One table of HealingPolicy cases, valid and invalid, shared by the offline validator's unit test and the
+ * One table of policy cases (HealingPolicy and ClusterHealingPolicy), valid and invalid, shared by the offline validator's unit test and the
  * integration test that sends each case to the real API server: both must give the same verdict, and for an
  * invalid case both must name the same field.
  */
@@ -15,6 +15,8 @@ export interface PolicyCase {
   readonly name: string;
   /** The whole object; metadata.name is unique per case, metadata.namespace is left to the caller. */
   readonly policy: JsonObject;
+  /** The policy's kind (ClusterHealingPolicy cases are cluster-scoped: the caller makes their names unique). */
+  readonly kind: 'HealingPolicy' | 'ClusterHealingPolicy';
   readonly valid: boolean;
   /** Invalid cases: the field path (API server notation) that the API server and the validator must both name. */
   readonly field?: string;
@@ -84,6 +86,8 @@ interface Row {
   says?: RegExp;
   /** Replaces the generated metadata (for cases about the name). */
   metadata?: JsonObject;
+  /** Default HealingPolicy. */
+  kind?: 'ClusterHealingPolicy';
 }
 
 const VALID: Row[] = [
@@ -103,7 +107,10 @@ const VALID: Row[] = [
   { name: 'a patch given as a list of operations with key-list paths', spec: patch({ type: 'json', patches: [{ op: 'add', path: ['spec', 'replicas'], value: 3 }] }) },
   { name: 'a delete action with a matchExpressions selector', spec: withAction({ name: 'd', type: 'delete', requiresApproval: true }, { selector: { labelSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['batch'] }] } } }) },
   { name: 'the maximum of 32 triggers', spec: spec({ triggers: manyTriggers(32) }) },
-  { name: 'every namespace ("*") in monitor mode', spec: spec({ selector: { namespaces: ['*'] }, mode: 'monitor' }) },
+  { name: 'an empty namespaces list on a HealingPolicy (its own namespace)', spec: spec({ selector: { namespaces: [], labelSelector: { matchLabels: { app: 'web' } } } }) },
+  { name: 'a ClusterHealingPolicy over every namespace ("*") in monitor mode', kind: 'ClusterHealingPolicy', spec: spec({ selector: { namespaces: ['*'] }, mode: 'monitor' }) },
+  { name: 'a ClusterHealingPolicy choosing namespaces by label', kind: 'ClusterHealingPolicy', spec: spec({ selector: { namespaceSelector: { matchLabels: { team: 'shop' } }, labelSelector: { matchLabels: { app: 'web' } } } }) },
+  { name: 'a ClusterHealingPolicy with both namespaces and a namespaceSelector', kind: 'ClusterHealingPolicy', spec: spec({ selector: { namespaces: ['shop', 'shop-canary'], namespaceSelector: { matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['prod'] }] } } }) },
 ];
 
 const INVALID: Row[] = [
@@ -147,7 +154,12 @@ const INVALID: Row[] = [
   { name: 'an unknown patch type', spec: patch({ type: 'yaml', patch: 'spec: {}' }), field: 'spec.actions[0].patchAction.type', says: /Unsupported value: "yaml"/ },
   { name: 'a 1 MB patch', spec: patch({ patch: `{"metadata":{"annotations":{"a":"${'x'.repeat(1_000_000)}"}}}` }), field: 'spec.actions[0].patchAction.patch', says: /Too long: may not be (more|longer) than 32768/ },
   { name: 'a delete action with an empty selector', spec: withAction({ name: 'd', type: 'delete', requiresApproval: true }, { selector: {} }), field: 'spec.selector', says: /delete action needs a non-empty selector.labelSelector/ },
-  { name: 'a delete action whose label selector is empty', spec: withAction({ name: 'd', type: 'delete' }, { selector: { namespaces: ['*'], labelSelector: {} } }), field: 'spec.selector', says: /delete action needs a non-empty selector.labelSelector/ },
+  { name: 'a delete action whose label selector is empty', spec: withAction({ name: 'd', type: 'delete' }, { selector: { labelSelector: {} } }), field: 'spec.selector', says: /delete action needs a non-empty selector.labelSelector/ },
+  { name: 'a cluster-wide delete whose label selector is empty', kind: 'ClusterHealingPolicy', spec: withAction({ name: 'd', type: 'delete' }, { selector: { namespaces: ['*'], labelSelector: {} } }), field: 'spec.selector', says: /delete action needs a non-empty selector.labelSelector/ },
+  { name: 'a HealingPolicy that names another namespace', spec: spec({ selector: { namespaces: ['payments'], labelSelector: { matchLabels: { app: 'web' } } } }), field: 'spec.selector.namespaces', says: /acts only in its own namespace.*ClusterHealingPolicy/ },
+  { name: 'a HealingPolicy over every namespace ("*")', spec: spec({ selector: { namespaces: ['*'] }, mode: 'monitor' }), field: 'spec.selector.namespaces', says: /acts only in its own namespace/ },
+  { name: 'a ClusterHealingPolicy that does not say where it acts', kind: 'ClusterHealingPolicy', spec: spec(), field: 'spec.selector', says: /must say where it acts/ },
+  { name: 'a namespaceSelector on a HealingPolicy', spec: spec({ selector: { namespaceSelector: { matchLabels: { team: 'shop' } } } }), field: 'spec.selector.namespaceSelector', says: /unknown field/ },
   { name: 'an unknown delete propagation policy', spec: withAction({ name: 'd', type: 'delete', deleteAction: { propagationPolicy: 'Cascade' } }), field: 'spec.actions[0].deleteAction.propagationPolicy', says: /Unsupported value: "Cascade"/ },
   { name: 'a negative action priority', spec: withAction({ ...restartAction, priority: -1 }), field: 'spec.actions[0].priority', says: /greater than or equal to 0/ },
   { name: 'an unknown mode', spec: spec({ mode: 'yolo' }), field: 'spec.mode', says: /Unsupported value: "yolo"/ },
@@ -156,7 +168,7 @@ const INVALID: Row[] = [
   { name: 'a negative maxUnavailable', spec: safety({ maxUnavailable: -1 }), field: 'spec.safetyRules.maxUnavailable', says: /non-negative integer or a percentage/ },
   { name: 'a negative maxActionsPerHour', spec: safety({ maxActionsPerHour: -1 }), field: 'spec.safetyRules.maxActionsPerHour', says: /greater than or equal to 0/ },
   { name: 'a protected resource kind in lower case', spec: safety({ protectedResources: [{ kind: 'pod' }] }), field: 'spec.safetyRules.protectedResources[0].kind', says: /should match/ },
-  { name: 'a namespace name that is not a DNS label', spec: spec({ selector: { namespaces: ['Kube_System'], labelSelector: { matchLabels: { app: 'web' } } } }), field: 'spec.selector.namespaces[0]', says: /should match/ },
+  { name: 'a namespace name that is not a DNS label', kind: 'ClusterHealingPolicy', spec: spec({ selector: { namespaces: ['Kube_System'], labelSelector: { matchLabels: { app: 'web' } } } }), field: 'spec.selector.namespaces[0]', says: /should match/ },
   { name: 'a policy without a name', spec: spec(), metadata: {}, field: 'metadata.name', says: /name or generateName is required/ },
   { name: 'a name that is not a DNS subdomain', spec: spec(), metadata: { name: 'Memory_Restart' }, field: 'metadata.name', says: /RFC 1123 subdomain/ },
   { name: 'a matchExpressions In without values', spec: spec({ selector: { labelSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] } } }), field: 'spec.selector.labelSelector.matchExpressions[0].values', says: /need at least one value/ },
@@ -164,15 +176,17 @@ const INVALID: Row[] = [
 
 function build(rows: readonly Row[], valid: boolean, prefix: string): PolicyCase[] {
   return rows.map((row, i) => {
+    const kind = row.kind ?? 'HealingPolicy';
     const object: JsonObject = {
       apiVersion: 'kubeskippy.io/v1alpha1',
-      kind: 'HealingPolicy',
+      kind,
       metadata: row.metadata ?? { name: `${prefix}-${String(i).padStart(2, '0')}` },
       spec: row.spec,
     };
     return {
       name: row.name,
       policy: object,
+      kind,
       valid,
       ...(row.field === undefined ? {} : { field: row.field }),
       ...(row.says === undefined ? {} : { says: row.says }),

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateHealingPolicy } from '../../src/api/v1alpha1/validate.js';
+import type { AnyPolicy } from '../../src/api/v1alpha1/healing-policy.js';
+import { validatePolicy } from '../../src/api/v1alpha1/validate.js';
 import { BUILTIN_METRICS } from '../../src/api/v1alpha1/common.js';
 import { repoRoot } from '../support/api-server.js';
 import { exampleFiles, withoutHeader } from '../support/examples.js';
@@ -50,7 +51,7 @@ describe('examples/', () => {
 
   it.each(files.map((f) => [f.file, f] as const))('%s passes the offline validator without an error', (_file, f) => {
     for (const o of f.objects) {
-      const result = validateHealingPolicy(o);
+      const result = validatePolicy(o as unknown as AnyPolicy);
       expect(result.problems.filter((p) => p.severity === 'error')).toEqual([]);
       expect(result.valid).toBe(true);
     }

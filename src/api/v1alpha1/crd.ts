@@ -1,11 +1,11 @@
 /**
- * Generates the CustomResourceDefinitions of HealingPolicy and HealingAction from the TypeBox schemas, so the
+ * Generates the CustomResourceDefinitions of HealingPolicy, ClusterHealingPolicy and HealingAction from the TypeBox schemas, so the
  * CRD YAML under config/crd/bases is derived, never hand-edited (a unit test fails when it is stale).
  */
 import { stringify } from 'yaml';
 import { GROUP, VERSION } from './common.js';
 import { HealingActionSpecSchema, HealingActionStatusSchema } from './healing-action.js';
-import { HealingPolicySpecSchema, HealingPolicyStatusSchema } from './healing-policy.js';
+import { ClusterHealingPolicySpecSchema, HealingPolicySpecSchema, HealingPolicyStatusSchema } from './healing-policy.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -46,6 +46,7 @@ interface KindInfo {
   spec: unknown;
   status: unknown;
   columns: Json[];
+  scope?: 'Namespaced' | 'Cluster';
 }
 
 function buildCrd(k: KindInfo): CustomResourceDefinition {
@@ -63,7 +64,7 @@ function buildCrd(k: KindInfo): CustomResourceDefinition {
         shortNames: [k.shortName],
         categories: ['kubeskippy'],
       },
-      scope: 'Namespaced',
+      scope: k.scope ?? 'Namespaced',
       versions: [
         {
           name: VERSION,
@@ -78,6 +79,16 @@ function buildCrd(k: KindInfo): CustomResourceDefinition {
   };
 }
 
+/** Printer columns of both policy kinds. */
+const POLICY_COLUMNS: Json[] = [
+  { name: 'Mode', type: 'string', jsonPath: '.spec.mode' },
+  { name: 'Triggers', type: 'string', jsonPath: '.spec.triggers[*].name', description: 'The triggers of the policy' },
+  { name: 'Firing', type: 'string', jsonPath: '.status.activeTriggers', description: 'Triggers firing (or cooling down) on some target now', priority: 1 },
+  { name: 'Actions Taken', type: 'integer', jsonPath: '.status.actionsTaken', description: 'HealingActions that executed (or are executing)' },
+  { name: 'Last Action', type: 'date', jsonPath: '.status.lastActionTime' },
+  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+];
+
 /** The HealingPolicy CRD. */
 export function healingPolicyCrd(): CustomResourceDefinition {
   return buildCrd({
@@ -88,13 +99,23 @@ export function healingPolicyCrd(): CustomResourceDefinition {
     description: 'HealingPolicy declares which workloads KubeSkippy watches, when it acts, how, and within which safety rules.',
     spec: HealingPolicySpecSchema,
     status: HealingPolicyStatusSchema,
-    columns: [
-      { name: 'Mode', type: 'string', jsonPath: '.spec.mode' },
-      { name: 'Triggers', type: 'string', jsonPath: '.status.activeTriggers', description: 'Triggers firing now' },
-      { name: 'Actions Taken', type: 'integer', jsonPath: '.status.actionsTaken' },
-      { name: 'Last Action', type: 'date', jsonPath: '.status.lastActionTime' },
-      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
-    ],
+    columns: POLICY_COLUMNS,
+  });
+}
+
+/** The ClusterHealingPolicy CRD: the same spec with namespaces chosen by name or label, cluster-scoped. */
+export function clusterHealingPolicyCrd(): CustomResourceDefinition {
+  return buildCrd({
+    kind: 'ClusterHealingPolicy',
+    plural: 'clusterhealingpolicies',
+    singular: 'clusterhealingpolicy',
+    shortName: 'chp',
+    description:
+      'ClusterHealingPolicy is a HealingPolicy that acts across namespaces (selector.namespaces, selector.namespaceSelector). Cluster-scoped: only cluster administrators write it. Its HealingActions live in their targets’ namespaces.',
+    spec: ClusterHealingPolicySpecSchema,
+    status: HealingPolicyStatusSchema,
+    columns: POLICY_COLUMNS,
+    scope: 'Cluster',
   });
 }
 
@@ -121,9 +142,9 @@ export function healingActionCrd(): CustomResourceDefinition {
   });
 }
 
-/** Both CRDs, in a stable order. */
+/** Every CRD, in a stable order. */
 export function allCrds(): CustomResourceDefinition[] {
-  return [healingPolicyCrd(), healingActionCrd()];
+  return [healingPolicyCrd(), clusterHealingPolicyCrd(), healingActionCrd()];
 }
 
 /** The file name a CRD is written to under config/crd/bases (kubebuilder's convention). */

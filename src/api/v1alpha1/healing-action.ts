@@ -4,8 +4,8 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { ActionTemplateSchema, ConditionSchema, TRIGGER_TYPES } from './common.js';
-import { ObjectMetaSchema } from './healing-policy.js';
-import { AnyJson, Duration, StringEnum, StringMap } from './schema-kit.js';
+import { ObjectMetaSchema, POLICY_KINDS } from './healing-policy.js';
+import { AnyJson, Duration, StringEnum, StringMap, withRules } from './schema-kit.js';
 
 export const ACTION_PHASES = [
   'Pending',
@@ -38,6 +38,7 @@ export const BLOCK_REASONS = [
   'GitOpsManaged',
   'OutsideSelector',
   'StormSuppressed',
+  'NamespaceNotAllowed',
 ] as const;
 export type BlockReason = (typeof BLOCK_REASONS)[number];
 
@@ -73,11 +74,27 @@ const ChangeSchema = Type.Object({
 });
 
 const HealingActionSpecObject = Type.Object({
-  policyRef: Type.Object({
-    name: Type.String({ minLength: 1, maxLength: 253 }),
-    namespace: Type.Optional(Type.String({ maxLength: 63 })),
-    uid: Type.Optional(Type.String({ maxLength: 64 })),
-  }),
+  policyRef: withRules(
+    Type.Object({
+      kind: Type.Optional(
+        StringEnum(POLICY_KINDS, { default: 'HealingPolicy', description: 'HealingPolicy (in this namespace) or ClusterHealingPolicy.' }),
+      ),
+      name: Type.String({ minLength: 1, maxLength: 253 }),
+      namespace: Type.Optional(
+        Type.String({ maxLength: 63, description: 'A HealingPolicy’s namespace: must be the action’s own (the safety gate refuses any other).' }),
+      ),
+      uid: Type.Optional(Type.String({ maxLength: 64 })),
+    }),
+    [
+      {
+        rule: "!has(self.namespace) || !has(self.kind) || self.kind != 'ClusterHealingPolicy'",
+        message: 'a ClusterHealingPolicy is cluster-scoped: policyRef.namespace must not be set',
+        fieldPath: '.namespace',
+        reason: 'FieldValueForbidden',
+        check: (s) => s.namespace === undefined || s.kind !== 'ClusterHealingPolicy',
+      },
+    ],
+  ),
   targetResource: TargetResourceSchema,
   workloadRef: Type.Optional(
     Type.Object(TargetResourceSchema.properties, {
@@ -104,7 +121,19 @@ const HealingActionSpecObject = Type.Object({
     Type.Integer({ minimum: 0, maximum: 16, description: 'Position on the escalation ladder (0: first action).' }),
   ),
 });
-export const HealingActionSpecSchema = HealingActionSpecObject;
+/**
+ * The spec is the decision as it was made — what fired, what was chosen, for which target. It never changes after
+ * creation: an edited spec would make the ledger lie, or let whoever may annotate an action (to approve it) also
+ * retarget it. Approval, rejection and cancellation are annotations; progress is status.
+ */
+export const HealingActionSpecSchema = withRules(HealingActionSpecObject, [
+  {
+    rule: 'self == oldSelf',
+    message: 'spec is immutable: a HealingAction records one decision; approve, reject or cancel it with an annotation instead',
+    // Offline validation sees one object, never an update.
+    check: () => true,
+  },
+]);
 export type HealingActionSpec = Static<typeof HealingActionSpecSchema>;
 
 export const HealingActionStatusSchema = Type.Object({

@@ -1,5 +1,5 @@
 /** HealingPolicy: what to watch, when to act, what to do, and the safety rules around it. */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import {
   ActionTemplateSchema,
   BUILTIN_METRICS,
@@ -36,21 +36,64 @@ const ProtectedResourceSchema = Type.Object({
   labelSelector: Type.Optional(LabelSelectorSchema),
 });
 
-export const SelectorSchema = Type.Object({
-  namespaces: Type.Optional(
-    Type.Array(Type.String({ minLength: 1, maxLength: 63, pattern: '^(\\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$' }), {
-      maxItems: 256,
-      description: 'Namespaces to watch. Empty: the policy’s own namespace. "*": every namespace.',
-    }),
-  ),
-  labelSelector: Type.Optional(LabelSelectorSchema),
-  resources: Type.Optional(
-    Type.Array(ResourceFilterSchema, {
-      maxItems: 16,
-      description: 'Kinds to watch (default: Pods). Workloads are resolved to their pods and back.',
-    }),
-  ),
-});
+const NamespaceList = (description: string) =>
+  Type.Array(Type.String({ minLength: 1, maxLength: 63, pattern: '^(\\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$' }), { maxItems: 256, description });
+
+const ResourcesField = Type.Optional(
+  Type.Array(ResourceFilterSchema, {
+    maxItems: 16,
+    description: 'Kinds to watch (default: Pods). Workloads are resolved to their pods and back.',
+  }),
+);
+
+/**
+ * Why a namespaced policy may not list namespaces: the right to write a HealingPolicy in one namespace must never
+ * become the right to disrupt workloads in another through the operator (a confused deputy).
+ */
+export const CROSS_NAMESPACE_REFUSAL =
+  'a HealingPolicy acts only in its own namespace: remove selector.namespaces, or use a ClusterHealingPolicy (cluster-scoped, written by cluster administrators) with selector.namespaces or selector.namespaceSelector to act across namespaces';
+
+/** What a namespaced HealingPolicy watches: objects of its own namespace, by kind and labels. */
+export const SelectorSchema = withRules(
+  Type.Object({
+    namespaces: Type.Optional(
+      NamespaceList(
+        'Not allowed on a HealingPolicy, which acts only in its own namespace (use a ClusterHealingPolicy). Kept in the schema so that objects stored before this rule can still be read, reported and never acted on elsewhere.',
+      ),
+    ),
+    labelSelector: Type.Optional(LabelSelectorSchema),
+    resources: ResourcesField,
+  }),
+  [
+    {
+      rule: '!has(self.namespaces) || size(self.namespaces) == 0',
+      message: CROSS_NAMESPACE_REFUSAL,
+      fieldPath: '.namespaces',
+      reason: 'FieldValueForbidden',
+      check: (s) => (s.namespaces ?? []).length === 0,
+    },
+  ],
+);
+
+/** What a ClusterHealingPolicy watches: objects of the namespaces it names or selects, by kind and labels. */
+export const ClusterSelectorSchema = withRules(
+  Type.Object({
+    namespaces: Type.Optional(NamespaceList('Namespaces to act in; "*" for every namespace. With namespaceSelector, a namespace must satisfy both.')),
+    namespaceSelector: Type.Optional(
+      Type.Object(LabelSelectorSchema.properties, { description: 'Labels of the namespaces to act in. With namespaces, a namespace must satisfy both.' }),
+    ),
+    labelSelector: Type.Optional(LabelSelectorSchema),
+    resources: ResourcesField,
+  }),
+  [
+    {
+      rule: '(has(self.namespaces) && size(self.namespaces) > 0) || has(self.namespaceSelector)',
+      message: 'a ClusterHealingPolicy must say where it acts: selector.namespaces (names, or "*" for every namespace) or selector.namespaceSelector',
+      reason: 'FieldValueRequired',
+      check: (s) => (s.namespaces ?? []).length > 0 || s.namespaceSelector !== undefined,
+    },
+  ],
+);
 
 const MetricTriggerSchema = withRules(
   Type.Object({
@@ -193,8 +236,9 @@ export const SafetyRulesSchema = Type.Object({
   ),
 });
 
-const HealingPolicySpecObject = Type.Object({
-  selector: SelectorSchema,
+/** The spec fields both policy kinds share, around the kind's own selector. */
+const specFields = <S extends TSchema>(selector: S) => ({
+  selector,
   triggers: Type.Array(TriggerSchema, {
     minItems: 1,
     maxItems: 32,
@@ -212,25 +256,33 @@ const HealingPolicySpecObject = Type.Object({
   safetyRules: Type.Optional(Type.Object(SafetyRulesSchema.properties, { default: {} })),
   mode: Type.Optional(StringEnum(POLICY_MODES, { default: 'automatic' })),
 });
+const HealingPolicySpecObject = Type.Object(specFields(SelectorSchema));
+const ClusterHealingPolicySpecObject = Type.Object(specFields(ClusterSelectorSchema));
 
 /** True when a label selector constrains anything (an empty selector matches every object). */
 function isNonEmptySelector(ls: LabelSelector | undefined): boolean {
   return Object.keys(ls?.matchLabels ?? {}).length > 0 || (ls?.matchExpressions ?? []).length > 0;
 }
 
-export const HealingPolicySpecSchema = withRules(HealingPolicySpecObject, [
-  {
-    // A delete over "every pod in the namespace" is the one mistake that cannot be undone by the next reconcile,
-    // so a delete action demands a label selector that constrains something; namespaces alone do not count.
+/**
+ * A delete over "every pod in the namespace" is the one mistake that cannot be undone by the next reconcile, so a
+ * delete action demands a label selector that constrains something; namespaces alone do not count.
+ */
+const deleteNeedsLabels = {
     rule:
       "!self.actions.exists(a, a.type == 'delete') || (has(self.selector.labelSelector) && ((has(self.selector.labelSelector.matchLabels) && size(self.selector.labelSelector.matchLabels) > 0) || (has(self.selector.labelSelector.matchExpressions) && size(self.selector.labelSelector.matchExpressions) > 0)))",
     message:
       'a policy with a delete action needs a non-empty selector.labelSelector (matchLabels or matchExpressions), so that it cannot delete everything it watches',
     fieldPath: '.selector',
-    check: (s) => !s.actions.some((a) => a.type === 'delete') || isNonEmptySelector(s.selector.labelSelector),
-  },
-]);
+    check: (s: Static<typeof HealingPolicySpecObject> | Static<typeof ClusterHealingPolicySpecObject>) =>
+      !s.actions.some((a) => a.type === 'delete') || isNonEmptySelector(s.selector.labelSelector),
+};
+
+export const HealingPolicySpecSchema = withRules(HealingPolicySpecObject, [deleteNeedsLabels]);
 export type HealingPolicySpec = Static<typeof HealingPolicySpecSchema>;
+
+export const ClusterHealingPolicySpecSchema = withRules(ClusterHealingPolicySpecObject, [deleteNeedsLabels]);
+export type ClusterHealingPolicySpec = Static<typeof ClusterHealingPolicySpecSchema>;
 
 export const HealingPolicyStatusSchema = Type.Object({
   observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -268,3 +320,25 @@ export const HealingPolicySchema = Type.Object({
   status: Type.Optional(HealingPolicyStatusSchema),
 });
 export type HealingPolicy = Static<typeof HealingPolicySchema>;
+
+/** ClusterHealingPolicy: a HealingPolicy that acts across the namespaces it names or selects. Cluster-scoped. */
+export const ClusterHealingPolicySchema = Type.Object({
+  apiVersion: Type.Literal('kubeskippy.io/v1alpha1'),
+  kind: Type.Literal('ClusterHealingPolicy'),
+  metadata: ObjectMetaSchema,
+  spec: ClusterHealingPolicySpecSchema,
+  status: Type.Optional(HealingPolicyStatusSchema),
+});
+export type ClusterHealingPolicy = Static<typeof ClusterHealingPolicySchema>;
+
+/** Either kind of policy: what evaluation, decisions and the gate work with. */
+export type AnyPolicy = HealingPolicy | ClusterHealingPolicy;
+
+/** The two policy kinds. */
+export const POLICY_KINDS = ['HealingPolicy', 'ClusterHealingPolicy'] as const;
+export type PolicyKind = (typeof POLICY_KINDS)[number];
+
+/** True for a cluster-scoped policy. */
+export function isClusterPolicy(p: Pick<AnyPolicy, 'kind'>): p is ClusterHealingPolicy {
+  return p.kind === 'ClusterHealingPolicy';
+}

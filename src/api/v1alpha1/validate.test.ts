@@ -1,18 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { INVALID_POLICY_CASES, SEED_CRASHLOOP_YAML, VALID_POLICY_CASES } from '../../../test/support/policy-cases.js';
 import { parse } from 'yaml';
-import { validateHealingAction, validateHealingPolicy } from './validate.js';
+import type { AnyPolicy } from './healing-policy.js';
+import { validateHealingAction, validateHealingPolicy, validatePolicy } from './validate.js';
 
 // The same table runs against the real API server in test/integration/api-validation.test.ts.
-describe('validateHealingPolicy on the shared table of cases', () => {
+describe('validatePolicy on the shared table of cases', () => {
   it.each(VALID_POLICY_CASES.map((c) => [c.name, c] as const))('accepts %s', (_name, c) => {
-    const result = validateHealingPolicy(c.policy);
+    const result = validatePolicy(c.policy as unknown as AnyPolicy);
     expect(result.problems.filter((p) => p.severity === 'error')).toEqual([]);
     expect(result.valid).toBe(true);
   });
 
   it.each(INVALID_POLICY_CASES.map((c) => [c.name, c] as const))('rejects %s, naming the field', (_name, c) => {
-    const result = validateHealingPolicy(c.policy);
+    const result = validatePolicy(c.policy as unknown as AnyPolicy);
     expect(result.valid).toBe(false);
     expect(result.value).toBeUndefined();
     expect(result.problems.map((p) => p.path)).toContain(c.field);
@@ -65,9 +66,9 @@ describe('validateHealingPolicy warnings', () => {
   });
 
   it('warns about a selector that matches everything', () => {
-    const p = structuredClone(base);
+    const p = { ...structuredClone(base), kind: 'ClusterHealingPolicy' };
     p.spec['selector'] = { namespaces: ['*'] };
-    expect(validateHealingPolicy(p).problems).toContainEqual(
+    expect(validatePolicy(p as unknown as AnyPolicy).problems).toContainEqual(
       expect.objectContaining({ severity: 'warning', path: 'spec.selector', message: expect.stringMatching(/every pod in every namespace/) as unknown }),
     );
   });

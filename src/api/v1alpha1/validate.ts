@@ -5,7 +5,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { HealingActionSchema, type HealingAction } from './healing-action.js';
-import { HealingPolicySchema, type HealingPolicy } from './healing-policy.js';
+import { ClusterHealingPolicySchema, HealingPolicySchema, type AnyPolicy, type ClusterHealingPolicy, type HealingPolicy } from './healing-policy.js';
 import { BUILTIN_METRICS } from './common.js';
 import { DURATION_PATTERN, RULES, type CelRule } from './schema-kit.js';
 
@@ -246,6 +246,7 @@ class KindValidator<T> {
 }
 
 let policyValidator: KindValidator<HealingPolicy> | undefined;
+let clusterPolicyValidator: KindValidator<ClusterHealingPolicy> | undefined;
 let actionValidator: KindValidator<HealingAction> | undefined;
 
 /** Validates a HealingPolicy object (as parsed from YAML/JSON). Never throws. */
@@ -254,6 +255,19 @@ export function validateHealingPolicy(input: unknown): ValidationResult<HealingP
   const result = policyValidator.validate(input);
   if (!result.valid || !result.value) return result;
   return { ...result, problems: policyWarnings(result.value) };
+}
+
+/** Validates a ClusterHealingPolicy object (as parsed from YAML/JSON). Never throws. */
+export function validateClusterHealingPolicy(input: unknown): ValidationResult<ClusterHealingPolicy> {
+  clusterPolicyValidator ??= new KindValidator<ClusterHealingPolicy>(ClusterHealingPolicySchema);
+  const result = clusterPolicyValidator.validate(input);
+  if (!result.valid || !result.value) return result;
+  return { ...result, problems: policyWarnings(result.value) };
+}
+
+/** Validates a policy of either kind, chosen by its `kind`. Never throws. */
+export function validatePolicy(input: AnyPolicy): ValidationResult<AnyPolicy> {
+  return input.kind === 'ClusterHealingPolicy' ? validateClusterHealingPolicy(input) : validateHealingPolicy(input);
 }
 
 /** Validates a HealingAction object. Never throws. */
@@ -277,7 +291,7 @@ function distance(a: string, b: string): number {
 /**
  * Warnings for a valid (defaulted) policy: things that are allowed but probably not what the author wants.
  */
-export function policyWarnings(policy: HealingPolicy): ValidationProblem[] {
+export function policyWarnings(policy: AnyPolicy): ValidationProblem[] {
   const warnings: ValidationProblem[] = [];
   const warn = (path: string, message: string): void => {
     warnings.push({ severity: 'warning', path, message });
@@ -301,7 +315,7 @@ export function policyWarnings(policy: HealingPolicy): ValidationProblem[] {
   const sel = spec.selector;
   const ls = sel.labelSelector;
   const emptyLabels = !ls || (Object.keys(ls.matchLabels ?? {}).length === 0 && (ls.matchExpressions ?? []).length === 0);
-  if (emptyLabels && (sel.namespaces ?? []).includes('*')) {
+  if (emptyLabels && (sel.namespaces ?? []).includes('*') && !('namespaceSelector' in sel && sel.namespaceSelector !== undefined)) {
     warn('spec.selector', 'the selector matches every pod in every namespace');
   } else if (emptyLabels) {
     warn('spec.selector', 'no labelSelector: the policy matches every pod in its namespaces');

@@ -7,7 +7,7 @@
  * has room for one.
  */
 import type { HealingAction, HealingActionStatus } from '../../api/v1alpha1/healing-action.js';
-import type { HealingPolicy } from '../../api/v1alpha1/healing-policy.js';
+import type { AnyPolicy } from '../../api/v1alpha1/healing-policy.js';
 import type { EventSink } from '../../k8s/event-recorder.js';
 import { isConflict, isNotFound } from '../../k8s/errors.js';
 import type { SeriesStore } from '../../metrics/series-store.js';
@@ -21,6 +21,7 @@ import { isExecutorError, type ExecutorErrorCode } from '../../remediation/error
 import type { ExecutorRegistry } from '../../remediation/registry.js';
 import type { Execution, ExecutionRequest, VerifySpec } from '../../remediation/types.js';
 import type { SafetyGate } from '../../safety/gate.js';
+import { actionPolicyId, actionPolicyKey, type PolicyId } from '../../safety/types.js';
 import { parseDuration } from '../../triggers/duration.js';
 import { formatValue } from '../../triggers/evaluate.js';
 import { afterExecute, afterGate, afterPlan, afterVerify, nextStep, type ActionContext, type ExecutionOutcome, type StepEvent } from './state-machine.js';
@@ -54,12 +55,13 @@ export interface HealingActionReconcilerDeps {
   readonly gate: SafetyGate;
   readonly executors: ExecutorRegistry;
   readonly store: SeriesStore;
-  readonly getPolicy: (namespace: string, name: string) => HealingPolicy | undefined;
+  /** The policy (either kind) from the cache. */
+  readonly getPolicy: (id: PolicyId) => AnyPolicy | undefined;
   /**
    * Live read of a policy the cache does not have (yet): an action can reach us before its policy reaches the
    * cache, and must not be cancelled as "policy deleted" for that.
    */
-  readonly readPolicy?: (namespace: string, name: string) => Promise<HealingPolicy | undefined>;
+  readonly readPolicy?: (id: PolicyId) => Promise<AnyPolicy | undefined>;
   readonly settings: ActionReconcilerSettings;
 }
 
@@ -133,8 +135,8 @@ export class HealingActionReconciler {
     const [namespace = '', name = ''] = key.split('/');
     const action = await this.deps.api.readAction(namespace, name);
     if (!action) return {};
-    const policyNs = action.spec.policyRef.namespace ?? namespace;
-    const policy = this.deps.getPolicy(policyNs, action.spec.policyRef.name) ?? (await this.deps.readPolicy?.(policyNs, action.spec.policyRef.name));
+    const policyId = actionPolicyId(action);
+    const policy = this.deps.getPolicy(policyId) ?? (await this.deps.readPolicy?.(policyId));
     const ctx = this.context(policy);
     const step = nextStep(action, ctx);
     switch (step.kind) {
@@ -153,7 +155,7 @@ export class HealingActionReconciler {
     }
   }
 
-  private context(policy: HealingPolicy | undefined): ActionContext {
+  private context(policy: AnyPolicy | undefined): ActionContext {
     const rules = policy?.spec.safetyRules;
     return {
       now: this.deps.clock.now(),
@@ -191,7 +193,7 @@ export class HealingActionReconciler {
     if (phase && phase !== a.status?.phase) {
       this.deps.metrics.actionsTotal.inc({ policy: a.spec.policyRef.name, namespace: a.metadata.namespace ?? '', type: a.spec.action.type, phase, source: a.spec.source ?? 'rule' });
       this.deps.audit.write({
-        policy: `${a.spec.policyRef.namespace ?? a.metadata.namespace ?? ''}/${a.spec.policyRef.name}`,
+        policy: actionPolicyKey(a),
         decision: phase,
         target: `${a.spec.targetResource.kind}/${a.spec.targetResource.namespace}/${a.spec.targetResource.name}`,
         action: a.spec.action.type,
@@ -217,7 +219,7 @@ export class HealingActionReconciler {
     return out;
   }
 
-  private async gateAndAct(namespace: string, name: string, policy: HealingPolicy | undefined, signal: AbortSignal): Promise<ReconcileResult> {
+  private async gateAndAct(namespace: string, name: string, policy: AnyPolicy | undefined, signal: AbortSignal): Promise<ReconcileResult> {
     // Under the lock: re-read, gate, journal. The ledger the gate lists then includes every earlier journal write.
     const journal = await this.gateLock.run(async () => {
       const a = await this.deps.api.readAction(namespace, name);
@@ -296,7 +298,7 @@ export class HealingActionReconciler {
     }
   }
 
-  private async verify(a: HealingAction, policy: HealingPolicy | undefined, ctx: ActionContext, signal: AbortSignal): Promise<ReconcileResult> {
+  private async verify(a: HealingAction, policy: AnyPolicy | undefined, ctx: ActionContext, signal: AbortSignal): Promise<ReconcileResult> {
     const executor = this.deps.executors.get(a.spec.action.type);
     const recorded = a.status?.execution as Execution | undefined;
     const execution: Execution = recorded ?? {

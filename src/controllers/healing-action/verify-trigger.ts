@@ -3,7 +3,7 @@
  * after the action. Pure — the caller passes the observations.
  */
 import type { HealingAction } from '../../api/v1alpha1/healing-action.js';
-import type { HealingPolicy } from '../../api/v1alpha1/healing-policy.js';
+import type { AnyPolicy } from '../../api/v1alpha1/healing-policy.js';
 import type { Sample, TargetObservations, TargetRef } from '../../metrics/types.js';
 import { evaluateTrigger, formatValue } from '../../triggers/evaluate.js';
 
@@ -56,7 +56,7 @@ export type TriggerClearance =
  */
 export function checkTriggerCleared(
   action: HealingAction,
-  policy: HealingPolicy | undefined,
+  policy: AnyPolicy | undefined,
   observations: TargetObservations,
   executedAt: number,
   now: number,

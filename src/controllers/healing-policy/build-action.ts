@@ -1,7 +1,7 @@
 /** Turns a proposal of the policy decision into the HealingAction object to create. Pure. */
 import { API_VERSION } from '../../api/v1alpha1/common.js';
 import type { HealingAction } from '../../api/v1alpha1/healing-action.js';
-import type { HealingPolicy } from '../../api/v1alpha1/healing-policy.js';
+import type { AnyPolicy } from '../../api/v1alpha1/healing-policy.js';
 import { targetKey } from '../../metrics/types.js';
 import { isoTime } from '../conditions.js';
 import type { ActionProposal } from './decide.js';
@@ -9,6 +9,8 @@ import type { ActionProposal } from './decide.js';
 /** Labels every HealingAction carries, so the ledger can be read per policy, trigger and target. */
 export const LABELS = {
   policy: 'kubeskippy.io/policy',
+  /** Present (value "true") on actions of a ClusterHealingPolicy, so the two kinds' ledgers never mix. */
+  clusterPolicy: 'kubeskippy.io/cluster-policy',
   trigger: 'kubeskippy.io/trigger',
   targetKind: 'kubeskippy.io/target-kind',
   targetName: 'kubeskippy.io/target-name',
@@ -22,10 +24,15 @@ export function labelValue(s: string): string {
   return cleaned.replace(/^[^A-Za-z0-9]+/, '').replace(/[^A-Za-z0-9]+$/, '');
 }
 
-/** The HealingAction for a proposal: owned by the policy, labelled for the ledger, with the observations that fired. */
-export function buildHealingAction(policy: HealingPolicy, p: ActionProposal, now: number): HealingAction {
+/**
+ * The HealingAction for a proposal: owned by the policy, labelled for the ledger, with the observations that fired.
+ * It lives in the target's namespace — for a HealingPolicy that is the policy's own (selection never leaves it);
+ * for a ClusterHealingPolicy it is where the team that owns the target can read and approve it.
+ */
+export function buildHealingAction(policy: AnyPolicy, p: ActionProposal, now: number): HealingAction {
   const ref = p.target.ref;
-  const namespace = policy.metadata.namespace ?? 'default';
+  const cluster = policy.kind === 'ClusterHealingPolicy';
+  const namespace = ref.namespace;
   const w = p.target.workload ?? (ref.kind === 'Pod' ? undefined : ref);
   const workload = w ? { apiVersion: w.apiVersion, kind: w.kind, name: w.name, namespace: w.namespace, ...(w.uid ? { uid: w.uid } : {}) } : undefined;
   const values = Object.fromEntries(Object.entries(p.firing.values).map(([k, v]) => [k.slice(0, 253), v.slice(0, 1024)]));
@@ -37,6 +44,7 @@ export function buildHealingAction(policy: HealingPolicy, p: ActionProposal, now
       namespace,
       labels: {
         [LABELS.policy]: labelValue(policy.metadata.name ?? ''),
+        ...(cluster ? { [LABELS.clusterPolicy]: 'true' } : {}),
         [LABELS.trigger]: labelValue(p.firing.trigger),
         [LABELS.targetKind]: labelValue(ref.kind),
         [LABELS.targetName]: labelValue(ref.name),
@@ -46,8 +54,9 @@ export function buildHealingAction(policy: HealingPolicy, p: ActionProposal, now
       annotations: { 'kubeskippy.io/target': targetKey(ref) },
       ownerReferences: [
         {
+          // A namespaced object may be owned by a cluster-scoped one: deleting the cluster policy collects its actions.
           apiVersion: API_VERSION,
-          kind: 'HealingPolicy',
+          kind: policy.kind,
           name: policy.metadata.name ?? '',
           uid: policy.metadata.uid ?? '',
           controller: true,
@@ -55,7 +64,12 @@ export function buildHealingAction(policy: HealingPolicy, p: ActionProposal, now
       ],
     },
     spec: {
-      policyRef: { name: policy.metadata.name ?? '', namespace, ...(policy.metadata.uid ? { uid: policy.metadata.uid } : {}) },
+      policyRef: {
+        kind: policy.kind,
+        name: policy.metadata.name ?? '',
+        ...(cluster ? {} : { namespace: policy.metadata.namespace ?? namespace }),
+        ...(policy.metadata.uid ? { uid: policy.metadata.uid } : {}),
+      },
       targetResource: { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, namespace: ref.namespace, ...(ref.uid ? { uid: ref.uid } : {}) },
       ...(workload ? { workloadRef: workload } : {}),
       action: p.action,

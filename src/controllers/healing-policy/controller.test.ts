@@ -40,14 +40,14 @@ function setup(pods: V1Pod[], msPerRead: number, budgetMs: number) {
     metrics,
     events: sink,
     store: new SeriesStore(),
-    api: { createAction: () => Promise.resolve(), patchPolicyStatus: (_ns, _n, s) => {
+    api: { createAction: () => Promise.resolve(), patchPolicyStatus: (_id, s) => {
         statuses.push(s);
         return Promise.resolve();
       } },
     settings: { forceDryRun: false, paused: false, prometheusConfigured: false, escalationWindowMs: 3_600_000, maxRequeueMs: 30_000, statusRefreshMs: 60_000, evaluationBudgetMs: budgetMs },
     getPolicy: () => policy(),
     listActions: () => [],
-    inventory: () => ({ pods, deployments: [], statefulSets: [], daemonSets: [], replicaSets: [] }),
+    inventory: () => ({ namespaceLabels: () => ({}), pods, deployments: [], statefulSets: [], daemonSets: [], replicaSets: [] }),
     eventsSynced: () => true,
     prometheusErrors: () => new Map(),
     metricsServerError: () => undefined,

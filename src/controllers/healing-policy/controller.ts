@@ -1,12 +1,14 @@
 /**
- * The HealingPolicy reconciler (I/O shell): reads a policy and the informer caches, asks the pure parts what to do
- * (select → evaluate triggers → decide), creates HealingActions, records Events and metrics, and writes the
- * policy status. The requeue is the exact time the next trigger could fire.
+ * The policy reconciler (I/O shell), for HealingPolicies and ClusterHealingPolicies alike: reads a policy and the
+ * informer caches, asks the pure parts what to do (select → evaluate triggers → decide), creates HealingActions
+ * (in their targets' namespaces), records Events and metrics, and writes the policy status. The requeue is the
+ * exact time the next trigger could fire. Queue keys are ledger policy keys (safety/types policyKey):
+ * "namespace/name" for a HealingPolicy, "ClusterHealingPolicy/name" for a cluster policy.
  */
 import type { HealingAction } from '../../api/v1alpha1/healing-action.js';
 import { BUILTIN_METRICS } from '../../api/v1alpha1/common.js';
-import type { HealingPolicy, HealingPolicyStatus } from '../../api/v1alpha1/healing-policy.js';
-import { validateHealingPolicy } from '../../api/v1alpha1/validate.js';
+import { CROSS_NAMESPACE_REFUSAL, type AnyPolicy, type HealingPolicyStatus } from '../../api/v1alpha1/healing-policy.js';
+import { validatePolicy } from '../../api/v1alpha1/validate.js';
 import type { EventSink } from '../../k8s/event-recorder.js';
 import { describeKubeError, isAlreadyExists, isNotFound } from '../../k8s/errors.js';
 import type { SeriesStore } from '../../metrics/series-store.js';
@@ -16,7 +18,7 @@ import type { OperatorMetrics } from '../../observability/metrics.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import { actionsAllowed } from '../../safety/budget.js';
-import { hasExecuted, policyKey, settledAt, toLedgerEntry } from '../../safety/types.js';
+import { hasExecuted, parsePolicyKey, policyIdOf, policyKey, settledAt, toLedgerEntry, type PolicyId } from '../../safety/types.js';
 import { DEFAULT_EVALUATE_OPTIONS, evaluateTriggers, EVENTS_UNAVAILABLE_KEY, type EvaluateOptions, type TriggerState } from '../../triggers/evaluate.js';
 import { buildHealingAction, LABELS } from './build-action.js';
 import { decidePolicy, type ActionHistoryEntry } from './decide.js';
@@ -32,13 +34,15 @@ export const POLICY_EVENTS = {
   SelectionProblem: 'SelectionProblem',
   DataUnavailable: 'DataUnavailable',
   EvaluationOverBudget: 'EvaluationOverBudget',
+  CrossNamespaceSelector: 'CrossNamespaceSelector',
 } as const;
 
 /** The API writes the reconciler makes. */
 export interface PolicyApi {
+  /** Creates `action` in `namespace` (its target's). */
   createAction(namespace: string, action: HealingAction): Promise<void>;
-  /** Merge-patches the status subresource with `status` (null removes a field). */
-  patchPolicyStatus(namespace: string, name: string, status: HealingPolicyStatus | Record<string, unknown>): Promise<void>;
+  /** Merge-patches the status subresource of policy `id` with `status` (null removes a field). */
+  patchPolicyStatus(id: PolicyId, status: HealingPolicyStatus | Record<string, unknown>): Promise<void>;
 }
 
 /** Operator settings the reconciler reads. */
@@ -69,8 +73,9 @@ export interface HealingPolicyReconcilerDeps {
   readonly store: SeriesStore;
   readonly api: PolicyApi;
   readonly settings: PolicyReconcilerSettings;
-  readonly getPolicy: (namespace: string, name: string) => HealingPolicy | undefined;
-  readonly listActions: (namespace: string) => readonly HealingAction[];
+  readonly getPolicy: (id: PolicyId) => AnyPolicy | undefined;
+  /** The HealingActions that name policy `id` (its ledger), in whatever namespaces they live. */
+  readonly listActions: (id: PolicyId) => readonly HealingAction[];
   readonly inventory: () => Inventory;
   /** Whether the Event informer has synced (event triggers are unknown until it has). */
   readonly eventsSynced: () => boolean;
@@ -103,7 +108,7 @@ export class HealingPolicyReconciler {
   }
 
   /** Metric queries a policy needs collected (built-in names and PromQL), for the collectors. */
-  static queriesOf(policy: HealingPolicy): string[] {
+  static queriesOf(policy: Pick<AnyPolicy, 'spec'>): string[] {
     const out = new Set<string>();
     for (const t of policy.spec.triggers) {
       if (t.metricTrigger) out.add(t.metricTrigger.query);
@@ -112,12 +117,13 @@ export class HealingPolicyReconciler {
     return [...out];
   }
 
-  /** Reconciles the policy `namespace/name`. Throws only for API errors worth a retry with back-off. */
+  /** Reconciles the policy with ledger key `key`. Throws only for API errors worth a retry with back-off. */
   async reconcile(key: string): Promise<ReconcileResult> {
     const { clock, settings } = this.deps;
-    const [namespace = '', name = ''] = key.split('/');
-    const raw = this.deps.getPolicy(namespace, name);
-    if (!raw) {
+    const id = parsePolicyKey(key);
+    const { namespace, name } = id;
+    const stored = this.deps.getPolicy(id);
+    if (!stored) {
       this.expectations.delete(key);
       this.invalidReported.delete(key);
       this.overBudgetUntil.delete(key);
@@ -126,7 +132,10 @@ export class HealingPolicyReconciler {
     const now = clock.now();
     const skippedUntil = this.overBudgetUntil.get(key);
     if (skippedUntil !== undefined && skippedUntil > now) return { requeueAfterMs: skippedUntil - now };
-    const validation = validateHealingPolicy(raw);
+    // A HealingPolicy stored before selector.namespaces was refused: confined to its own namespace and reported.
+    const { policy: raw, crossNamespace } = confineToOwnNamespace(stored);
+    if (crossNamespace !== undefined) this.reportCrossNamespace(raw, crossNamespace);
+    const validation = validatePolicy(raw);
     if (!validation.valid || !validation.value) {
       return this.reportInvalid(raw, validation.problems.filter((p) => p.severity === 'error').map((p) => `${p.path}: ${p.message}`), now);
     }
@@ -135,7 +144,7 @@ export class HealingPolicyReconciler {
     const generation = raw.metadata.generation ?? 0;
 
     const selection = selectTargets(policy, this.deps.inventory());
-    const ledgerObjects = this.deps.listActions(namespace).filter((a) => a.spec.policyRef.name === name);
+    const ledgerObjects = this.deps.listActions(id);
     const ledger = ledgerObjects.map((a) => toLedgerEntry(a)).filter((e) => e !== undefined);
     this.settleExpectations(key, ledgerObjects, now);
 
@@ -195,7 +204,7 @@ export class HealingPolicyReconciler {
     for (const p of decision.proposals) {
       const action = buildHealingAction(policy, p, now);
       try {
-        await this.deps.api.createAction(namespace, action);
+        await this.deps.api.createAction(action.metadata.namespace ?? p.target.ref.namespace, action);
       } catch (e: unknown) {
         if (!isAlreadyExists(e)) throw e;
         // The same firing was already recorded (deterministic name): nothing to do.
@@ -225,7 +234,7 @@ export class HealingPolicyReconciler {
     }
 
     const maxActionsPerHour = policy.spec.safetyRules?.maxActionsPerHour ?? 5;
-    const allowed = actionsAllowed({ key: policyKey(namespace, name), maxActionsPerHour }, ledger, now);
+    const allowed = actionsAllowed({ key: policyKey(namespace, name, id.kind), maxActionsPerHour }, ledger, now);
     const lastActionAt = ledger.reduce<number | undefined>((m, e) => (m === undefined || e.createdAt > m ? e.createdAt : m), undefined);
     const unknownReasons = [...new Set(decision.unknown.map((u) => `${u.trigger}: ${u.reason}`))];
     const status = policyStatus(raw.status, {
@@ -240,10 +249,11 @@ export class HealingPolicyReconciler {
       paused: settings.paused,
       selectionProblems: selection.problems,
       unknownReasons,
+      ...(crossNamespace === undefined ? {} : { crossNamespace }),
     });
     if (statusNeedsWrite(raw.status, status, now, settings.statusRefreshMs)) {
       try {
-        await this.deps.api.patchPolicyStatus(namespace, name, statusMergePatch(raw.status, status));
+        await this.deps.api.patchPolicyStatus(id, statusMergePatch(raw.status, status));
       } catch (e: unknown) {
         if (!isNotFound(e)) throw e;
       }
@@ -278,10 +288,10 @@ export class HealingPolicyReconciler {
   }
 
   /** Marks a policy whose evaluation ran over budget (status, Event, metric) and skips it for a while. */
-  private async reportOverBudget(raw: HealingPolicy, run: { results: readonly unknown[]; elapsedMs: number }, total: number, now: number): Promise<ReconcileResult> {
-    const namespace = raw.metadata.namespace ?? '';
-    const name = raw.metadata.name ?? '';
-    const key = `${namespace}/${name}`;
+  private async reportOverBudget(raw: AnyPolicy, run: { results: readonly unknown[]; elapsedMs: number }, total: number, now: number): Promise<ReconcileResult> {
+    const id = policyIdOf(raw);
+    const { namespace, name } = id;
+    const key = policyKey(namespace, name, id.kind);
     const budget = this.deps.settings.evaluationBudgetMs;
     const penaltyMs = Math.max(1000, OVER_BUDGET_PENALTY_FACTOR * budget);
     const firstTime = !this.overBudgetUntil.has(key);
@@ -293,7 +303,7 @@ export class HealingPolicyReconciler {
     this.deps.logger.warn({ policy: key, elapsedMs: Math.round(run.elapsedMs), evaluated: run.results.length, total }, 'policy evaluation over budget: skipped');
     if (firstTime) this.deps.events.record(policySubject(raw), { type: 'Warning', reason: POLICY_EVENTS.EvaluationOverBudget, message, action: 'Evaluate' });
     try {
-      await this.deps.api.patchPolicyStatus(namespace, name, overBudgetPolicyStatus(raw, message, now));
+      await this.deps.api.patchPolicyStatus(id, overBudgetPolicyStatus(raw, message, now));
     } catch (e: unknown) {
       if (!isNotFound(e)) this.deps.logger.warn({ policy: key, err: describeKubeError(e) }, 'could not write status of a policy over budget');
     }
@@ -301,7 +311,7 @@ export class HealingPolicyReconciler {
   }
 
   /** A target's observations, with reasons for data that cannot exist (no Prometheus, events not synced yet). */
-  private observe(ref: TargetRef, queries: readonly string[], policy: HealingPolicy): TargetObservations {
+  private observe(ref: TargetRef, queries: readonly string[], policy: AnyPolicy): TargetObservations {
     const obs = this.deps.store.observations(ref, { metrics: queries });
     const unavailable = new Map(obs.unavailable);
     for (const q of queries) {
@@ -322,15 +332,25 @@ export class HealingPolicyReconciler {
     return { ...obs, unavailable };
   }
 
-  private async reportInvalid(raw: HealingPolicy, problems: readonly string[], now: number): Promise<ReconcileResult> {
-    const key = `${raw.metadata.namespace ?? ''}/${raw.metadata.name ?? ''}`;
+  /** Warns once per generation that a HealingPolicy's selector.namespaces is ignored. */
+  private reportCrossNamespace(raw: AnyPolicy, message: string): void {
+    const key = `cross/${policyKeyOf(raw)}`;
+    const generation = raw.metadata.generation ?? 0;
+    if (this.invalidReported.get(key) === generation) return;
+    this.invalidReported.set(key, generation);
+    this.deps.events.record(policySubject(raw), { type: 'Warning', reason: POLICY_EVENTS.CrossNamespaceSelector, message, action: 'Evaluate' });
+    this.deps.logger.warn({ policy: policyKeyOf(raw) }, message);
+  }
+
+  private async reportInvalid(raw: AnyPolicy, problems: readonly string[], now: number): Promise<ReconcileResult> {
+    const key = policyKeyOf(raw);
     const generation = raw.metadata.generation ?? 0;
     if (this.invalidReported.get(key) !== generation) {
       this.invalidReported.set(key, generation);
       this.deps.events.record(policySubject(raw), { type: 'Warning', reason: POLICY_EVENTS.InvalidPolicy, message: problems.join('; ') });
       this.deps.logger.warn({ policy: key, problems }, 'invalid HealingPolicy: not evaluated');
       try {
-        await this.deps.api.patchPolicyStatus(raw.metadata.namespace ?? '', raw.metadata.name ?? '', invalidPolicyStatus(raw, problems, now));
+        await this.deps.api.patchPolicyStatus(policyIdOf(raw), invalidPolicyStatus(raw, problems, now));
       } catch (e: unknown) {
         this.deps.logger.warn({ policy: key, err: describeKubeError(e) }, 'could not write status of an invalid policy');
       }
@@ -354,12 +374,34 @@ export class HealingPolicyReconciler {
   }
 }
 
-/** The Event subject for a policy. */
-export function policySubject(p: HealingPolicy): TargetRef {
-  return { apiVersion: 'kubeskippy.io/v1alpha1', kind: 'HealingPolicy', namespace: p.metadata.namespace ?? '', name: p.metadata.name ?? '', ...(p.metadata.uid ? { uid: p.metadata.uid } : {}) };
+/** The Event subject for a policy (a ClusterHealingPolicy has namespace ''). */
+export function policySubject(p: AnyPolicy): TargetRef {
+  const cluster = p.kind === 'ClusterHealingPolicy';
+  return { apiVersion: 'kubeskippy.io/v1alpha1', kind: p.kind, namespace: cluster ? '' : (p.metadata.namespace ?? ''), name: p.metadata.name ?? '', ...(p.metadata.uid ? { uid: p.metadata.uid } : {}) };
 }
 
-/** The ledger label selector for one policy's actions. */
+/** The ledger (and queue) key of a policy object. */
+export function policyKeyOf(p: AnyPolicy): string {
+  const id = policyIdOf(p);
+  return policyKey(id.namespace, id.name, id.kind);
+}
+
+/**
+ * A HealingPolicy that carries selector.namespaces — stored before the API server refused it — with that field
+ * removed, and the sentence saying so; any other policy unchanged. Pure.
+ */
+export function confineToOwnNamespace(p: AnyPolicy): { policy: AnyPolicy; crossNamespace?: string } {
+  if (p.kind === 'ClusterHealingPolicy') return { policy: p };
+  const listed = p.spec.selector.namespaces ?? [];
+  if (listed.length === 0) return { policy: p };
+  const { namespaces: _ignored, ...selector } = p.spec.selector;
+  return {
+    policy: { ...p, spec: { ...p.spec, selector } },
+    crossNamespace: `selector.namespaces (${listed.slice(0, 5).join(', ')}${listed.length > 5 ? ', …' : ''}) is ignored: ${CROSS_NAMESPACE_REFUSAL}; this policy acts only in ${p.metadata.namespace ?? ''}`,
+  };
+}
+
+/** The ledger label selector for one policy's actions (both kinds: the label holds the name only). */
 export function policyActionSelector(policyName: string): string {
   return `${LABELS.policy}=${policyName}`;
 }

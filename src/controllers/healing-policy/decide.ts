@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { ActionTemplate } from '../../api/v1alpha1/common.js';
 import type { ActionPhase } from '../../api/v1alpha1/healing-action.js';
 import { TERMINAL_PHASES } from '../../api/v1alpha1/healing-action.js';
-import type { HealingPolicy, PolicyMode } from '../../api/v1alpha1/healing-policy.js';
+import type { AnyPolicy, PolicyMode } from '../../api/v1alpha1/healing-policy.js';
 import { targetKey } from '../../metrics/types.js';
 import type { TriggerEvaluations, TriggerFiring } from '../../triggers/evaluate.js';
 import type { SelectedTarget } from './select.js';
@@ -34,7 +34,7 @@ export interface ActionHistoryEntry {
 /** Everything the decision reads. */
 export interface PolicyDecisionInput {
   /** The policy, validated and defaulted. */
-  readonly policy: HealingPolicy;
+  readonly policy: AnyPolicy;
   readonly now: number;
   readonly targets: readonly { readonly target: SelectedTarget; readonly evaluations: TriggerEvaluations }[];
   /** Earlier actions of this policy, by target key (targetKey of the target). */
@@ -92,7 +92,7 @@ export function ladder(actions: readonly ActionTemplate[]): ActionTemplate[] {
 }
 
 /** Deterministic action name: policy name, action, and a hash of policy uid, target and sequence number. */
-export function proposalName(policy: HealingPolicy, actionName: string, target: SelectedTarget, sequence: number): string {
+export function proposalName(policy: AnyPolicy, actionName: string, target: SelectedTarget, sequence: number): string {
   const hash = createHash('sha256')
     .update(`${policy.metadata.uid ?? policy.metadata.name ?? ''}/${target.ref.uid ?? targetKey(target.ref)}/${sequence}`)
     .digest('hex')

@@ -1,7 +1,7 @@
 import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { HealingPolicy } from '../../api/v1alpha1/healing-policy.js';
-import { podWorkload, selectTargets, type Inventory } from './select.js';
+import type { ClusterHealingPolicy, HealingPolicy } from '../../api/v1alpha1/healing-policy.js';
+import { mayActInNamespace, podWorkload, selectTargets, type Inventory } from './select.js';
 
 function pod(ns: string, name: string, labels: Record<string, string> = {}, owner?: { kind: string; name: string; uid: string }, phase = 'Running'): V1Pod {
   return {
@@ -14,7 +14,10 @@ const rs: V1ReplicaSet = {
 };
 const dep: V1Deployment = { metadata: { namespace: 'apps', name: 'web', uid: 'u-dep', labels: { app: 'web' } } };
 
+const NAMESPACE_LABELS: Readonly<Record<string, Record<string, string>>> = { apps: { team: 'shop' }, other: { team: 'ledger' } };
+
 const inv: Inventory = {
+  namespaceLabels: (ns) => NAMESPACE_LABELS[ns],
   pods: [
     pod('apps', 'web-abc-1', { app: 'web' }, { kind: 'ReplicaSet', name: 'web-abc', uid: 'u-rs' }),
     pod('apps', 'web-abc-2', { app: 'web' }, { kind: 'ReplicaSet', name: 'web-abc', uid: 'u-rs' }),
@@ -37,6 +40,26 @@ function policy(selector: HealingPolicy['spec']['selector'], ns = 'apps'): Heali
   };
 }
 
+function clusterPolicy(selector: ClusterHealingPolicy['spec']['selector']): ClusterHealingPolicy {
+  return { apiVersion: 'kubeskippy.io/v1alpha1', kind: 'ClusterHealingPolicy', metadata: { name: 'cp' }, spec: { selector, triggers: [], actions: [] } };
+}
+
+describe('mayActInNamespace', () => {
+  it('lets a HealingPolicy act only in its own namespace', () => {
+    expect(mayActInNamespace(policy({}), 'apps', {})).toBe(true);
+    expect(mayActInNamespace(policy({ namespaces: ['other'] }), 'other', {})).toBe(false);
+    expect(mayActInNamespace(policy({}), '', {})).toBe(false);
+  });
+
+  it('lets a ClusterHealingPolicy act where its namespaces and namespaceSelector both allow, and nowhere without either', () => {
+    expect(mayActInNamespace(clusterPolicy({}), 'apps', {})).toBe(false);
+    expect(mayActInNamespace(clusterPolicy({ namespaces: ['*'] }), 'apps', undefined)).toBe(true);
+    expect(mayActInNamespace(clusterPolicy({ namespaceSelector: { matchLabels: { team: 'shop' } } }), 'apps', { team: 'shop' })).toBe(true);
+    expect(mayActInNamespace(clusterPolicy({ namespaceSelector: { matchLabels: { team: 'shop' } } }), 'apps', undefined)).toBe(false);
+    expect(mayActInNamespace(clusterPolicy({ namespaces: ['apps'], namespaceSelector: { matchLabels: { team: 'x' } } }), 'apps', { team: 'shop' })).toBe(false);
+  });
+});
+
 describe('selectTargets', () => {
   it("selects pods in the policy's own namespace by default, skipping finished pods", () => {
     const s = selectTargets(policy({ labelSelector: { matchLabels: { app: 'web' } } }), inv);
@@ -44,12 +67,25 @@ describe('selectTargets', () => {
     expect(s.targets[0]?.workload).toMatchObject({ kind: 'Deployment', name: 'web' });
   });
 
-  it('selects every namespace with "*" and honours excludeNames', () => {
+  it('never leaves the own namespace of a HealingPolicy, even one stored with selector.namespaces', () => {
+    const s = selectTargets(policy({ namespaces: ['*', 'other'], labelSelector: { matchLabels: { app: 'web' } } }), inv);
+    expect(s.targets.map((t) => `${t.ref.namespace}/${t.ref.name}`)).toEqual(['apps/web-abc-1', 'apps/web-abc-2']);
+  });
+
+  it('selects every namespace of a ClusterHealingPolicy with "*" and honours excludeNames', () => {
     const s = selectTargets(
-      policy({ namespaces: ['*'], labelSelector: { matchLabels: { app: 'web' } }, resources: [{ apiVersion: 'v1', kind: 'Pod', excludeNames: ['web-abc-2'] }] }),
+      clusterPolicy({ namespaces: ['*'], labelSelector: { matchLabels: { app: 'web' } }, resources: [{ apiVersion: 'v1', kind: 'Pod', excludeNames: ['web-abc-2'] }] }),
       inv,
     );
     expect(s.targets.map((t) => t.ref.name).sort()).toEqual(['web-abc-1', 'web-x']);
+  });
+
+  it('selects the namespaces a ClusterHealingPolicy names or selects by label, and with both only those satisfying both', () => {
+    const names = (sel: ClusterHealingPolicy['spec']['selector']): string[] => selectTargets(clusterPolicy({ labelSelector: { matchLabels: { app: 'web' } }, ...sel }), inv).targets.map((t) => t.ref.name).sort();
+    expect(names({ namespaces: ['other'] })).toEqual(['web-x']);
+    expect(names({ namespaceSelector: { matchLabels: { team: 'shop' } } })).toEqual(['web-abc-1', 'web-abc-2']);
+    expect(names({ namespaces: ['other'], namespaceSelector: { matchLabels: { team: 'shop' } } })).toEqual([]);
+    expect(names({ namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'Exists' }] } }).length).toBe(3);
   });
 
   it('selects workloads by their own labels and resolves their pods through the ReplicaSet', () => {

@@ -3,7 +3,7 @@
  * cached objects in.
  */
 import type { V1DaemonSet, V1Deployment, V1Pod, V1ReplicaSet, V1StatefulSet } from '@kubernetes/client-node';
-import type { HealingPolicy } from '../../api/v1alpha1/healing-policy.js';
+import type { AnyPolicy, HealingPolicy } from '../../api/v1alpha1/healing-policy.js';
 import type { TargetRef } from '../../metrics/types.js';
 import { matchesLabelSelector } from '../../safety/label-selector.js';
 
@@ -21,6 +21,8 @@ export type WorkloadObject = V1Deployment | V1StatefulSet | V1DaemonSet | V1Repl
 
 /** The cached objects selection reads. */
 export interface Inventory {
+  /** A namespace's labels; undefined when the namespace is not known (then no namespaceSelector matches it). */
+  readonly namespaceLabels: (namespace: string) => Readonly<Record<string, string>> | undefined;
   readonly pods: readonly V1Pod[];
   readonly deployments: readonly V1Deployment[];
   readonly statefulSets: readonly V1StatefulSet[];
@@ -44,8 +46,6 @@ export interface SelectedTarget {
 export interface Selection {
   readonly targets: readonly SelectedTarget[];
   readonly problems: readonly string[];
-  /** Namespaces the policy watches; "*" means all. */
-  readonly namespaces: readonly string[];
 }
 
 function controllerOf(meta: { ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[] } | undefined) {
@@ -72,14 +72,45 @@ export function podWorkload(pod: V1Pod, replicaSets: readonly V1ReplicaSet[]): T
   return undefined;
 }
 
-/** The namespaces a policy watches: those listed, "*" for all, or — when none are listed — its own. */
-export function policyNamespaces(policy: Pick<HealingPolicy, 'metadata' | 'spec'>): readonly string[] {
-  const listed = policy.spec.selector.namespaces;
-  return listed && listed.length > 0 ? listed : [policy.metadata.namespace ?? 'default'];
+/** A policy as far as selection is concerned. */
+export type SelectingPolicy = Pick<AnyPolicy, 'kind' | 'metadata' | 'spec'>;
+
+/**
+ * Whether a policy may act in `namespace` — the tenancy rule, used by selection and re-checked by the safety gate.
+ * A HealingPolicy: only its own namespace, whatever its selector says (selector.namespaces is refused by the API
+ * server; an object stored before that rule is reported and still confined). A ClusterHealingPolicy: the namespace
+ * must be listed in selector.namespaces ("*" = any) when that is given, and match selector.namespaceSelector when
+ * that is given; with neither, none. `namespaceLabels` are the namespace's labels (undefined: unknown namespace,
+ * which no namespaceSelector matches).
+ */
+export function mayActInNamespace(policy: SelectingPolicy, namespace: string, namespaceLabels: Readonly<Record<string, string>> | undefined): boolean {
+  if (policy.kind !== 'ClusterHealingPolicy') return namespace !== '' && namespace === policy.metadata.namespace;
+  const sel = policy.spec.selector as { namespaces?: readonly string[]; namespaceSelector?: Parameters<typeof matchesLabelSelector>[0] };
+  const listed = sel.namespaces ?? [];
+  if (listed.length === 0 && sel.namespaceSelector === undefined) return false;
+  if (listed.length > 0 && !listed.includes('*') && !listed.includes(namespace)) return false;
+  if (sel.namespaceSelector !== undefined && (namespaceLabels === undefined || !matchesLabelSelector(sel.namespaceSelector, namespaceLabels))) return false;
+  return namespace !== '';
+}
+
+/** In words, where a policy may act ("namespace shop", "namespaces labelled team=shop"), for messages. */
+export function describeNamespaces(policy: SelectingPolicy): string {
+  if (policy.kind !== 'ClusterHealingPolicy') return `its own namespace ${policy.metadata.namespace ?? ''}`;
+  const sel = policy.spec.selector as { namespaces?: readonly string[]; namespaceSelector?: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] } };
+  const parts: string[] = [];
+  const listed = sel.namespaces ?? [];
+  if (listed.includes('*')) parts.push('every namespace');
+  else if (listed.length > 0) parts.push(`namespaces ${listed.join(', ')}`);
+  if (sel.namespaceSelector !== undefined) {
+    const labels = Object.entries(sel.namespaceSelector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+    const exprs = sel.namespaceSelector.matchExpressions?.length ?? 0;
+    parts.push(`namespaces labelled ${[...labels, ...(exprs > 0 ? [`${exprs} expression(s)`] : [])].join(',') || '(anything)'}`);
+  }
+  return parts.join(' and ') || 'no namespace';
 }
 
 /** The kinds a policy watches, with their excluded names (default: every Pod). */
-export function policyResources(policy: Pick<HealingPolicy, 'spec'>): NonNullable<HealingPolicy['spec']['selector']['resources']> {
+export function policyResources(policy: Pick<AnyPolicy, 'spec'>): NonNullable<HealingPolicy['spec']['selector']['resources']> {
   const r = policy.spec.selector.resources;
   return r && r.length > 0 ? r : [{ apiVersion: 'v1', kind: 'Pod' }];
 }
@@ -88,16 +119,18 @@ export function policyResources(policy: Pick<HealingPolicy, 'spec'>): NonNullabl
  * Whether one object is inside a policy's selector (namespace, kind, not an excluded name, labels). The same rules
  * selectTargets applies to whole caches; the safety gate applies them to a single live object.
  */
-export function selectsObject(policy: Pick<HealingPolicy, 'metadata' | 'spec'>, ref: TargetRef, labels: Readonly<Record<string, string>> | undefined): boolean {
-  if (!inNamespaces(ref.namespace, policyNamespaces(policy))) return false;
+export function selectsObject(
+  policy: SelectingPolicy,
+  ref: TargetRef,
+  labels: Readonly<Record<string, string>> | undefined,
+  namespaceLabels: Readonly<Record<string, string>> | undefined,
+): boolean {
+  if (!mayActInNamespace(policy, ref.namespace, namespaceLabels)) return false;
   const kind = policyResources(policy).find((r) => r.kind === ref.kind);
   if (!kind || (kind.excludeNames ?? []).includes(ref.name)) return false;
   return matchesLabelSelector(policy.spec.selector.labelSelector ?? {}, labels);
 }
 
-function inNamespaces(ns: string | undefined, namespaces: readonly string[]): boolean {
-  return namespaces.includes('*') || (ns !== undefined && namespaces.includes(ns));
-}
 
 function refOf(kind: string, obj: { metadata?: { namespace?: string; name?: string; uid?: string } }): TargetRef {
   return {
@@ -110,13 +143,18 @@ function refOf(kind: string, obj: { metadata?: { namespace?: string; name?: stri
 }
 
 /**
- * Applies a policy's selector to the inventory. Namespaces: the listed ones, "*" for all, or — when none are
- * listed — the policy's own namespace. Kinds: those in `resources` (default Pod); each kind's `excludeNames` are
+ * Applies a policy's selector to the inventory. Namespaces: see mayActInNamespace. Kinds: those in `resources` (default Pod); each kind's `excludeNames` are
  * skipped. The label selector applies to each selected object's own labels. Pods that are being deleted or have
  * finished (Succeeded/Failed) are not targets.
  */
-export function selectTargets(policy: Pick<HealingPolicy, 'metadata' | 'spec'>, inv: Inventory): Selection {
-  const namespaces = policyNamespaces(policy);
+export function selectTargets(policy: SelectingPolicy, inv: Inventory): Selection {
+  const nsVerdicts = new Map<string, boolean>();
+  const inNamespace = (ns: string | undefined): boolean => {
+    if (ns === undefined) return false;
+    let v = nsVerdicts.get(ns);
+    if (v === undefined) nsVerdicts.set(ns, (v = mayActInNamespace(policy, ns, inv.namespaceLabels(ns))));
+    return v;
+  };
   const problems: string[] = [];
   const targets: SelectedTarget[] = [];
   const labelSelector = policy.spec.selector.labelSelector ?? {};
@@ -125,7 +163,7 @@ export function selectTargets(policy: Pick<HealingPolicy, 'metadata' | 'spec'>, 
   const podsByWorkload = new Map<string, V1Pod[]>();
   const workloadOfPod = new Map<V1Pod, TargetRef | undefined>();
   for (const pod of inv.pods) {
-    if (!inNamespaces(pod.metadata?.namespace, namespaces)) continue;
+    if (!inNamespace(pod.metadata?.namespace)) continue;
     const w = podWorkload(pod, inv.replicaSets);
     workloadOfPod.set(pod, w);
     if (w) {
@@ -146,7 +184,7 @@ export function selectTargets(policy: Pick<HealingPolicy, 'metadata' | 'spec'>, 
     }
     const excluded = new Set(r.excludeNames ?? []);
     const eligible = (o: { metadata?: { namespace?: string; name?: string; labels?: Record<string, string>; deletionTimestamp?: Date } }): boolean =>
-      inNamespaces(o.metadata?.namespace, namespaces) &&
+      inNamespace(o.metadata?.namespace) &&
       !excluded.has(o.metadata?.name ?? '') &&
       o.metadata?.deletionTimestamp === undefined &&
       matchesLabelSelector(labelSelector, o.metadata?.labels);
@@ -180,5 +218,5 @@ export function selectTargets(policy: Pick<HealingPolicy, 'metadata' | 'spec'>, 
       });
     }
   }
-  return { targets, problems, namespaces };
+  return { targets, problems };
 }

@@ -1,5 +1,5 @@
 /** The HealingPolicy status a reconcile writes, computed from what it found. Pure. */
-import type { HealingPolicy, HealingPolicyStatus } from '../../api/v1alpha1/healing-policy.js';
+import type { AnyPolicy, HealingPolicyStatus } from '../../api/v1alpha1/healing-policy.js';
 import { isoTime, setCondition } from '../conditions.js';
 
 /** Condition types and reasons on HealingPolicy status. */
@@ -22,6 +22,7 @@ export const POLICY_REASONS = {
   AllData: 'AllDataAvailable',
   DataMissing: 'DataUnavailable',
   EvaluationOverBudget: 'EvaluationOverBudget',
+  CrossNamespaceSelector: 'CrossNamespaceSelector',
 } as const;
 
 /** What the reconcile found, for the status. */
@@ -38,13 +39,17 @@ export interface PolicyStatusInput {
   readonly selectionProblems: readonly string[];
   /** Distinct reasons why triggers could not be evaluated on some targets. */
   readonly unknownReasons: readonly string[];
+  /** Set when a HealingPolicy's selector.namespaces was ignored (it acts only in its own namespace): why. */
+  readonly crossNamespace?: string;
 }
 
 /** The full status for a valid policy. `previous` keeps lastTransitionTimes of unchanged conditions. */
 export function policyStatus(previous: HealingPolicyStatus | undefined, s: PolicyStatusInput): HealingPolicyStatus {
   let conditions = previous?.conditions;
   const ready =
-    s.selectionProblems.length > 0
+    s.crossNamespace !== undefined
+      ? { status: 'False' as const, reason: POLICY_REASONS.CrossNamespaceSelector, message: s.crossNamespace.slice(0, 4096) }
+      : s.selectionProblems.length > 0
       ? { status: 'False' as const, reason: POLICY_REASONS.SelectionProblem, message: s.selectionProblems.join('; ') }
       : { status: 'True' as const, reason: s.matched > 0 ? POLICY_REASONS.Evaluating : POLICY_REASONS.NoTargets, message: s.matched > 0 ? `watching ${s.matched} resources` : 'the selector matches no resources' };
   conditions = setCondition(conditions, { type: POLICY_CONDITIONS.Ready, ...ready, observedGeneration: s.generation }, s.now);
@@ -82,7 +87,7 @@ export function policyStatus(previous: HealingPolicyStatus | undefined, s: Polic
 }
 
 /** The status of a policy that failed validation: only Ready=False with the problems. */
-export function invalidPolicyStatus(policy: HealingPolicy, problems: readonly string[], now: number): HealingPolicyStatus {
+export function invalidPolicyStatus(policy: AnyPolicy, problems: readonly string[], now: number): HealingPolicyStatus {
   const generation = policy.metadata.generation ?? 0;
   return {
     ...(policy.status ?? {}),
@@ -97,7 +102,7 @@ export function invalidPolicyStatus(policy: HealingPolicy, problems: readonly st
 }
 
 /** The status of a policy skipped for running over its evaluation budget: Ready=False with why; the rest kept. */
-export function overBudgetPolicyStatus(policy: HealingPolicy, message: string, now: number): HealingPolicyStatus {
+export function overBudgetPolicyStatus(policy: AnyPolicy, message: string, now: number): HealingPolicyStatus {
   const generation = policy.metadata.generation ?? 0;
   return {
     ...(policy.status ?? {}),
