@@ -10,23 +10,23 @@ import { HealingPolicyReconciler, POLICY_EVENTS } from './controller.js';
 
 const NS = 'tenant-a';
 
-function policy(): HealingPolicy {
+function policy(selector: HealingPolicy['spec']['selector'] = {}): HealingPolicy {
   return {
     apiVersion: 'kubeskippy.io/v1alpha1',
     kind: 'HealingPolicy',
     metadata: { name: 'heavy', namespace: NS, uid: 'uid-heavy', generation: 1 },
     spec: {
-      selector: {},
+      selector,
       triggers: [{ name: 'crash', type: 'metric', metricTrigger: { query: 'restart_count', threshold: 3 } }],
       actions: [{ name: 'restart', type: 'restart' }],
     },
   };
 }
 
-const pod = (name: string): V1Pod => ({ metadata: { name, namespace: NS, uid: `uid-${name}` }, status: { phase: 'Running' } });
+const pod = (name: string, namespace = NS): V1Pod => ({ metadata: { name, namespace, uid: `uid-${name}` }, status: { phase: 'Running' } });
 
 /** A reconciler over `pods` whose stopwatch advances `msPerRead` on every read, as if each target cost that. */
-function setup(pods: V1Pod[], msPerRead: number, budgetMs: number) {
+function setup(pods: V1Pod[], msPerRead: number, budgetMs: number, stored: HealingPolicy = policy()) {
   const clock = new FakeClock('2026-01-01T12:00:00Z');
   const events: EventSpec[] = [];
   const statuses: (HealingPolicyStatus | Record<string, unknown>)[] = [];
@@ -45,7 +45,7 @@ function setup(pods: V1Pod[], msPerRead: number, budgetMs: number) {
         return Promise.resolve();
       } },
     settings: { forceDryRun: false, paused: false, prometheusConfigured: false, escalationWindowMs: 3_600_000, maxRequeueMs: 30_000, statusRefreshMs: 60_000, evaluationBudgetMs: budgetMs },
-    getPolicy: () => policy(),
+    getPolicy: () => stored,
     listActions: () => [],
     inventory: () => ({ namespaceLabels: () => ({}), pods, deployments: [], statefulSets: [], daemonSets: [], replicaSets: [] }),
     eventsSynced: () => true,
@@ -90,5 +90,22 @@ describe('HealingPolicyReconciler evaluation budget', () => {
     expect(status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
     // Two stopwatch reads per target at 1 ms each: a 10 ms slice ends every few targets.
     expect(yields()).toBeGreaterThan(5);
+  });
+});
+
+describe('HealingPolicyReconciler tenancy', () => {
+  it('confines a HealingPolicy stored with selector.namespaces to its own namespace, and says so', async () => {
+    const pods = [pod('mine'), pod('theirs', 'tenant-b')];
+    const { reconciler, events, statuses } = setup(pods, 0, 10_000, policy({ namespaces: ['tenant-b', '*'] }));
+    await reconciler.reconcile(`${NS}/heavy`);
+    const status = statuses.at(-1) as HealingPolicyStatus;
+    expect(status.matchedResources).toBe(1);
+    const ready = status.conditions?.find((c) => c.type === 'Ready');
+    expect(ready).toMatchObject({ status: 'False', reason: 'CrossNamespaceSelector' });
+    expect(ready?.message).toMatch(/selector.namespaces \(tenant-b, \*\) is ignored: a HealingPolicy acts only in its own namespace.*this policy acts only in tenant-a/);
+    expect(events.map((e) => e.reason)).toEqual([POLICY_EVENTS.CrossNamespaceSelector]);
+    // Reported once per generation, not on every reconcile.
+    await reconciler.reconcile(`${NS}/heavy`);
+    expect(events).toHaveLength(1);
   });
 });
