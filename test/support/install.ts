@@ -32,17 +32,38 @@ const PLURALS: Readonly<Record<string, string>> = {
   ValidatingAdmissionPolicyBinding: 'validatingadmissionpolicybindings',
 };
 
+/**
+ * Cluster-scoped kinds among them. kustomize's namespace transformer does not know that ValidatingAdmissionPolicy
+ * and its binding are cluster-scoped and gives them the overlay's namespace; kubectl ignores a namespace on a
+ * cluster-scoped object (it asks discovery for the scope), and so do these helpers.
+ */
+const CLUSTER_SCOPED: ReadonlySet<string> = new Set([
+  'Namespace',
+  'CustomResourceDefinition',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+]);
+
+/** `o` as kubectl would send it: without a namespace when its kind is cluster-scoped. */
+function scoped(o: KubeObject): KubeObject {
+  if (!CLUSTER_SCOPED.has(o.kind) || o.metadata.namespace === undefined) return o;
+  const { namespace: _ignored, ...metadata } = o.metadata;
+  return { ...o, metadata };
+}
+
 /** The REST path of a rendered object. Throws for a kind the table above does not know. */
 export function objectPath(o: KubeObject): string {
   const plural = PLURALS[o.kind];
   if (plural === undefined) throw new Error(`the test does not know the REST path of kind ${o.kind}`);
-  return `${collectionPath(o.apiVersion, plural, o.metadata.namespace)}/${o.metadata.name}`;
+  return `${collectionPath(o.apiVersion, plural, scoped(o).metadata.namespace)}/${o.metadata.name}`;
 }
 
 /** Server-side apply of one object (field manager kubeskippy-test, strict field validation); with dryRun nothing is persisted. */
 export async function applyObject(kc: k8s.KubeConfig, o: KubeObject, dryRun: boolean): Promise<ApiResponse> {
   const query = `fieldManager=${TEST_FIELD_MANAGER}&force=true&fieldValidation=Strict${dryRun ? '&dryRun=All' : ''}`;
-  return apiRequest(kc, { method: 'PATCH', path: `${objectPath(o)}?${query}`, body: JSON.stringify(o), contentType: 'application/apply-patch+yaml' });
+  return apiRequest(kc, { method: 'PATCH', path: `${objectPath(o)}?${query}`, body: JSON.stringify(scoped(o)), contentType: 'application/apply-patch+yaml' });
 }
 
 /** Applies `o` for real and throws with the server's message unless it is accepted. */
