@@ -9,7 +9,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { beforeAll, describe, expect, it, onTestFailed, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed, onTestFinished } from 'vitest';
 import type { HealingAction } from '../../src/api/v1alpha1/healing-action.js';
 import type { HealingPolicy } from '../../src/api/v1alpha1/healing-policy.js';
 import { approveCommand, createActionsApi, impersonate, rejectCommand, type ActionsApi } from '../../src/cli/approve.js';
@@ -25,6 +25,15 @@ const apps = kc.makeApiClient(k8s.AppsV1Api);
 const policyApi = kc.makeApiClient(k8s.PolicyV1Api);
 const co = kc.makeApiClient(k8s.CustomObjectsApi);
 const cliApi = createActionsApi(kc);
+/**
+ * The people the approval tests impersonate. Impersonating a user carries none of the admin's groups, so they get,
+ * by a ClusterRole of this file (unique name, removed afterwards), what an approver holds: read and patch
+ * HealingActions.
+ */
+const APPROVERS = ['alice', 'bob', 'carol', 'mallory'];
+const approverRole = `kubeskippy-test-approvers-${randomBytes(3).toString('hex')}`;
+const rbacApi = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
+
 /** The CLI's API as `user` (Kubernetes impersonation, as `kubeskippy approve --as USER`): it records that name. */
 function cliAs(user: string): ActionsApi {
   const k = testKubeConfig();
@@ -170,7 +179,25 @@ function manualPolicy(app: string): HealingPolicy['spec'] {
 
 beforeAll(async () => {
   await ensureCrds();
+  await rbacApi.createClusterRole({ body: { metadata: { name: approverRole }, rules: [{ apiGroups: ['kubeskippy.io'], resources: ['healingactions'], verbs: ['get', 'list', 'patch'] }] } });
+  await rbacApi.createClusterRoleBinding({
+    body: {
+      metadata: { name: approverRole },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: approverRole },
+      subjects: APPROVERS.map((name) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name })),
+    },
+  });
+  // RBAC reaches the authorizer through an informer.
+  await waitFor('the approvers\' role to take effect', async () => {
+    await cliAs('mallory').list(undefined);
+    return true;
+  }, 30_000);
 }, 120_000);
+
+afterAll(async () => {
+  await rbacApi.deleteClusterRoleBinding({ name: approverRole }).catch(() => undefined);
+  await rbacApi.deleteClusterRole({ name: approverRole }).catch(() => undefined);
+});
 
 describe('approval', () => {
   it('manual mode waits for approval; `kubeskippy approve` lets it run to Succeeded with the approver recorded; a late approval is refused and ignored', async () => {
