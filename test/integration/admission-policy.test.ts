@@ -11,9 +11,10 @@
 import type * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveCommand, createActionsApi, impersonate } from '../../src/cli/approve.js';
+import { main } from '../../src/cli/main.js';
 import { healingAction, installTestAdmission, type TestAdmission } from '../support/admission.js';
 import { apiRequest, installCrds, statusMessage, type ApiResponse, type KubeObject } from '../support/api-server.js';
-import { createTestNamespace, deleteTestNamespace, TEST_RUN_ID, testKubeConfig, waitFor } from '../support/cluster.js';
+import { createTestNamespace, deleteTestNamespace, kubeconfigPath, TEST_RUN_ID, testKubeConfig, waitFor } from '../support/cluster.js';
 import { whoAmI } from '../support/identity.js';
 import { ensureHelm, serverVersion } from '../support/install.js';
 
@@ -149,6 +150,13 @@ describe('decisions (approved-by, rejected-by, cancel)', () => {
       err: [],
     });
     expect((await read(viaCli)).metadata['annotations']).toEqual({ [APPROVED_BY]: 'alice' });
+    // The whole command line: --as is impersonation, so the recorded name is the one the server authenticated.
+    const viaMain = await operatorAction();
+    const out: string[] = [];
+    const err: string[] = [];
+    expect(await main(['cancel', viaMain, '-n', ns, '--as', 'bob', '--kubeconfig', kubeconfigPath], { out: (l) => out.push(l), err: (l) => err.push(l) }), err.join('\n')).toBe(0);
+    expect(out).toEqual([`healingaction.kubeskippy.io/${viaMain} cancellation requested by bob (the operator cancels it unless execution has started)`]);
+    expect((await read(viaMain)).metadata['annotations']).toEqual({ [CANCEL]: 'bob' });
   });
 
   it("refuses any of them set to someone else's name, cluster-admin included, naming the annotation and the requester", async () => {
