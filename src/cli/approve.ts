@@ -1,10 +1,17 @@
 /**
- * `kubeskippy approve NAME`, `kubeskippy reject NAME --reason TEXT` and `kubeskippy actions [--pending]`.
+ * `kubeskippy approve NAME`, `kubeskippy reject NAME --reason TEXT`, `kubeskippy cancel NAME` and
+ * `kubeskippy actions [--pending]`.
  *
- * Approval is recorded the same way plain kubectl records it — annotations on the HealingAction
- * (kubeskippy.io/approved-by, kubeskippy.io/rejected-by + kubeskippy.io/reject-reason) — so the operator has one
- * input to read and `kubectl annotate` stays a first-class path. The operator moves the action on and records the
- * approver in status.approval; the CLI never writes status.
+ * Decisions are recorded the same way plain kubectl records them — annotations on the HealingAction
+ * (kubeskippy.io/approved-by, kubeskippy.io/rejected-by + kubeskippy.io/reject-reason, kubeskippy.io/cancel) — so
+ * the operator has one input to read and `kubectl annotate` stays a first-class path. The operator moves the action
+ * on and records the decider in status.approval; the CLI never writes status.
+ *
+ * The name written is the user the API server authenticates (a SelfSubjectReview), never a name typed on the
+ * command line or the kubeconfig's entry name (a local label such as "kind-admin" that the server never sees): the
+ * admission policy in config/admission refuses any other name, so an approval cannot be spoofed. `--as USER` is
+ * Kubernetes impersonation, as in kubectl: it needs the `impersonate` right, and the server then authenticates the
+ * request as USER.
  *
  * The commands are thin functions over {@link ActionsApi} (input → output lines + exit code) so they are tested
  * with an in-memory fake; {@link registerApprovalCommands} wires them into the command tree with a real client.
@@ -18,7 +25,7 @@ import { ANNOTATIONS } from '../controllers/healing-action/state-machine.js';
 import { KubeConfigError, loadKubeConfig } from '../k8s/client.js';
 import { describeKubeError, isConflict, isNotFound } from '../k8s/errors.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
 
 /** The small slice of the Kubernetes API these commands need. */
 export interface ActionsApi {
@@ -31,6 +38,11 @@ export interface ActionsApi {
    * the action changed since it was read (and with 404 when it is gone).
    */
   annotate(namespace: string, name: string, resourceVersion: string, annotations: Readonly<Record<string, string>>): Promise<void>;
+  /**
+   * The username the API server authenticates these requests as (after impersonation, when the client
+   * impersonates). Rejects when the server cannot say (an API error, or an empty username).
+   */
+  whoAmI(): Promise<string>;
 }
 
 /** What a command printed and how it ended. */
@@ -42,13 +54,17 @@ export interface CommandOutcome {
   readonly err: readonly string[];
 }
 
-/** Input of approve and reject. */
+/**
+ * Input of approve, reject and cancel. There is no "user": who decides is whoever the API server authenticates
+ * ({@link ActionsApi.whoAmI}); the operator records that name in status.approval.approvedBy.
+ */
 export interface DecisionInput {
   readonly namespace: string;
   readonly name: string;
-  /** Who decides; recorded by the operator in status.approval.approvedBy. */
-  readonly user: string;
 }
+
+/** A decision a person can record on an action. */
+type Verb = 'approve' | 'reject' | 'cancel';
 
 const RESOURCE = 'healingaction.kubeskippy.io';
 
@@ -81,66 +97,79 @@ function notFound(input: DecisionInput): CommandOutcome {
   return refused(`healingaction "${input.name}" not found in namespace "${input.namespace}"`);
 }
 
+/** Phases in which the operator still honours kubeskippy.io/cancel (the state machine's "before execution"). */
+const CANCELLABLE_PHASES: readonly string[] = ['Pending', 'WaitingApproval', 'Approved'];
+
 /**
  * Why `a` cannot take the decision `verb`, or undefined when it can. A decision already recorded in annotations
  * (the operator has not acted on it yet) counts: the operator reads a rejection before an approval, so approving a
- * rejected action would print a success that never happens.
+ * rejected action would print a success that never happens. Cancelling is possible until execution starts, also
+ * after an approval; a rejection or an earlier cancel already ends the action.
  */
-function refusal(a: HealingAction, verb: 'approve' | 'reject'): string | undefined {
+function refusal(a: HealingAction, verb: Verb): string | undefined {
   const name = a.metadata.name ?? '';
-  if (!isAwaitingApproval(a)) {
-    const phase = phaseOf(a);
+  const phase = phaseOf(a);
+  if (verb === 'cancel') {
+    if (!CANCELLABLE_PHASES.includes(phase)) return `${name} is already ${phase}; nothing to cancel`;
+  } else if (!isAwaitingApproval(a)) {
     return phase === 'Pending' ? `${name} does not require approval; nothing to ${verb}` : `${name} is already ${phase}; nothing to ${verb}`;
   }
+  const cancelledBy = annotation(a, ANNOTATIONS.cancel);
+  if (cancelledBy !== undefined) return `${name} was already cancelled by ${cancelledBy}; nothing to ${verb}`;
   const rejectedBy = annotation(a, ANNOTATIONS.rejectedBy);
   if (rejectedBy !== undefined) return `${name} was already rejected by ${rejectedBy}; nothing to ${verb}`;
   const approvedBy = annotation(a, ANNOTATIONS.approvedBy);
-  if (approvedBy !== undefined) return `${name} was already approved by ${approvedBy}; nothing to ${verb}`;
+  if (approvedBy !== undefined && verb !== 'cancel') return `${name} was already approved by ${approvedBy}; nothing to ${verb}`;
   return undefined;
 }
 
+const PAST: Record<Verb, string> = { approve: 'approved', reject: 'rejected', cancel: 'cancelled' };
+
 /**
- * Reads the action, checks that it awaits approval, and sets `annotations` with the read resourceVersion as a
- * precondition. A conflict means the action changed in between (the operator expired it, someone else decided):
- * read again and re-check, so the answer is about the action as it is.
+ * Learns who the server says we are, reads the action, checks that it can take the decision, and sets the
+ * annotations `annotationsFor(user)` with the read resourceVersion as a precondition. A conflict means the action
+ * changed in between (the operator expired it, someone else decided): read again and re-check, so the answer is
+ * about the action as it is.
  */
 async function decide(
   api: ActionsApi,
   input: DecisionInput,
-  verb: 'approve' | 'reject',
-  annotations: Readonly<Record<string, string>>,
-  done: string,
+  verb: Verb,
+  annotationsFor: (user: string) => Readonly<Record<string, string>>,
+  done: (user: string) => string,
 ): Promise<CommandOutcome> {
+  const user = await api.whoAmI();
   for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
     const a = await api.get(input.namespace, input.name);
     if (!a) return notFound(input);
     const why = refusal(a, verb);
     if (why !== undefined) return refused(why);
     try {
-      await api.annotate(input.namespace, input.name, a.metadata.resourceVersion ?? '', annotations);
+      await api.annotate(input.namespace, input.name, a.metadata.resourceVersion ?? '', annotationsFor(user));
     } catch (e: unknown) {
       if (isNotFound(e)) return notFound(input);
       if (isConflict(e)) continue;
       throw e;
     }
-    return { code: 0, out: [done], err: [] };
+    return { code: 0, out: [done(user)], err: [] };
   }
-  return refused(`${input.name} kept changing while it was being ${verb === 'approve' ? 'approved' : 'rejected'}; try again`);
+  return refused(`${input.name} kept changing while it was being ${PAST[verb]}; try again`);
 }
 
 /**
- * Approves a HealingAction that waits for approval (sets kubeskippy.io/approved-by to `user`). Refused (exit 1)
- * when the action does not exist, does not await approval (already approved, executed, finished, blocked…) or
- * already carries a decision. Rejects only on API errors other than NotFound/Conflict.
+ * Approves a HealingAction that waits for approval: sets kubeskippy.io/approved-by to the authenticated user.
+ * Refused (exit 1) when the action does not exist, does not await approval (already approved, executed, finished,
+ * blocked…) or already carries a decision. Rejects on API errors other than NotFound/Conflict (including a failed
+ * {@link ActionsApi.whoAmI}).
  */
 export async function approveCommand(api: ActionsApi, input: DecisionInput): Promise<CommandOutcome> {
-  return decide(api, input, 'approve', { [ANNOTATIONS.approvedBy]: input.user }, `${RESOURCE}/${input.name} approved by ${input.user}`);
+  return decide(api, input, 'approve', (user) => ({ [ANNOTATIONS.approvedBy]: user }), (user) => `${RESOURCE}/${input.name} approved by ${user}`);
 }
 
 /**
- * Rejects a HealingAction that waits for approval (sets kubeskippy.io/rejected-by and kubeskippy.io/reject-reason);
- * the operator then cancels it with the reason. Same refusals as {@link approveCommand}; an empty reason is a usage
- * error (exit 2).
+ * Rejects a HealingAction that waits for approval (sets kubeskippy.io/rejected-by to the authenticated user, and
+ * kubeskippy.io/reject-reason); the operator then cancels it with the reason. Same refusals as
+ * {@link approveCommand}; an empty reason is a usage error (exit 2), found before any request is made.
  */
 export async function rejectCommand(api: ActionsApi, input: DecisionInput & { readonly reason: string }): Promise<CommandOutcome> {
   const reason = input.reason.trim();
@@ -149,8 +178,24 @@ export async function rejectCommand(api: ActionsApi, input: DecisionInput & { re
     api,
     input,
     'reject',
-    { [ANNOTATIONS.rejectedBy]: input.user, [ANNOTATIONS.rejectReason]: reason },
-    `${RESOURCE}/${input.name} rejected by ${input.user}: ${reason}`,
+    (user) => ({ [ANNOTATIONS.rejectedBy]: user, [ANNOTATIONS.rejectReason]: reason }),
+    (user) => `${RESOURCE}/${input.name} rejected by ${user}: ${reason}`,
+  );
+}
+
+/**
+ * Asks the operator to cancel a HealingAction that has not started executing (phase Pending, WaitingApproval or
+ * Approved): sets kubeskippy.io/cancel to the authenticated user. The operator honours it only until execution
+ * starts, so the output says "cancellation requested". Refused (exit 1) when the action does not exist, is
+ * executing or finished, or was already rejected or cancelled.
+ */
+export async function cancelCommand(api: ActionsApi, input: DecisionInput): Promise<CommandOutcome> {
+  return decide(
+    api,
+    input,
+    'cancel',
+    (user) => ({ [ANNOTATIONS.cancel]: user }),
+    (user) => `${RESOURCE}/${input.name} cancellation requested by ${user} (the operator cancels it unless execution has started)`,
   );
 }
 
@@ -219,9 +264,17 @@ export async function actionsCommand(api: ActionsApi, input: ListInput, now: num
   return { code: 0, out: formatTable([header, ...rows]), err: [] };
 }
 
+/** Reads the username out of a SelfSubjectReview answer; rejects when there is none. Pure. */
+export function usernameOf(review: k8s.V1SelfSubjectReview): string {
+  const username = review.status?.userInfo?.username ?? '';
+  if (username === '') throw new Error('the API server did not say who you are (SelfSubjectReview returned no username)');
+  return username;
+}
+
 /** An {@link ActionsApi} over a real cluster. */
 export function createActionsApi(kc: k8s.KubeConfig): ActionsApi {
   const co = kc.makeApiClient(k8s.CustomObjectsApi);
+  const authn = kc.makeApiClient(k8s.AuthenticationV1Api);
   const plural = 'healingactions';
   return {
     get: async (namespace, name) => {
@@ -245,25 +298,41 @@ export function createActionsApi(kc: k8s.KubeConfig): ActionsApi {
         k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
       );
     },
+    // Every authenticated user may create a SelfSubjectReview (the built-in system:basic-user role); it is what
+    // `kubectl auth whoami` asks, and the only source of the name the admission policy compares against.
+    whoAmI: async () => usernameOf(await authn.createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } })),
   };
+}
+
+/**
+ * Makes every request of `kc` impersonate `user` (the Impersonate-User header, kubectl's --as): the server checks
+ * that the kubeconfig's own identity may impersonate, then treats the request as USER's. Mutates `kc`.
+ */
+export function impersonate(kc: k8s.KubeConfig, user: string): void {
+  const current = kc.getCurrentUser();
+  if (current === null) throw new KubeConfigError(`the kubeconfig's current context "${kc.getCurrentContext()}" has no user to impersonate with`);
+  kc.users = kc.users.map((u) => (u.name === current.name ? { ...u, impersonateUser: user } : u));
 }
 
 interface ConnectionFlags {
   readonly namespace?: string;
   readonly kubeconfig?: string;
+  /** Impersonate this user (Kubernetes impersonation, as kubectl --as). */
+  readonly as?: string;
 }
 
-/** The kubeconfig, the namespace to use (flag > context > "default") and the current user's name. */
-function connect(flags: ConnectionFlags, env: Readonly<Record<string, string | undefined>>): { api: ActionsApi; namespace: string; user: string | undefined } {
+/** The API over the kubeconfig (impersonating `--as` when given) and the namespace to use (flag > context > "default"). */
+function connect(flags: ConnectionFlags, env: Readonly<Record<string, string | undefined>>): { api: ActionsApi; namespace: string } {
   const { kubeConfig: kc } = loadKubeConfig({ ...(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig } : {}), env });
+  if (flags.as !== undefined) impersonate(kc, flags.as);
   const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
-  return { api: createActionsApi(kc), namespace: flags.namespace ?? contextNamespace ?? 'default', user: kc.getCurrentUser()?.name };
+  return { api: createActionsApi(kc), namespace: flags.namespace ?? contextNamespace ?? 'default' };
 }
 
 /**
- * Adds `approve`, `reject` and `actions` to the command tree. Each action sets `state.code` and prints through
- * `io`; API and kubeconfig failures become one line on stderr and exit code 1. `env` is the process environment
- * (KUBECONFIG, HOME…), passed in so nothing here reads process.env.
+ * Adds `approve`, `reject`, `cancel` and `actions` to the command tree. Each action sets `state.code` and prints
+ * through `io`; API and kubeconfig failures become one line on stderr and exit code 1. `env` is the process
+ * environment (KUBECONFIG, HOME…), passed in so nothing here reads process.env.
  */
 export function registerApprovalCommands(
   program: Command,
@@ -284,51 +353,65 @@ export function registerApprovalCommands(
       report(command, { code: 1, out: [], err: [e instanceof KubeConfigError ? e.message : describeKubeError(e)] });
     }
   };
-  const whoAmI = (flags: { as?: string }, user: string | undefined): string | undefined => flags.as ?? user;
-  const noUser = (): CommandOutcome => ({ code: 2, out: [], err: ['cannot tell who you are from the kubeconfig: pass --as USER'] });
+  // The connection flags every command shares.
+  const connection = (c: Command, what: string): Command =>
+    c
+      .option('-n, --namespace <namespace>', `namespace of the ${what}; default: the kubeconfig context's, else "default"`)
+      .option('--as <user>', 'impersonate this user (Kubernetes impersonation, as kubectl --as; needs the impersonate right)')
+      .option('--kubeconfig <path>', 'kubeconfig file; default $KUBECONFIG, in-cluster, ~/.kube/config');
+  const recorded = 'records the user the API server authenticates you as';
 
-  program
-    .command('approve')
-    .description('approve a HealingAction that waits for approval (sets the kubeskippy.io/approved-by annotation)')
-    .argument('<name>', 'the HealingAction')
-    .option('-n, --namespace <namespace>', 'namespace of the action; default: the kubeconfig context\'s, else "default"')
-    .option('--as <user>', 'approver to record; default: the kubeconfig\'s current user')
-    .option('--kubeconfig <path>', 'kubeconfig file; default $KUBECONFIG, in-cluster, ~/.kube/config')
-    .action(async (name: string, flags: ConnectionFlags & { as?: string }) =>
-      guarded('approve', async () => {
-        const c = connect(flags, env);
-        const user = whoAmI(flags, c.user);
-        return user === undefined ? noUser() : approveCommand(c.api, { namespace: c.namespace, name, user });
-      }),
-    );
+  connection(
+    program
+      .command('approve')
+      .description(`approve a HealingAction that waits for approval (sets the kubeskippy.io/approved-by annotation; ${recorded})`)
+      .argument('<name>', 'the HealingAction'),
+    'action',
+  ).action(async (name: string, flags: ConnectionFlags) =>
+    guarded('approve', async () => {
+      const c = connect(flags, env);
+      return approveCommand(c.api, { namespace: c.namespace, name });
+    }),
+  );
 
-  program
-    .command('reject')
-    .description('reject a HealingAction that waits for approval; the operator cancels it with the reason')
-    .argument('<name>', 'the HealingAction')
-    .requiredOption('--reason <text>', 'why it is rejected (recorded on the action)')
-    .option('-n, --namespace <namespace>', 'namespace of the action; default: the kubeconfig context\'s, else "default"')
-    .option('--as <user>', 'who rejects; default: the kubeconfig\'s current user')
-    .option('--kubeconfig <path>', 'kubeconfig file; default $KUBECONFIG, in-cluster, ~/.kube/config')
-    .action(async (name: string, flags: ConnectionFlags & { as?: string; reason: string }) =>
-      guarded('reject', async () => {
-        const c = connect(flags, env);
-        const user = whoAmI(flags, c.user);
-        return user === undefined ? noUser() : rejectCommand(c.api, { namespace: c.namespace, name, user, reason: flags.reason });
-      }),
-    );
+  connection(
+    program
+      .command('reject')
+      .description(`reject a HealingAction that waits for approval; the operator cancels it with the reason (${recorded})`)
+      .argument('<name>', 'the HealingAction')
+      .requiredOption('--reason <text>', 'why it is rejected (recorded on the action)'),
+    'action',
+  ).action(async (name: string, flags: ConnectionFlags & { reason: string }) =>
+    guarded('reject', async () => {
+      const c = connect(flags, env);
+      return rejectCommand(c.api, { namespace: c.namespace, name, reason: flags.reason });
+    }),
+  );
 
-  program
-    .command('actions')
-    .description('list HealingActions: NAME, POLICY, ACTION, TARGET, PHASE, REASON, AGE')
-    .option('-n, --namespace <namespace>', 'namespace; default: the kubeconfig context\'s, else "default"')
-    .option('-A, --all-namespaces', 'list the actions of every namespace')
-    .option('--pending', 'only actions waiting for approval')
-    .option('--kubeconfig <path>', 'kubeconfig file; default $KUBECONFIG, in-cluster, ~/.kube/config')
-    .action(async (flags: ConnectionFlags & { allNamespaces?: boolean; pending?: boolean }) =>
-      guarded('actions', async () => {
-        const c = connect(flags, env);
-        return actionsCommand(c.api, { namespace: flags.allNamespaces === true ? undefined : c.namespace, pending: flags.pending === true }, clock.now());
-      }),
-    );
+  connection(
+    program
+      .command('cancel')
+      .description(`cancel a HealingAction that has not started executing (sets the kubeskippy.io/cancel annotation; ${recorded})`)
+      .argument('<name>', 'the HealingAction'),
+    'action',
+  ).action(async (name: string, flags: ConnectionFlags) =>
+    guarded('cancel', async () => {
+      const c = connect(flags, env);
+      return cancelCommand(c.api, { namespace: c.namespace, name });
+    }),
+  );
+
+  connection(
+    program
+      .command('actions')
+      .description('list HealingActions: NAME, POLICY, ACTION, TARGET, PHASE, REASON, AGE')
+      .option('-A, --all-namespaces', 'list the actions of every namespace')
+      .option('--pending', 'only actions waiting for approval'),
+    'actions',
+  ).action(async (flags: ConnectionFlags & { allNamespaces?: boolean; pending?: boolean }) =>
+    guarded('actions', async () => {
+      const c = connect(flags, env);
+      return actionsCommand(c.api, { namespace: flags.allNamespaces === true ? undefined : c.namespace, pending: flags.pending === true }, clock.now());
+    }),
+  );
 }

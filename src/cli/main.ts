@@ -7,14 +7,9 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { crdsCommand } from './crds.js';
 import { registerApprovalCommands } from './approve.js';
+import type { CliIo } from './io.js';
 import { UsageError, validateCommand } from './validate.js';
 import { addConfigFlags, installCommand, runCommand } from './run.js';
-
-/** Where the CLI writes; injectable so tests can capture output. */
-export interface CliIo {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
 
 const defaultIo: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),

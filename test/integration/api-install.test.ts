@@ -3,7 +3,9 @@
  * replicas) and `kubectl kustomize config/default` render, and every rendered object passes server-side dry-run
  * in order, in namespaces that enforce the restricted Pod Security Standard. The chart's RBAC, created for real
  * under a unique release name, is checked with SubjectAccessReviews: it allows what the operator does and
- * nothing else (no Secrets, no Leases outside its namespace).
+ * nothing else (no Secrets, no Leases outside its namespace). The chart and config/ carry the same operator role,
+ * the same aggregated roles for people and the same HealingAction admission policy. (What the roles and the
+ * policy do to real requests: operator-rbac, admission-policy and tenancy-rbac tests.)
  *
  * helm comes from hack/tools/build-helm.sh (built from the Go module proxy on a cache miss; instant when cached).
  */
@@ -12,44 +14,23 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { loadOperatorConfig } from '../../src/config/load.js';
-import { apiRequest, collectionPath, crdManifests, installCrds, kubectl, repoRoot, statusMessage, TEST_FIELD_MANAGER, type ApiResponse, type KubeObject } from '../support/api-server.js';
+import { apiRequest, crdManifests, installCrds, kubectl, repoRoot, statusMessage, type ApiResponse, type KubeObject } from '../support/api-server.js';
 import { createTestNamespace, deleteTestNamespace, testKubeConfig, waitFor } from '../support/cluster.js';
-import { EXPECTED_MANAGER_GRANTS, grants, riskyRules, type Rule } from '../support/rbac.js';
+import { applyObject, chartDir, ensureHelm, findObject as find, helmTemplate as renderChart, objectPath, parseObjects, serverVersion } from '../support/install.js';
+import { EXPECTED_MANAGER_GRANTS, EXPECTED_USER_GRANTS, grants, riskyRules, type Rule } from '../support/rbac.js';
 
 const kc = testKubeConfig();
-const chartDir = path.join(repoRoot, 'charts/kubeskippy');
 let helm = '';
 let kubeVersion = '';
 const namespaces: string[] = [];
 /** Cluster-scoped objects this file created for real (unique names), removed afterwards. */
 const clusterScoped: { path: string }[] = [];
 
-/** REST collection (plural) of every kind the install renders; an unknown kind fails the test loudly. */
-const PLURALS: Record<string, string> = {
-  Namespace: 'namespaces',
-  CustomResourceDefinition: 'customresourcedefinitions',
-  ServiceAccount: 'serviceaccounts',
-  ConfigMap: 'configmaps',
-  ClusterRole: 'clusterroles',
-  ClusterRoleBinding: 'clusterrolebindings',
-  Role: 'roles',
-  RoleBinding: 'rolebindings',
-  Service: 'services',
-  Deployment: 'deployments',
-};
-
-function objectPath(o: KubeObject): string {
-  const plural = PLURALS[o.kind];
-  if (plural === undefined) throw new Error(`the test does not know the REST path of kind ${o.kind}`);
-  return `${collectionPath(o.apiVersion, plural, o.metadata.namespace)}/${o.metadata.name}`;
-}
-
 /** Server-side apply of one object; with dryRun nothing is persisted. */
 async function apply(o: KubeObject, dryRun: boolean): Promise<ApiResponse> {
-  const query = `fieldManager=${TEST_FIELD_MANAGER}&force=true&fieldValidation=Strict${dryRun ? '&dryRun=All' : ''}`;
-  return apiRequest(kc, { method: 'PATCH', path: `${objectPath(o)}?${query}`, body: JSON.stringify(o), contentType: 'application/apply-patch+yaml' });
+  return applyObject(kc, o, dryRun);
 }
 
 /** Namespaces first, then CRDs, then everything else in the rendered order (as kubectl apply and helm do). */
@@ -83,32 +64,8 @@ async function restrictedNamespace(prefix: string): Promise<string> {
   return ns;
 }
 
-function parseObjects(text: string): KubeObject[] {
-  return parseAllDocuments(text)
-    .map((d) => d.toJS() as KubeObject | null)
-    .filter((o): o is KubeObject => o !== null);
-}
-
 function helmTemplate(release: string, namespace: string, values?: string): KubeObject[] {
-  const args = ['template', release, chartDir, '--namespace', namespace, '--kube-version', kubeVersion, '--include-crds'];
-  const dir = mkdtempSync(path.join(tmpdir(), 'kubeskippy-helm-'));
-  try {
-    if (values !== undefined) {
-      writeFileSync(path.join(dir, 'values.yaml'), values);
-      args.push('--values', path.join(dir, 'values.yaml'));
-    }
-    const r = spawnSync(helm, args, { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
-    expect(r.status, r.stderr).toBe(0);
-    return parseObjects(r.stdout);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function find(objects: readonly KubeObject[], kind: string, nameSuffix = ''): KubeObject {
-  const o = objects.find((x) => x.kind === kind && x.metadata.name.endsWith(nameSuffix));
-  if (!o) throw new Error(`no ${kind} *${nameSuffix} rendered`);
-  return o;
+  return renderChart({ helm, kubeVersion, release, namespace, ...(values === undefined ? {} : { values }) });
 }
 
 function roleProblems(objects: readonly KubeObject[]): string[] {
@@ -129,15 +86,8 @@ async function renderedConfig(objects: readonly KubeObject[]): ReturnType<typeof
 
 beforeAll(async () => {
   await installCrds(kc);
-  const version = await apiRequest(kc, { method: 'GET', path: '/version' });
-  kubeVersion = (version.body as { gitVersion: string }).gitVersion;
-  const t0 = performance.now();
-  const built = spawnSync(path.join(repoRoot, 'hack/tools/build-helm.sh'), [], { cwd: repoRoot, encoding: 'utf8', timeout: 25 * 60_000 });
-  if (built.status !== 0) throw new Error(`hack/tools/build-helm.sh failed (${String(built.status)}): ${built.stderr}`);
-  helm = built.stdout.trim().split('\n').at(-1) ?? '';
-  const seconds = (performance.now() - t0) / 1000;
-  // Visible in the test output: a cold build takes minutes, a cached one well under a second.
-  if (seconds > 5) process.stderr.write(`hack/tools/build-helm.sh took ${seconds.toFixed(0)} s (cold build)\n`);
+  kubeVersion = await serverVersion(kc);
+  helm = ensureHelm();
 }, 30 * 60_000);
 
 afterAll(async () => {
@@ -149,7 +99,9 @@ describe('the Helm chart', () => {
   it('renders with default values, and every object passes server-side dry-run in a restricted namespace', async () => {
     const ns = await restrictedNamespace('helm-default');
     const objects = helmTemplate('kubeskippy', ns);
-    expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(['CustomResourceDefinition', 'ServiceAccount', 'ConfigMap', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Service', 'Deployment']));
+    expect(objects.map((o) => o.kind)).toEqual(
+      expect.arrayContaining(['CustomResourceDefinition', 'ServiceAccount', 'ConfigMap', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Service', 'Deployment', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']),
+    );
     expect(await dryRunAll(objects)).toEqual([]);
 
     const deployment = find(objects, 'Deployment') as unknown as PodTemplateOwner;
@@ -218,6 +170,35 @@ describe('the Helm chart', () => {
     expect(roleProblems(objects)).toEqual([]);
   });
 
+  it('gives people the same aggregated view, edit and admin roles as config/rbac', () => {
+    const objects = helmTemplate('kubeskippy', 'default');
+    const config = parseObjects(readFileSync(path.join(repoRoot, 'config/rbac/user_roles.yaml'), 'utf8'));
+    for (const level of ['view', 'edit', 'admin'] as const) {
+      const rendered = find(objects, 'ClusterRole', `-${level}`);
+      expect(rendered.metadata.name).toBe(`kubeskippy-${level}`);
+      expect(rendered['rules']).toEqual(find(config, 'ClusterRole', `-${level}`)['rules']);
+      expect(grants(rendered['rules'] as Rule[])).toEqual(EXPECTED_USER_GRANTS[level]);
+      expect((rendered.metadata['labels'] as Record<string, string>)[`rbac.authorization.k8s.io/aggregate-to-${level}`]).toBe('true');
+    }
+  });
+
+  it('renders the admission policy of config/admission, naming the release\'s ServiceAccount as the operator; one value turns it off', () => {
+    const config = parseObjects(readFileSync(path.join(repoRoot, 'config/admission/healingaction_policy.yaml'), 'utf8'));
+    const standard = helmTemplate('kubeskippy', 'kubeskippy-system');
+    expect(find(standard, 'ValidatingAdmissionPolicy')['spec']).toEqual(find(config, 'ValidatingAdmissionPolicy')['spec']);
+    expect(find(standard, 'ValidatingAdmissionPolicyBinding')['spec']).toEqual(find(config, 'ValidatingAdmissionPolicyBinding')['spec']);
+
+    const custom = helmTemplate('skippy', 'ops', 'serviceAccount: {name: healer}');
+    const policy = find(custom, 'ValidatingAdmissionPolicy');
+    expect(policy.metadata.name).toBe('skippy-kubeskippy-healingactions');
+    const variables = (policy['spec'] as { variables: { name: string; expression: string }[] }).variables;
+    expect(variables.find((v) => v.name === 'operator')?.expression).toBe("'system:serviceaccount:ops:healer'");
+    expect(find(custom, 'ValidatingAdmissionPolicyBinding')['spec']).toEqual({ policyName: 'skippy-kubeskippy-healingactions', validationActions: ['Deny'] });
+
+    const off = helmTemplate('kubeskippy', 'default', 'admissionPolicy: {enabled: false}');
+    expect(off.filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy'))).toEqual([]);
+  });
+
   it('runs a pod that the restricted Pod Security Standard admits, and RBAC that allows exactly what the operator needs', async () => {
     const ns = await restrictedNamespace('helm-rbac');
     const release = `ks${ns.slice(-6)}`;
@@ -263,12 +244,14 @@ describe('the Helm chart', () => {
       { verb: 'watch', resource: 'pods', namespace: 'default' },
       { verb: 'delete', resource: 'pods', namespace: 'default' },
       { verb: 'create', resource: 'pods', subresource: 'eviction', namespace: 'default' },
-      { verb: 'patch', group: 'apps', resource: 'deployments', subresource: 'scale', namespace: 'default' },
-      { verb: 'update', group: 'apps', resource: 'deployments', namespace: 'default' },
+      { verb: 'update', group: 'apps', resource: 'deployments', subresource: 'scale', namespace: 'default' },
+      { verb: 'patch', group: 'apps', resource: 'deployments', namespace: 'default' },
+      { verb: 'delete', group: 'apps', resource: 'deployments', namespace: 'default' },
       { verb: 'create', group: 'kubeskippy.io', resource: 'healingactions', namespace: 'default' },
       { verb: 'patch', group: 'kubeskippy.io', resource: 'healingpolicies', subresource: 'status', namespace: 'default' },
-      { verb: 'create', group: 'events.k8s.io', resource: 'events', namespace: 'default' },
+      { verb: 'create', resource: 'events', namespace: 'default' },
       { verb: 'list', group: 'metrics.k8s.io', resource: 'pods' },
+      { verb: 'watch', group: 'kubeskippy.io', resource: 'clusterhealingpolicies' },
       { verb: 'list', group: 'policy', resource: 'poddisruptionbudgets' },
       { verb: 'create', group: 'coordination.k8s.io', resource: 'leases', namespace: ns },
       { verb: 'update', group: 'coordination.k8s.io', resource: 'leases', namespace: ns },
@@ -277,8 +260,14 @@ describe('the Helm chart', () => {
       { verb: 'get', resource: 'secrets', namespace: ns },
       { verb: 'list', resource: 'secrets' },
       { verb: 'create', resource: 'pods', namespace: 'default' },
-      { verb: 'delete', group: 'apps', resource: 'deployments', namespace: 'default' },
+      { verb: 'create', group: 'apps', resource: 'deployments', namespace: 'default' },
+      { verb: 'update', group: 'apps', resource: 'deployments', namespace: 'default' },
       { verb: 'update', resource: 'namespaces' },
+      { verb: 'list', resource: 'nodes' },
+      { verb: 'create', group: 'events.k8s.io', resource: 'events', namespace: 'default' },
+      { verb: 'list', resource: 'services' },
+      { verb: 'update', group: 'kubeskippy.io', resource: 'healingactions', namespace: 'default' },
+      { verb: 'delete', group: 'kubeskippy.io', resource: 'healingpolicies', namespace: 'default' },
       { verb: 'get', resource: 'configmaps', namespace: 'default' },
       { verb: 'create', group: 'coordination.k8s.io', resource: 'leases', namespace: 'default' },
       { verb: 'delete', group: 'coordination.k8s.io', resource: 'leases', namespace: ns },
@@ -298,7 +287,22 @@ describe('kubectl kustomize config/default', () => {
     try {
       writeFileSync(
         path.join(dir, 'kustomization.yaml'),
-        `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: ${ns}\nresources:\n- ${path.relative(dir, path.join(repoRoot, 'config/default'))}\n`,
+        [
+          'apiVersion: kustomize.config.k8s.io/v1beta1',
+          'kind: Kustomization',
+          `namespace: ${ns}`,
+          'resources:',
+          `- ${path.relative(dir, path.join(repoRoot, 'config/default'))}`,
+          // The snippet docs/security.md gives for overlays that move the operator: the admission policy's
+          // "operator" follows the ServiceAccount's namespace.
+          'replacements:',
+          '- source: {kind: ServiceAccount, name: kubeskippy, fieldPath: metadata.namespace}',
+          '  targets:',
+          '  - select: {kind: ValidatingAdmissionPolicy, name: kubeskippy-healingactions}',
+          '    fieldPaths: ["spec.variables.[name=operator].expression"]',
+          '    options: {delimiter: ":", index: 2}',
+          '',
+        ].join('\n'),
       );
       const plain = kubectl(['kustomize', path.join(repoRoot, 'config/default')]);
       expect(plain.status, plain.stderr).toBe(0);
@@ -308,8 +312,15 @@ describe('kubectl kustomize config/default', () => {
       expect(r.status, r.stderr).toBe(0);
       const objects = parseObjects(r.stdout);
       expect(objects.map((o) => o.kind).sort()).toEqual(
-        ['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'CustomResourceDefinition', 'CustomResourceDefinition', 'Deployment', 'Namespace', 'Role', 'RoleBinding', 'Service', 'Service', 'ServiceAccount'],
+        [
+          ...['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap'],
+          ...['CustomResourceDefinition', 'CustomResourceDefinition'],
+          ...['Deployment', 'Namespace', 'Role', 'RoleBinding', 'Service', 'Service', 'ServiceAccount'],
+          ...['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'],
+        ],
       );
+      const operator = (find(objects, 'ValidatingAdmissionPolicy')['spec'] as { variables: { name: string; expression: string }[] }).variables[0];
+      expect(operator).toEqual({ name: 'operator', expression: `'system:serviceaccount:${ns}:kubeskippy'` });
       expect(installOrder(objects)[0]?.kind).toBe('Namespace');
       expect(await dryRunAll(objects)).toEqual([]);
       expect(roleProblems(objects)).toEqual([]);

@@ -9,10 +9,10 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { beforeAll, describe, expect, it, onTestFailed, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed, onTestFinished } from 'vitest';
 import type { HealingAction } from '../../src/api/v1alpha1/healing-action.js';
 import type { HealingPolicy } from '../../src/api/v1alpha1/healing-policy.js';
-import { approveCommand, createActionsApi, rejectCommand } from '../../src/cli/approve.js';
+import { approveCommand, createActionsApi, impersonate, rejectCommand, type ActionsApi } from '../../src/cli/approve.js';
 import { main } from '../../src/cli/main.js';
 import type { RunningOperator } from '../../src/wiring.js';
 import { createTestNamespace, deleteTestNamespace, kubeconfigPath, TEST_NAMESPACE_SELECTOR, testKubeConfig, waitFor } from '../support/cluster.js';
@@ -25,6 +25,21 @@ const apps = kc.makeApiClient(k8s.AppsV1Api);
 const policyApi = kc.makeApiClient(k8s.PolicyV1Api);
 const co = kc.makeApiClient(k8s.CustomObjectsApi);
 const cliApi = createActionsApi(kc);
+/**
+ * The people the approval tests impersonate. Impersonating a user carries none of the admin's groups, so they get,
+ * by a ClusterRole of this file (unique name, removed afterwards), what an approver holds: read and patch
+ * HealingActions.
+ */
+const APPROVERS = ['alice', 'bob', 'carol', 'mallory'];
+const approverRole = `kubeskippy-test-approvers-${randomBytes(3).toString('hex')}`;
+const rbacApi = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
+
+/** The CLI's API as `user` (Kubernetes impersonation, as `kubeskippy approve --as USER`): it records that name. */
+function cliAs(user: string): ActionsApi {
+  const k = testKubeConfig();
+  impersonate(k, user);
+  return createActionsApi(k);
+}
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const FINISHED = ['Succeeded', 'Failed', 'Cancelled', 'Blocked'] as const;
@@ -164,7 +179,25 @@ function manualPolicy(app: string): HealingPolicy['spec'] {
 
 beforeAll(async () => {
   await ensureCrds();
+  await rbacApi.createClusterRole({ body: { metadata: { name: approverRole }, rules: [{ apiGroups: ['kubeskippy.io'], resources: ['healingactions'], verbs: ['get', 'list', 'patch'] }] } });
+  await rbacApi.createClusterRoleBinding({
+    body: {
+      metadata: { name: approverRole },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: approverRole },
+      subjects: APPROVERS.map((name) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name })),
+    },
+  });
+  // RBAC reaches the authorizer through an informer.
+  await waitFor('the approvers\' role to take effect', async () => {
+    await cliAs('mallory').list(undefined);
+    return true;
+  }, 30_000);
 }, 120_000);
+
+afterAll(async () => {
+  await rbacApi.deleteClusterRoleBinding({ name: approverRole }).catch(() => undefined);
+  await rbacApi.deleteClusterRole({ name: approverRole }).catch(() => undefined);
+});
 
 describe('approval', () => {
   it('manual mode waits for approval; `kubeskippy approve` lets it run to Succeeded with the approver recorded; a late approval is refused and ignored', async () => {
@@ -189,11 +222,12 @@ describe('approval', () => {
     expect(pending[0]).toMatch(/^NAME\s+POLICY\s+ACTION\s+TARGET\s+PHASE\s+REASON\s+AGE$/);
     expect(pending[1]).toMatch(new RegExp(`^${name}\\s+manual\\s+restart\\s+Pod/victim\\s+WaitingApproval\\s+AwaitingApproval\\s+\\d+s$`));
 
-    // Through the whole CLI, as a user types it: the approver defaults to the kubeconfig's current user.
+    // Through the whole CLI, as a user types it: the approver is the user the API server authenticates (not the
+    // kubeconfig's entry name).
     const out: string[] = [];
     const err: string[] = [];
     expect(await main(['approve', name, '-n', ns, '--kubeconfig', kubeconfigPath], { out: (l) => out.push(l), err: (l) => err.push(l) })).toBe(0);
-    const user = kc.getCurrentUser()?.name ?? '';
+    const user = await cliApi.whoAmI();
     expect(user).not.toBe('');
     expect(out).toEqual([`healingaction.kubeskippy.io/${name} approved by ${user}`]);
 
@@ -211,7 +245,7 @@ describe('approval', () => {
     expect(reasons).toEqual(expect.arrayContaining(['AwaitingApproval', 'Approved', 'Executing', 'Executed', 'Verified']));
 
     // A late approval: the CLI refuses it…
-    const late = await approveCommand(cliApi, { namespace: ns, name, user: 'mallory' });
+    const late = await approveCommand(cliAs('mallory'), { namespace: ns, name });
     expect(late).toEqual({ code: 1, out: [], err: [`${name} is already Succeeded; nothing to approve`] });
     // …and one written by hand (kubectl annotate --overwrite) changes nothing.
     const before = await readAction(ns, name);
@@ -233,7 +267,7 @@ describe('approval', () => {
     const name = created!.metadata.name!;
     await waitForPhase(kc, ns, name, ['WaitingApproval'], 30_000);
 
-    const out = await rejectCommand(cliApi, { namespace: ns, name, user: 'bob', reason: 'not during the sale' });
+    const out = await rejectCommand(cliAs('bob'), { namespace: ns, name, reason: 'not during the sale' });
     expect(out).toEqual({ code: 0, out: [`healingaction.kubeskippy.io/${name} rejected by bob: not during the sale`], err: [] });
     const done = await waitForPhase(kc, ns, name, FINISHED, 30_000);
     expect(done.status).toMatchObject({
@@ -244,7 +278,7 @@ describe('approval', () => {
     });
     expect(done.status?.startTime).toBeUndefined();
 
-    expect(await approveCommand(cliApi, { namespace: ns, name, user: 'alice' })).toEqual({ code: 1, out: [], err: [`${name} is already Cancelled; nothing to approve`] });
+    expect(await approveCommand(cliAs('alice'), { namespace: ns, name })).toEqual({ code: 1, out: [], err: [`${name} is already Cancelled; nothing to approve`] });
     await annotate(ns, name, { 'kubeskippy.io/approved-by': 'alice' });
     await sleep(3000);
     expect((await readAction(ns, name)).status).toEqual(done.status);
@@ -583,7 +617,7 @@ describe('bad input', () => {
     await waitForPhase(kc, ns, name, ['WaitingApproval'], 30_000);
     await core.deleteNamespacedPod({ name: 'ephemeral', namespace: ns, gracePeriodSeconds: 0 });
     await waitFor('the pod gone', () => podGone(ns, 'ephemeral'), 30_000);
-    expect((await approveCommand(cliApi, { namespace: ns, name, user: 'alice' })).code).toBe(0);
+    expect((await approveCommand(cliAs('alice'), { namespace: ns, name })).code).toBe(0);
     const done = await waitForPhase(kc, ns, name, FINISHED, 30_000);
     expect(done.status).toMatchObject({ phase: 'Blocked', reason: 'OutsideSelector' });
     expect(done.status?.message).toBe(`target Pod ${ns}/ephemeral no longer exists`);
@@ -664,9 +698,9 @@ describe('bad input', () => {
     const name = created!.metadata.name!;
     await waitForPhase(kc, ns, name, ['WaitingApproval'], 30_000);
     const results = await Promise.all([
-      approveCommand(cliApi, { namespace: ns, name, user: 'alice' }),
-      approveCommand(cliApi, { namespace: ns, name, user: 'bob' }),
-      approveCommand(cliApi, { namespace: ns, name, user: 'carol' }),
+      approveCommand(cliAs('alice'), { namespace: ns, name }),
+      approveCommand(cliAs('bob'), { namespace: ns, name }),
+      approveCommand(cliAs('carol'), { namespace: ns, name }),
       // kubectl annotate without a precondition, and an unrelated label change: both bump the resourceVersion.
       annotate(ns, name, { 'kubeskippy.io/approved-by': 'dave' }),
       co.patchNamespacedCustomObject(

@@ -19,19 +19,44 @@ export function expand(groupResources: readonly string[], verbs: readonly string
   return groupResources.flatMap((gr) => verbs.map((v) => `${gr}:${v}`));
 }
 
-/** Exactly what the operator may do cluster-wide (PRODUCT.md and issue 3's RBAC list). */
+/**
+ * Exactly what the operator may do cluster-wide: every API call in src/ mapped to its (resource, verb), and
+ * nothing else (config/rbac/role.yaml says why each rule exists). clusterhealingpolicies are read and their status
+ * written by the ClusterHealingPolicy controller.
+ */
 export const EXPECTED_MANAGER_GRANTS: readonly string[] = [
-  ...expand(['kubeskippy.io/healingpolicies', 'kubeskippy.io/healingactions'], ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']),
-  ...expand(['kubeskippy.io/healingpolicies/status', 'kubeskippy.io/healingactions/status'], ['get', 'update', 'patch']),
-  ...expand(['core/pods'], ['get', 'list', 'watch', 'delete']),
+  ...expand(['kubeskippy.io/healingpolicies', 'kubeskippy.io/clusterhealingpolicies'], ['get', 'list', 'watch']),
+  ...expand(['kubeskippy.io/healingactions'], ['get', 'list', 'watch', 'create']),
+  ...expand(['kubeskippy.io/healingpolicies/status', 'kubeskippy.io/healingactions/status'], ['patch']),
+  ...expand(['kubeskippy.io/clusterhealingpolicies/status'], ['get', 'patch']),
+  ...expand(['core/pods'], ['get', 'list', 'watch', 'patch', 'delete']),
   ...expand(['core/pods/eviction'], ['create']),
-  ...expand(['core/events', 'events.k8s.io/events'], ['get', 'list', 'watch', 'create', 'patch']),
-  ...expand(['apps/deployments', 'apps/statefulsets', 'apps/daemonsets', 'apps/replicasets'], ['get', 'list', 'watch', 'patch', 'update']),
-  ...expand(['apps/deployments/scale', 'apps/statefulsets/scale', 'apps/replicasets/scale'], ['get', 'update', 'patch']),
-  ...expand(['policy/poddisruptionbudgets', 'autoscaling/horizontalpodautoscalers'], ['get', 'list', 'watch']),
-  ...expand(['core/namespaces', 'core/nodes', 'core/services'], ['get', 'list', 'watch']),
-  ...expand(['metrics.k8s.io/pods', 'metrics.k8s.io/nodes'], ['get', 'list']),
+  ...expand(['core/events'], ['list', 'watch', 'create', 'patch']),
+  ...expand(['core/namespaces'], ['list', 'watch']),
+  ...expand(['apps/deployments', 'apps/statefulsets', 'apps/daemonsets', 'apps/replicasets'], ['get', 'list', 'watch', 'patch', 'delete']),
+  ...expand(['apps/deployments/scale', 'apps/statefulsets/scale', 'apps/replicasets/scale'], ['get', 'update']),
+  ...expand(['policy/poddisruptionbudgets', 'autoscaling/horizontalpodautoscalers', 'metrics.k8s.io/pods'], ['list']),
 ].sort();
+
+/** What the operator may do in its own namespace only (the leader-election Role). */
+export const EXPECTED_LEADER_ELECTION_GRANTS: readonly string[] = expand(['coordination.k8s.io/leases'], ['get', 'create', 'update']).sort();
+
+const READ = ['get', 'list', 'watch'];
+
+/** What the aggregated roles for people grant, by level (config/rbac/user_roles.yaml). */
+export const EXPECTED_USER_GRANTS: Readonly<Record<'view' | 'edit' | 'admin', readonly string[]>> = {
+  view: expand(['kubeskippy.io/healingpolicies', 'kubeskippy.io/healingactions', 'kubeskippy.io/clusterhealingpolicies'], READ).sort(),
+  edit: [
+    ...expand(['kubeskippy.io/healingactions', 'kubeskippy.io/clusterhealingpolicies'], READ),
+    ...expand(['kubeskippy.io/healingpolicies'], [...READ, 'create', 'update', 'patch', 'delete']),
+    ...expand(['kubeskippy.io/healingactions'], ['patch', 'update']),
+  ].sort(),
+  admin: [
+    ...expand(['kubeskippy.io/healingactions', 'kubeskippy.io/clusterhealingpolicies'], READ),
+    ...expand(['kubeskippy.io/healingpolicies'], [...READ, 'create', 'update', 'patch', 'delete']),
+    ...expand(['kubeskippy.io/healingactions'], ['patch', 'update', 'delete']),
+  ].sort(),
+};
 
 /** Problems with a role's rules: any wildcard, any mention of Secrets. Empty when the rules are clean. */
 export function riskyRules(name: string, rules: readonly Rule[]): string[] {

@@ -1,7 +1,9 @@
 /**
- * The install artifacts as files: least-privilege RBAC listed exactly, a hardened manager Deployment whose config
- * file the operator's own loader accepts, and a Dockerfile that builds a non-root image. Rendering and server-side
- * dry-run of the whole install are in test/integration/api-install.test.ts.
+ * The install artifacts as files: least-privilege RBAC listed exactly, the aggregated roles for people, the
+ * HealingAction admission policy, a hardened manager Deployment whose config file the operator's own loader
+ * accepts, and a Dockerfile that builds a non-root image. Rendering and server-side dry-run of the whole install
+ * are in test/integration/api-install.test.ts; what the roles and the policy do on a real API server is in
+ * test/integration/{operator-rbac,admission-policy,tenancy-rbac}.test.ts.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { loadOperatorConfig } from '../../src/config/load.js';
 import { repoRoot } from '../support/api-server.js';
-import { EXPECTED_MANAGER_GRANTS, expand, grants, riskyRules, type Rule } from '../support/rbac.js';
+import { EXPECTED_LEADER_ELECTION_GRANTS, EXPECTED_MANAGER_GRANTS, EXPECTED_USER_GRANTS, grants, riskyRules, type Rule } from '../support/rbac.js';
 
 type Obj = { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: unknown };
 
@@ -36,7 +38,25 @@ describe('config/rbac', () => {
   it('grants Leases only in the operator namespace, and only get/create/update', () => {
     const role = byName('Role', 'kubeskippy-leader-election');
     expect(role.metadata.namespace).toBe('kubeskippy-system');
-    expect(grants(role['rules'] as Rule[])).toEqual(expand(['coordination.k8s.io/leases'], ['create', 'get', 'update']).sort());
+    expect(grants(role['rules'] as Rule[])).toEqual(EXPECTED_LEADER_ELECTION_GRANTS);
+  });
+
+  it.each(['view', 'edit', 'admin'] as const)('gives people kubeskippy-%s, aggregated into the built-in role of the same name', (level) => {
+    const role = byName('ClusterRole', `kubeskippy-${level}`);
+    expect(grants(role['rules'] as Rule[])).toEqual(EXPECTED_USER_GRANTS[level]);
+    // Exactly one aggregation label: the built-in roles nest (view into edit, edit into admin) by themselves.
+    const aggregation = Object.keys(role.metadata.labels ?? {}).filter((k) => k.startsWith('rbac.authorization.k8s.io/aggregate-to-'));
+    expect(aggregation).toEqual([`rbac.authorization.k8s.io/aggregate-to-${level}`]);
+    expect(role.metadata.labels?.[aggregation[0]!]).toBe('true');
+  });
+
+  it('lets no person create HealingActions or write any status: only the operator does', () => {
+    const people = objects.filter((x) => x.kind === 'ClusterRole' && x.metadata.name !== 'kubeskippy-manager');
+    expect(people.map((r) => r.metadata.name).sort()).toEqual(['kubeskippy-admin', 'kubeskippy-edit', 'kubeskippy-view']);
+    const all = people.flatMap((r) => grants(r['rules'] as Rule[]));
+    expect(all.filter((g) => g.startsWith('kubeskippy.io/healingactions:create') || g.includes('/status:'))).toEqual([]);
+    // ClusterHealingPolicies reach across namespaces: written by cluster administrators only.
+    expect(all.filter((g) => g.startsWith('kubeskippy.io/clusterhealingpolicies') && !/:(get|list|watch)$/.test(g))).toEqual([]);
   });
 
   it('uses no wildcard and never mentions Secrets', () => {
@@ -52,6 +72,38 @@ describe('config/rbac', () => {
       expect(b['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'kubeskippy', namespace: 'kubeskippy-system' }]);
       expect((b['roleRef'] as { name: string }).name).toBe(name);
     }
+  });
+});
+
+describe('config/admission', () => {
+  const objects = readObjects('config/admission');
+  const policy = objects.find((o) => o.kind === 'ValidatingAdmissionPolicy')!;
+  const binding = objects.find((o) => o.kind === 'ValidatingAdmissionPolicyBinding')!;
+  type PolicySpec = {
+    failurePolicy: string;
+    matchConstraints: { resourceRules: { apiGroups: string[]; resources: string[]; operations: string[] }[] };
+    variables: { name: string; expression: string }[];
+    validations: { expression: string; reason: string }[];
+  };
+  const spec = policy['spec'] as PolicySpec;
+
+  it('names as "the operator" the ServiceAccount that config/rbac binds the manager role to', () => {
+    const rbac = readObjects('config/rbac');
+    const subject = (rbac.find((o) => o.kind === 'ClusterRoleBinding')!['subjects'] as { name: string; namespace: string }[])[0]!;
+    const operator = spec.variables.find((v) => v.name === 'operator')?.expression;
+    expect(operator).toBe(`'system:serviceaccount:${subject.namespace}:${subject.name}'`);
+  });
+
+  it('matches CREATE and UPDATE of healingactions only (not their status subresource), fails closed and is bound with Deny', () => {
+    expect(spec.matchConstraints.resourceRules).toEqual([{ apiGroups: ['kubeskippy.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['healingactions'] }]);
+    expect(spec.failurePolicy).toBe('Fail');
+    expect(spec.validations.map((v) => v.reason)).toEqual(['Forbidden', 'Forbidden', 'Forbidden', 'Forbidden']);
+    expect(binding['spec']).toEqual({ policyName: policy.metadata.name, validationActions: ['Deny'] });
+  });
+
+  it('is part of config/default', () => {
+    const k = parseAllDocuments(readFileSync(path.join(repoRoot, 'config/default/kustomization.yaml'), 'utf8'))[0]!.toJS() as { resources: string[] };
+    expect(k.resources).toContain('../admission');
   });
 });
 
