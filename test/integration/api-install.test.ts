@@ -314,7 +314,7 @@ describe('kubectl kustomize config/default', () => {
       expect(objects.map((o) => o.kind).sort()).toEqual(
         [
           ...['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap'],
-          ...['CustomResourceDefinition', 'CustomResourceDefinition'],
+          ...['CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition'],
           ...['Deployment', 'Namespace', 'Role', 'RoleBinding', 'Service', 'Service', 'ServiceAccount'],
           ...['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'],
         ],

@@ -426,19 +426,32 @@ describe('the safety gate', () => {
     const c = new Case();
     // Three namespaces of ten: thirty failing workloads in ONE namespace is a storm, and storm suppression (more
     // than 10 failing workloads in a namespace in 5 minutes) would rightly block them all before the budget mattered.
+    // One policy across namespaces is a ClusterHealingPolicy; its actions live in their targets' namespaces.
     const namespaces = [await c.namespace('rate-a'), await c.namespace('rate-b'), await c.namespace('rate-c')];
     const home = namespaces[0]!;
     const first = await c.operator();
-    await createPolicy(kc, home, 'crashloop', {
-      selector: { namespaces, labelSelector: { matchLabels: { app: 'crasher' } } },
-      triggers: [{ name: 'restarts', type: 'metric', metricTrigger: { query: 'restart_count', threshold: 1, operator: '>' } }],
-      actions: [{ name: 'recreate', type: 'restart', restartAction: { strategy: 'recreate' } }],
-      safetyRules: { maxActionsPerHour: 5 },
+    const policyName = `crashloop-${c.id}`;
+    await co.createClusterCustomObject({
+      group: 'kubeskippy.io',
+      version: 'v1alpha1',
+      plural: 'clusterhealingpolicies',
+      body: {
+        apiVersion: 'kubeskippy.io/v1alpha1',
+        kind: 'ClusterHealingPolicy',
+        metadata: { name: policyName },
+        spec: {
+          selector: { namespaces, labelSelector: { matchLabels: { app: 'crasher' } } },
+          triggers: [{ name: 'restarts', type: 'metric', metricTrigger: { query: 'restart_count', threshold: 1, operator: '>' } }],
+          actions: [{ name: 'recreate', type: 'restart', restartAction: { strategy: 'recreate' } }],
+          safetyRules: { maxActionsPerHour: 5 },
+        },
+      },
     });
+    onTestFinished(() => co.deleteClusterCustomObject({ group: 'kubeskippy.io', version: 'v1alpha1', plural: 'clusterhealingpolicies', name: policyName }).then(() => undefined, () => undefined));
     await Promise.all(
       Array.from({ length: 30 }, (_, i) => createPod(kc, namespaces[i % 3]!, `crasher-${String(i).padStart(2, '0')}`, { labels: { app: 'crasher' }, annotations: CRASH })),
     );
-    const actions = await waitAllFinished(home, 30, 120_000);
+    const actions = (await Promise.all(namespaces.map((ns) => waitAllFinished(ns, 10, 120_000)))).flat();
     expect(actions).toHaveLength(30);
     expect(new Set(actions.map((a) => `${a.spec.targetResource.namespace}/${a.spec.targetResource.name}`)).size).toBe(30);
     const executed = actions.filter((a) => EXECUTED.includes(a.status?.phase ?? ''));
@@ -461,7 +474,7 @@ describe('the safety gate', () => {
     const lateDone = await waitForPhase(kc, home, late.metadata.name!, FINISHED, 30_000);
     expect(lateDone.status).toMatchObject({ phase: 'Blocked', reason: 'RateLimited' });
     expect(await podGone(home, 'crasher-late')).toBe(false);
-    const all = await listActions(kc, home);
+    const all = (await Promise.all(namespaces.map((ns) => listActions(kc, ns)))).flat();
     expect(all.filter((a) => EXECUTED.includes(a.status?.phase ?? ''))).toHaveLength(5);
   });
 

@@ -154,6 +154,23 @@ describe('a namespace editor (built-in "edit" in namespace A, a real token)', ()
     expect(statusMessage(res)).toContain(`in the namespace "${nsB}"`);
   });
 
+  it('cannot write a HealingPolicy in A that reaches into B: the API server refuses selector.namespaces and names the cluster-scoped kind', async () => {
+    const reaching = policy('reach-b') as KubeObject & { spec: { selector: Record<string, unknown> } };
+    reaching.spec.selector['namespaces'] = [nsB];
+    const res = await apiRequest(editor.kubeConfig, { method: 'POST', path: path('healingpolicies', nsA), body: reaching });
+    expect(res.status, statusMessage(res)).toBe(422);
+    expect(statusMessage(res)).toMatch(/spec\.selector\.namespaces: Forbidden: a HealingPolicy acts only in its own namespace.*ClusterHealingPolicy/);
+  });
+
+  it('cannot create a ClusterHealingPolicy (cluster-scoped: cluster administrators only)', async () => {
+    const res = await apiRequest(editor.kubeConfig, {
+      method: 'POST',
+      path: '/apis/kubeskippy.io/v1alpha1/clusterhealingpolicies',
+      body: { ...policy('everywhere'), kind: 'ClusterHealingPolicy', spec: { ...(policy('everywhere')['spec'] as object), selector: { namespaces: ['*'] } } },
+    });
+    expectForbiddenByRbac(res, editor, 'create', 'clusterhealingpolicies');
+  });
+
   it('cannot create a HealingAction in A (RBAC), and neither can cluster-admin, who has the right (the admission policy)', async () => {
     expectForbiddenByRbac(await apiRequest(editor.kubeConfig, { method: 'POST', path: path('healingactions', nsA), body: healingAction('forged', nsA) }), editor, 'create', 'healingactions');
     expectDeniedByPolicy(await apiRequest(kc, { method: 'POST', path: path('healingactions', nsA), body: healingAction('forged', nsA) }), 'HealingActions are created only by the KubeSkippy operator');
@@ -184,10 +201,9 @@ describe('a namespace editor (built-in "edit" in namespace A, a real token)', ()
   });
 
   it('cannot change what an action does, nor delete one (that is the namespace admin\'s call)', async () => {
-    expectDeniedByPolicy(
-      await apiRequest(editor.kubeConfig, { method: 'PATCH', path: path('healingactions', nsA, 'heal-a2'), body: { spec: { targetResource: { name: 'db-0' } } }, contentType: MERGE }),
-      'the spec of a HealingAction is the record of the operator\'s decision',
-    );
+    const retarget = await apiRequest(editor.kubeConfig, { method: 'PATCH', path: path('healingactions', nsA, 'heal-a2'), body: { spec: { targetResource: { name: 'db-0' } } }, contentType: MERGE });
+    expect(retarget.status, statusMessage(retarget)).toBe(422);
+    expect(statusMessage(retarget)).toContain('spec is immutable');
     expectForbiddenByRbac(await apiRequest(editor.kubeConfig, { method: 'DELETE', path: path('healingactions', nsA, 'heal-a2') }), editor, 'delete', 'healingactions');
   });
 });

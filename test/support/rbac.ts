@@ -32,7 +32,7 @@ export const EXPECTED_MANAGER_GRANTS: readonly string[] = [
   ...expand(['core/pods'], ['get', 'list', 'watch', 'patch', 'delete']),
   ...expand(['core/pods/eviction'], ['create']),
   ...expand(['core/events'], ['list', 'watch', 'create', 'patch']),
-  ...expand(['core/namespaces'], ['list', 'watch']),
+  ...expand(['core/namespaces'], ['get', 'list', 'watch']),
   ...expand(['apps/deployments', 'apps/statefulsets', 'apps/daemonsets', 'apps/replicasets'], ['get', 'list', 'watch', 'patch', 'delete']),
   ...expand(['apps/deployments/scale', 'apps/statefulsets/scale', 'apps/replicasets/scale'], ['get', 'update']),
   ...expand(['policy/poddisruptionbudgets', 'autoscaling/horizontalpodautoscalers', 'metrics.k8s.io/pods'], ['list']),

@@ -97,7 +97,7 @@ describe('config/admission', () => {
   it('matches CREATE and UPDATE of healingactions only (not their status subresource), fails closed and is bound with Deny', () => {
     expect(spec.matchConstraints.resourceRules).toEqual([{ apiGroups: ['kubeskippy.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['healingactions'] }]);
     expect(spec.failurePolicy).toBe('Fail');
-    expect(spec.validations.map((v) => v.reason)).toEqual(['Forbidden', 'Forbidden', 'Forbidden', 'Forbidden']);
+    expect(spec.validations.map((v) => v.reason)).toEqual(['Forbidden', 'Forbidden', 'Forbidden']);
     expect(binding['spec']).toEqual({ policyName: policy.metadata.name, validationActions: ['Deny'] });
   });
 
