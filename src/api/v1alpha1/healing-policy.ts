@@ -284,6 +284,29 @@ export type HealingPolicySpec = Static<typeof HealingPolicySpecSchema>;
 export const ClusterHealingPolicySpecSchema = withRules(ClusterHealingPolicySpecObject, [deleteNeedsLabels]);
 export type ClusterHealingPolicySpec = Static<typeof ClusterHealingPolicySpecSchema>;
 
+/** Outcome counts of one action for one trigger on one workload: what the policy has learnt. */
+const OutcomeSchema = Type.Object({
+  workload: Type.String({ maxLength: 400, description: 'Kind/namespace/name of the workload (or bare pod) acted on.' }),
+  trigger: Type.String({ maxLength: 63 }),
+  action: Type.String({ maxLength: 63 }),
+  successes: Type.Integer({ minimum: 0, description: 'Verified successes (including those that later recurred).' }),
+  failures: Type.Integer({ minimum: 0, description: 'Executions that failed or did not verify.' }),
+  recurrences: Type.Integer({ minimum: 0, description: 'Verified successes after which the trigger fired again within the escalation window.' }),
+  lastOutcome: Type.Optional(Type.String({ format: 'date-time' })),
+});
+
+/**
+ * What a policy has learnt from its own actions, persisted in its status so that it survives operator restarts and
+ * the garbage collection of old HealingActions. The high-water marks make counting idempotent: an action is counted
+ * once, when its completion (or, for a recurrence, its creation) is newer than the mark.
+ */
+export const LearningSchema = Type.Object({
+  completedThrough: Type.Optional(Type.String({ format: 'date-time', description: 'Actions completed up to here are counted.' })),
+  createdThrough: Type.Optional(Type.String({ format: 'date-time', description: 'Actions created up to here were checked for recurrence.' })),
+  outcomes: Type.Optional(Type.Array(OutcomeSchema, { maxItems: 200, description: 'Most recently updated first; the oldest are dropped.' })),
+});
+export type Learning = Static<typeof LearningSchema>;
+
 export const HealingPolicyStatusSchema = Type.Object({
   observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
   lastEvaluated: Type.Optional(Type.String({ format: 'date-time' })),
@@ -292,6 +315,7 @@ export const HealingPolicyStatusSchema = Type.Object({
   actionsTaken: Type.Optional(Type.Integer({ minimum: 0, description: 'HealingActions created by this policy, ever.' })),
   actionsAllowed: Type.Optional(Type.Integer({ minimum: 0, description: 'Budget left in the current rolling hour.' })),
   lastActionTime: Type.Optional(Type.String({ format: 'date-time' })),
+  learning: Type.Optional(LearningSchema),
   conditions: Type.Optional(
     Type.Array(ConditionSchema, { maxItems: 16, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
   ),

@@ -21,6 +21,7 @@ import { actionsAllowed } from '../../safety/budget.js';
 import { hasExecuted, parsePolicyKey, policyIdOf, policyKey, settledAt, toLedgerEntry, type PolicyId } from '../../safety/types.js';
 import { DEFAULT_EVALUATE_OPTIONS, evaluateTriggers, EVENTS_UNAVAILABLE_KEY, type EvaluateOptions, type TriggerState } from '../../triggers/evaluate.js';
 import { buildHealingAction, LABELS } from './build-action.js';
+import { updateLearning } from './learning.js';
 import { decidePolicy, type ActionHistoryEntry } from './decide.js';
 import { selectTargets, type Inventory } from './select.js';
 import { invalidPolicyStatus, overBudgetPolicyStatus, policyStatus, statusMergePatch, statusNeedsWrite } from './status.js';
@@ -198,6 +199,7 @@ export class HealingPolicyReconciler {
       recentlyCreated: new Set(this.expectations.get(key)?.keys() ?? []),
       forceDryRun: settings.forceDryRun,
       escalationWindowMs: settings.escalationWindowMs,
+      ...(raw.status?.learning === undefined ? {} : { learning: raw.status.learning }),
     });
 
     let created = 0;
@@ -237,6 +239,7 @@ export class HealingPolicyReconciler {
     const allowed = actionsAllowed({ key: policyKey(namespace, name, id.kind), maxActionsPerHour }, ledger, now);
     const lastActionAt = ledger.reduce<number | undefined>((m, e) => (m === undefined || e.createdAt > m ? e.createdAt : m), undefined);
     const unknownReasons = [...new Set(decision.unknown.map((u) => `${u.trigger}: ${u.reason}`))];
+    const learning = updateLearning(raw.status?.learning, ledgerObjects, settings.escalationWindowMs, now);
     const status = policyStatus(raw.status, {
       now,
       generation,
@@ -250,6 +253,7 @@ export class HealingPolicyReconciler {
       selectionProblems: selection.problems,
       unknownReasons,
       ...(crossNamespace === undefined ? {} : { crossNamespace }),
+      ...(learning === undefined ? {} : { learning }),
     });
     if (statusNeedsWrite(raw.status, status, now, settings.statusRefreshMs)) {
       try {

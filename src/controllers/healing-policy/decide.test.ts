@@ -160,3 +160,24 @@ describe('decidePolicy', () => {
     expect(d.proposals).toEqual([]);
   });
 });
+
+describe('learning shapes where an escalation starts', () => {
+  const learning = (successes: number, failures: number, recurrences: number): NonNullable<PolicyDecisionInput['learning']> => ({
+    outcomes: [{ workload: 'Deployment/apps/web', trigger: 'crash', action: 'restart', successes, failures, recurrences }],
+  });
+
+  it('skips a rung that never held on this workload for this trigger, and says so', () => {
+    const d = decidePolicy(input({ policy: policy([restart, patch, rollback]), learning: learning(2, 1, 2) }));
+    expect(d.proposals[0]?.action.name).toBe('debug');
+    expect(d.proposals[0]?.rationale).toMatch(/learnt on this workload: skipped restart \(2 verified, 2 recurred, 1 failed\)/);
+  });
+
+  it('keeps a rung that held at least once, or was tried only once', () => {
+    expect(decidePolicy(input({ policy: policy([restart, patch]), learning: learning(2, 0, 1) })).proposals[0]?.action.name).toBe('restart');
+    expect(decidePolicy(input({ policy: policy([restart, patch]), learning: learning(0, 1, 0) })).proposals[0]?.action.name).toBe('restart');
+  });
+
+  it('never skips the last rung', () => {
+    expect(decidePolicy(input({ policy: policy([restart]), learning: learning(0, 5, 0) })).proposals[0]?.action.name).toBe('restart');
+  });
+});

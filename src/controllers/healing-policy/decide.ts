@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { ActionTemplate } from '../../api/v1alpha1/common.js';
 import type { ActionPhase } from '../../api/v1alpha1/healing-action.js';
 import { TERMINAL_PHASES } from '../../api/v1alpha1/healing-action.js';
-import type { AnyPolicy, PolicyMode } from '../../api/v1alpha1/healing-policy.js';
+import type { AnyPolicy, Learning, PolicyMode } from '../../api/v1alpha1/healing-policy.js';
 import { targetKey } from '../../metrics/types.js';
 import type { TriggerEvaluations, TriggerFiring } from '../../triggers/evaluate.js';
 import type { SelectedTarget } from './select.js';
@@ -45,6 +45,8 @@ export interface PolicyDecisionInput {
   readonly forceDryRun: boolean;
   /** A recurrence within this time of the last action escalates; after it the ladder starts over. */
   readonly escalationWindowMs: number;
+  /** What the policy has learnt (status.learning): a rung that never held on a workload is not started with there. */
+  readonly learning?: Learning;
 }
 
 /** A HealingAction to create. */
@@ -115,10 +117,12 @@ function chooseRung(
   history: readonly ActionHistoryEntry[],
   now: number,
   windowMs: number,
+  learnt: ReadonlyMap<string, Outcome>,
 ): { index: number; rationale: string } {
   const last = history.at(-1);
   if (!last || now - last.createdAt > windowMs) {
-    return { index: 0, rationale: last ? 'first rung: the last action on this target is older than the escalation window' : 'first rung' };
+    const why = last ? 'first rung: the last action on this target is older than the escalation window' : 'first rung';
+    return startRung(steps, learnt, why);
   }
   const lastIndex = steps.findIndex((s) => s.name === last.actionName);
   if (last.phase === 'Succeeded' || last.phase === 'Failed') {
@@ -126,6 +130,33 @@ function chooseRung(
     return { index: lastIndex + 1, rationale: `escalated: ${last.actionName} (${last.name}) ${verb}` };
   }
   return { index: Math.max(0, lastIndex), rationale: `retrying ${last.actionName}: the last attempt was ${last.phase}` };
+}
+
+type Outcome = NonNullable<Learning['outcomes']>[number];
+
+/**
+ * True when an action has never held on a workload: executed at least twice there for this trigger, and every
+ * verified success came back within the escalation window (or none was verified).
+ */
+export function neverHeld(o: Pick<Outcome, 'successes' | 'failures' | 'recurrences'>): boolean {
+  return o.successes + o.failures >= 2 && o.successes - o.recurrences <= 0;
+}
+
+/**
+ * Where a new escalation starts: the first rung, except that rungs which never held on this workload for this
+ * trigger (learning) are skipped — the last rung is always kept, so a policy never runs out of actions this way.
+ */
+function startRung(steps: readonly ActionTemplate[], learnt: ReadonlyMap<string, Outcome>, why: string): { index: number; rationale: string } {
+  const skipped: string[] = [];
+  let index = 0;
+  while (index < steps.length - 1) {
+    const o = learnt.get(steps[index]!.name);
+    if (o === undefined || !neverHeld(o)) break;
+    skipped.push(`${o.action} (${o.successes} verified, ${o.recurrences} recurred, ${o.failures} failed)`);
+    index++;
+  }
+  if (skipped.length === 0) return { index, rationale: why };
+  return { index, rationale: `${why}; learnt on this workload: skipped ${skipped.join(', ')} — it never held` };
 }
 
 /** Decides, for every target, whether to create an action now. Never throws, never reads the clock. */
@@ -172,7 +203,9 @@ export function decidePolicy(input: PolicyDecisionInput): PolicyDecision {
     }
     const dryRun = mode === 'dryrun' || input.forceDryRun;
     // Dry runs climb their own ladder: a planned restart says nothing about whether a real one worked.
-    const rung = chooseRung(applicable, history.filter((h) => h.dryRun === dryRun), now, input.escalationWindowMs);
+    const workload = targetKey(target.workload ?? target.ref);
+    const learnt = new Map((input.learning?.outcomes ?? []).filter((o) => o.workload === workload && o.trigger === firing.trigger).map((o) => [o.action, o] as const));
+    const rung = chooseRung(applicable, history.filter((h) => h.dryRun === dryRun), now, input.escalationWindowMs, learnt);
     const exhausted = rung.index >= applicable.length;
     const index = exhausted ? applicable.length - 1 : rung.index;
     const action = applicable[index]!;

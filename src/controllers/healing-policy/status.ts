@@ -1,5 +1,5 @@
 /** The HealingPolicy status a reconcile writes, computed from what it found. Pure. */
-import type { AnyPolicy, HealingPolicyStatus } from '../../api/v1alpha1/healing-policy.js';
+import type { AnyPolicy, HealingPolicyStatus, Learning } from '../../api/v1alpha1/healing-policy.js';
 import { isoTime, setCondition } from '../conditions.js';
 
 /** Condition types and reasons on HealingPolicy status. */
@@ -41,6 +41,8 @@ export interface PolicyStatusInput {
   readonly unknownReasons: readonly string[];
   /** Set when a HealingPolicy's selector.namespaces was ignored (it acts only in its own namespace): why. */
   readonly crossNamespace?: string;
+  /** What the policy has learnt from its actions (learning.ts). */
+  readonly learning?: Learning;
 }
 
 /** The full status for a valid policy. `previous` keeps lastTransitionTimes of unchanged conditions. */
@@ -82,6 +84,7 @@ export function policyStatus(previous: HealingPolicyStatus | undefined, s: Polic
     actionsTaken: s.actionsTaken,
     actionsAllowed: Math.max(0, s.actionsAllowed),
     ...(s.lastActionAt === undefined ? {} : { lastActionTime: isoTime(s.lastActionAt) }),
+    ...(s.learning === undefined ? {} : { learning: s.learning }),
     conditions,
   };
 }
