@@ -20,7 +20,7 @@ import { createKubeClients, requestOptions, type KubeClients } from './k8s/clien
 import { isNotFound } from './k8s/errors.js';
 import { countingKubeConfig } from './k8s/request-counter.js';
 import { EventRecorder } from './k8s/event-recorder.js';
-import { createKubeListWatch, Informer, resourcePath } from './k8s/informer.js';
+import { createKubeListWatch, Informer, resourcePath, stripManagedFields } from './k8s/informer.js';
 import { EventCollector } from './metrics/collectors/events.js';
 import { KubeStatusCollector } from './metrics/collectors/kube-status.js';
 import { MetricsServerCollector, RESOURCE_METRICS } from './metrics/collectors/metrics-server.js';
@@ -36,7 +36,7 @@ import type { Clock } from './runtime/clock.js';
 import { Controller } from './runtime/controller.js';
 import { IntervalLoop } from './runtime/interval-loop.js';
 import { createLeaseStore, LeaderElector } from './runtime/leader-election.js';
-import { Manager, type ManagerExit, type SignalSource } from './runtime/manager.js';
+import { Manager, type ManagedInformer, type ManagerExit, type SignalSource } from './runtime/manager.js';
 import { createDefaultRegistry } from './remediation/registry.js';
 import { SafetyGate } from './safety/gate.js';
 import { matchesLabelSelector } from './safety/label-selector.js';
@@ -83,6 +83,8 @@ function informer<T extends k8s.KubernetesObject>(
     source: createKubeListWatch<T>(kc, { path, list }),
     clock,
     logger,
+    // managedFields are often half an object's size and nothing here reads them.
+    transform: stripManagedFields,
     onRestart: () => metrics.informerRestartsTotal.inc({ resource: name }),
   });
 }
@@ -175,7 +177,7 @@ interface Caches {
   readonly directory: PolicyDirectory;
   /** The cached objects selection reads, limited to served namespaces. */
   readonly inventory: () => Inventory;
-  readonly all: () => Informer<k8s.KubernetesObject>[];
+  readonly all: () => ManagedInformer[];
 }
 
 function createCaches(b: Base): Caches {
@@ -204,7 +206,17 @@ function createCaches(b: Base): Caches {
     const n = namespaces.get('', ns);
     return n === undefined ? undefined : (n.metadata?.labels ?? {});
   };
-  const served = <T extends k8s.KubernetesObject>(items: readonly T[]): T[] => (scopeSelector === undefined ? [...items] : items.filter((o) => inScope(o.metadata?.namespace)));
+  // A cluster policy's reach ends where this operator's does: objects of namespaces it does not serve are not seen.
+  const served = <T extends k8s.KubernetesObject>(inf: Informer<T>) => (ns: string): T[] => (inScope(ns) ? inf.list(ns) : []);
+  const inventory: Inventory = {
+    namespaceLabels,
+    namespaces: () => [...new Set([...pods.namespaces(), ...deployments.namespaces(), ...statefulSets.namespaces(), ...daemonSets.namespaces(), ...replicaSets.namespaces()])].filter((ns) => inScope(ns)),
+    pods: served(pods),
+    deployments: served(deployments),
+    statefulSets: served(statefulSets),
+    daemonSets: served(daemonSets),
+    replicaSets: served(replicaSets),
+  };
   return {
     policies,
     clusterPolicies,
@@ -218,15 +230,7 @@ function createCaches(b: Base): Caches {
     kubeEvents,
     inScope,
     directory: new PolicyDirectory({ policies, clusterPolicies, actions, namespaceLabels, inScope }),
-    // A cluster policy's reach ends where this operator's does: objects of namespaces it does not serve are not seen.
-    inventory: () => ({
-      namespaceLabels,
-      pods: served(pods.list()),
-      deployments: served(deployments.list()),
-      statefulSets: served(statefulSets.list()),
-      daemonSets: served(daemonSets.list()),
-      replicaSets: served(replicaSets.list()),
-    }),
+    inventory: () => inventory,
     all: () => [namespaces, policies, clusterPolicies, actions, pods, replicaSets, deployments, statefulSets, daemonSets, kubeEvents],
   };
 }

@@ -1,7 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, flushMicrotasks } from '../runtime/clock.js';
-import { Informer, resourcePath, type InformerRestartReason, type ListResult, type ListWatchSource, type WatchCallbacks } from './informer.js';
+import { Informer, resourcePath, stripManagedFields, type InformerRestartReason, type ListResult, type ListWatchSource, type WatchCallbacks } from './informer.js';
 
 type Obj = k8s.V1ConfigMap;
 
@@ -84,6 +84,24 @@ function setup(options: { staleAfterMs?: number } = {}): {
 }
 
 describe('Informer', () => {
+  it('indexes objects by namespace, keeps the index right through deletes, and applies its transform before caching', async () => {
+    const clock = new FakeClock();
+    const source = new FakeSource();
+    const informer = new Informer<Obj>({ name: 'cm', source, clock, staleAfterMs: 0, transform: stripManagedFields });
+    source.objects.set('x', { metadata: { name: 'x', namespace: 'other', resourceVersion: '1', managedFields: [{ manager: 'kubectl' }] }, data: {} });
+    source.set('a', '1');
+    informer.start();
+    await flushMicrotasks();
+    expect(informer.list('other').map((o) => o.metadata?.name)).toEqual(['x']);
+    expect(informer.get('other', 'x')?.metadata?.managedFields).toBeUndefined();
+    expect(informer.namespaces().sort()).toEqual(['ns', 'other']);
+    source.del('a');
+    await flushMicrotasks();
+    expect(informer.list('ns')).toEqual([]);
+    expect(informer.namespaces()).toEqual(['other']);
+    informer.stop();
+  });
+
   it('lists into the cache, emits an add per object and reports synced', async () => {
     const { source, informer, events } = setup();
     source.set('a', '1');

@@ -138,6 +138,20 @@ export interface InformerOptions<T> {
   readonly minWatchMs?: number;
   /** Called on every restart (for kubeskippy_informer_restarts_total). */
   readonly onRestart?: (reason: InformerRestartReason, error?: KubeError) => void;
+  /**
+   * Applied to every object before it is cached (list and watch alike), e.g. stripManagedFields: what the cache does
+   * not hold costs no memory. Must keep metadata.namespace, name and resourceVersion.
+   */
+  readonly transform?: (obj: T) => T;
+}
+
+/**
+ * Drops metadata.managedFields — server-side apply bookkeeping that is often the largest part of an object and that
+ * the operator never reads (controller-runtime users strip it the same way). Returns the same object, modified.
+ */
+export function stripManagedFields<T extends k8s.KubernetesObject>(obj: T): T {
+  if (obj.metadata?.managedFields !== undefined) delete obj.metadata.managedFields;
+  return obj;
 }
 
 type Phase = 'idle' | 'listing' | 'watching' | 'backoff' | 'stopped';
@@ -169,6 +183,9 @@ export class Informer<T extends k8s.KubernetesObject> {
   private readonly onRestart: InformerOptions<T>['onRestart'];
 
   private readonly cache = new Map<string, T>();
+  /** namespace → key → object, so that a namespace's objects are found without scanning the whole cache. */
+  private readonly byNamespace = new Map<string, Map<string, T>>();
+  private readonly transform: ((obj: T) => T) | undefined;
   private readonly handlers: InformerHandlers<T>[] = [];
   private resourceVersion = '';
   private synced = false;
@@ -189,6 +206,7 @@ export class Informer<T extends k8s.KubernetesObject> {
     this.staleAfterMs = options.staleAfterMs ?? 90_000;
     this.minWatchMs = options.minWatchMs ?? 1_000;
     this.onRestart = options.onRestart;
+    this.transform = options.transform;
   }
 
   /** Registers handlers; returns a function that removes them. Objects already cached are not replayed. */
@@ -246,10 +264,16 @@ export class Informer<T extends k8s.KubernetesObject> {
     return this.resourceVersion;
   }
 
-  /** Cached objects, all or those of one namespace. */
+  /** Cached objects, all or those of one namespace (from an index: no scan of the other namespaces). */
   list(namespace?: string): T[] {
-    const all = [...this.cache.values()];
-    return namespace === undefined ? all : all.filter((o) => (o.metadata?.namespace ?? '') === namespace);
+    if (namespace === undefined) return [...this.cache.values()];
+    const ns = this.byNamespace.get(namespace);
+    return ns === undefined ? [] : [...ns.values()];
+  }
+
+  /** Namespaces that hold at least one cached object. */
+  namespaces(): string[] {
+    return [...this.byNamespace.keys()];
   }
 
   /** The cached object, or undefined. Cluster-scoped objects have namespace ''. */
@@ -393,10 +417,15 @@ export class Informer<T extends k8s.KubernetesObject> {
     if (rv !== undefined && rv !== '') this.resourceVersion = rv;
   }
 
-  private upsert(obj: T): void {
+  private upsert(raw: T): void {
+    const obj = this.transform ? this.transform(raw) : raw;
     const key = keyOf(obj);
     const old = this.cache.get(key);
     this.cache.set(key, obj);
+    const namespace = obj.metadata?.namespace ?? '';
+    let index = this.byNamespace.get(namespace);
+    if (index === undefined) this.byNamespace.set(namespace, (index = new Map<string, T>()));
+    index.set(key, obj);
     if (old === undefined) this.emit((h) => h.onAdd?.(obj));
     else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.emit((h) => h.onUpdate?.(obj, old));
   }
@@ -405,6 +434,10 @@ export class Informer<T extends k8s.KubernetesObject> {
     const old = this.cache.get(key);
     if (old === undefined) return;
     this.cache.delete(key);
+    const namespace = old.metadata?.namespace ?? '';
+    const index = this.byNamespace.get(namespace);
+    index?.delete(key);
+    if (index?.size === 0) this.byNamespace.delete(namespace);
     this.emit((h) => h.onDelete?.(obj));
   }
 

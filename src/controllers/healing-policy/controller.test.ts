@@ -7,6 +7,7 @@ import { silentLogger } from '../../observability/logger.js';
 import { createMetrics } from '../../observability/metrics.js';
 import { FakeClock } from '../../runtime/clock.js';
 import { HealingPolicyReconciler, POLICY_EVENTS } from './controller.js';
+import { inventoryOf } from './select.js';
 
 const NS = 'tenant-a';
 
@@ -47,7 +48,7 @@ function setup(pods: V1Pod[], msPerRead: number, budgetMs: number, stored: Heali
     settings: { forceDryRun: false, paused: false, prometheusConfigured: false, escalationWindowMs: 3_600_000, maxRequeueMs: 30_000, statusRefreshMs: 60_000, evaluationBudgetMs: budgetMs },
     getPolicy: () => stored,
     listActions: () => [],
-    inventory: () => ({ namespaceLabels: () => ({}), pods, deployments: [], statefulSets: [], daemonSets: [], replicaSets: [] }),
+    inventory: () => inventoryOf({ pods }),
     eventsSynced: () => true,
     prometheusErrors: () => new Map(),
     metricsServerError: () => undefined,

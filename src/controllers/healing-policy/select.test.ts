@@ -1,7 +1,7 @@
 import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { ClusterHealingPolicy, HealingPolicy } from '../../api/v1alpha1/healing-policy.js';
-import { mayActInNamespace, podWorkload, selectTargets, type Inventory } from './select.js';
+import { inventoryOf, mayActInNamespace, podWorkload, selectTargets, type Inventory } from './select.js';
 
 function pod(ns: string, name: string, labels: Record<string, string> = {}, owner?: { kind: string; name: string; uid: string }, phase = 'Running'): V1Pod {
   return {
@@ -16,8 +16,8 @@ const dep: V1Deployment = { metadata: { namespace: 'apps', name: 'web', uid: 'u-
 
 const NAMESPACE_LABELS: Readonly<Record<string, Record<string, string>>> = { apps: { team: 'shop' }, other: { team: 'ledger' } };
 
-const inv: Inventory = {
-  namespaceLabels: (ns) => NAMESPACE_LABELS[ns],
+const inv: Inventory = inventoryOf(
+  {
   pods: [
     pod('apps', 'web-abc-1', { app: 'web' }, { kind: 'ReplicaSet', name: 'web-abc', uid: 'u-rs' }),
     pod('apps', 'web-abc-2', { app: 'web' }, { kind: 'ReplicaSet', name: 'web-abc', uid: 'u-rs' }),
@@ -29,7 +29,9 @@ const inv: Inventory = {
   statefulSets: [],
   daemonSets: [],
   replicaSets: [rs],
-};
+  },
+  (ns) => NAMESPACE_LABELS[ns],
+);
 
 function policy(selector: HealingPolicy['spec']['selector'], ns = 'apps'): HealingPolicy {
   return {
@@ -108,7 +110,7 @@ describe('selectTargets', () => {
 
 describe('podWorkload', () => {
   it('resolves StatefulSet pods directly and bare pods to nothing', () => {
-    expect(podWorkload(inv.pods[2]!, [])).toMatchObject({ kind: 'StatefulSet', name: 'db' });
-    expect(podWorkload(inv.pods[4]!, [])).toBeUndefined();
+    expect(podWorkload(inv.pods('apps')[2]!, [])).toMatchObject({ kind: 'StatefulSet', name: 'db' });
+    expect(podWorkload(inv.pods('other')[0]!, [])).toBeUndefined();
   });
 });

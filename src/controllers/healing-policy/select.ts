@@ -19,15 +19,38 @@ export const SUPPORTED_KINDS: Readonly<Record<string, string>> = {
 /** A workload object as the selection sees it. */
 export type WorkloadObject = V1Deployment | V1StatefulSet | V1DaemonSet | V1ReplicaSet;
 
-/** The cached objects selection reads. */
+/**
+ * The cached objects selection reads, by namespace: a policy reads only the namespaces it may act in, so the work of
+ * one evaluation grows with its own namespaces, not with the cluster.
+ */
 export interface Inventory {
   /** A namespace's labels; undefined when the namespace is not known (then no namespaceSelector matches it). */
   readonly namespaceLabels: (namespace: string) => Readonly<Record<string, string>> | undefined;
-  readonly pods: readonly V1Pod[];
-  readonly deployments: readonly V1Deployment[];
-  readonly statefulSets: readonly V1StatefulSet[];
-  readonly daemonSets: readonly V1DaemonSet[];
-  readonly replicaSets: readonly V1ReplicaSet[];
+  /** Namespaces that hold pods or workloads (where a cluster policy with "*" or a namespaceSelector looks). */
+  readonly namespaces: () => readonly string[];
+  readonly pods: (namespace: string) => readonly V1Pod[];
+  readonly deployments: (namespace: string) => readonly V1Deployment[];
+  readonly statefulSets: (namespace: string) => readonly V1StatefulSet[];
+  readonly daemonSets: (namespace: string) => readonly V1DaemonSet[];
+  readonly replicaSets: (namespace: string) => readonly V1ReplicaSet[];
+}
+
+/** Plain lists of objects as an Inventory (tests, offline tools). */
+export function inventoryOf(
+  lists: { pods?: V1Pod[]; deployments?: V1Deployment[]; statefulSets?: V1StatefulSet[]; daemonSets?: V1DaemonSet[]; replicaSets?: V1ReplicaSet[] },
+  namespaceLabels: (namespace: string) => Readonly<Record<string, string>> | undefined = () => ({}),
+): Inventory {
+  const inNs = <T extends { metadata?: { namespace?: string } }>(items: T[] | undefined) => (ns: string): T[] => (items ?? []).filter((o) => o.metadata?.namespace === ns);
+  const all = [lists.pods, lists.deployments, lists.statefulSets, lists.daemonSets, lists.replicaSets].flatMap((l) => (l ?? []).map((o) => o.metadata?.namespace ?? ''));
+  return {
+    namespaceLabels,
+    namespaces: () => [...new Set(all)],
+    pods: inNs(lists.pods),
+    deployments: inNs(lists.deployments),
+    statefulSets: inNs(lists.statefulSets),
+    daemonSets: inNs(lists.daemonSets),
+    replicaSets: inNs(lists.replicaSets),
+  };
 }
 
 /** One object a policy watches, with what is needed to observe and act on it. */
@@ -52,16 +75,23 @@ function controllerOf(meta: { ownerReferences?: { kind: string; name: string; ui
   return meta?.ownerReferences?.find((o) => o.controller === true) ?? meta?.ownerReferences?.[0];
 }
 
+function isReplicaSetMap(x: readonly V1ReplicaSet[] | ReadonlyMap<string, V1ReplicaSet>): x is ReadonlyMap<string, V1ReplicaSet> {
+  return !Array.isArray(x);
+}
+
 /**
  * Resolves a pod's controlling workload: Pod → ReplicaSet → Deployment, or Pod → StatefulSet/DaemonSet/ReplicaSet.
  * Bare pods have none.
  */
-export function podWorkload(pod: V1Pod, replicaSets: readonly V1ReplicaSet[]): TargetRef | undefined {
+export function podWorkload(pod: V1Pod, replicaSets: readonly V1ReplicaSet[] | ReadonlyMap<string, V1ReplicaSet>): TargetRef | undefined {
   const ns = pod.metadata?.namespace ?? '';
   const owner = controllerOf(pod.metadata);
   if (!owner) return undefined;
   if (owner.kind === 'ReplicaSet') {
-    const rs = replicaSets.find((r) => r.metadata?.uid === owner.uid || (r.metadata?.name === owner.name && r.metadata.namespace === ns));
+    // A map by uid (built once per namespace by selectTargets) makes this O(1) per pod.
+    const rs: V1ReplicaSet | undefined = isReplicaSetMap(replicaSets)
+      ? replicaSets.get(owner.uid)
+      : replicaSets.find((r) => r.metadata?.uid === owner.uid || (r.metadata?.name === owner.name && r.metadata.namespace === ns));
     const rsOwner = controllerOf(rs?.metadata);
     if (rsOwner?.kind === 'Deployment') return { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: rsOwner.name, uid: rsOwner.uid };
     return { apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace: ns, name: owner.name, uid: owner.uid };
@@ -147,14 +177,16 @@ function refOf(kind: string, obj: { metadata?: { namespace?: string; name?: stri
  * skipped. The label selector applies to each selected object's own labels. Pods that are being deleted or have
  * finished (Succeeded/Failed) are not targets.
  */
+/** The namespaces whose objects a policy may select: its own, those it lists, or those the inventory knows that it reaches. */
+export function candidateNamespaces(policy: SelectingPolicy, inv: Pick<Inventory, 'namespaces' | 'namespaceLabels'>): string[] {
+  if (policy.kind !== 'ClusterHealingPolicy') return policy.metadata.namespace ? [policy.metadata.namespace] : [];
+  const listed = (policy.spec.selector as { namespaces?: readonly string[] }).namespaces ?? [];
+  const pool = listed.length > 0 && !listed.includes('*') ? listed : inv.namespaces();
+  return [...new Set(pool)].filter((ns) => mayActInNamespace(policy, ns, inv.namespaceLabels(ns)));
+}
+
 export function selectTargets(policy: SelectingPolicy, inv: Inventory): Selection {
-  const nsVerdicts = new Map<string, boolean>();
-  const inNamespace = (ns: string | undefined): boolean => {
-    if (ns === undefined) return false;
-    let v = nsVerdicts.get(ns);
-    if (v === undefined) nsVerdicts.set(ns, (v = mayActInNamespace(policy, ns, inv.namespaceLabels(ns))));
-    return v;
-  };
+  const namespaces = candidateNamespaces(policy, inv);
   const problems: string[] = [];
   const targets: SelectedTarget[] = [];
   const labelSelector = policy.spec.selector.labelSelector ?? {};
@@ -162,13 +194,18 @@ export function selectTargets(policy: SelectingPolicy, inv: Inventory): Selectio
 
   const podsByWorkload = new Map<string, V1Pod[]>();
   const workloadOfPod = new Map<V1Pod, TargetRef | undefined>();
-  for (const pod of inv.pods) {
-    if (!inNamespace(pod.metadata?.namespace)) continue;
-    const w = podWorkload(pod, inv.replicaSets);
-    workloadOfPod.set(pod, w);
-    if (w) {
-      const key = `${w.kind}/${w.namespace}/${w.name}`;
-      podsByWorkload.set(key, [...(podsByWorkload.get(key) ?? []), pod]);
+  const podsOf = (ns: string): readonly V1Pod[] => inv.pods(ns);
+  for (const ns of namespaces) {
+    const rsByUid = new Map(inv.replicaSets(ns).map((r) => [r.metadata?.uid ?? '', r] as const));
+    for (const pod of podsOf(ns)) {
+      const w = podWorkload(pod, rsByUid);
+      workloadOfPod.set(pod, w);
+      if (w) {
+        const key = `${w.kind}/${w.namespace}/${w.name}`;
+        const list = podsByWorkload.get(key);
+        if (list) list.push(pod);
+        else podsByWorkload.set(key, [pod]);
+      }
     }
   }
 
@@ -184,13 +221,12 @@ export function selectTargets(policy: SelectingPolicy, inv: Inventory): Selectio
     }
     const excluded = new Set(r.excludeNames ?? []);
     const eligible = (o: { metadata?: { namespace?: string; name?: string; labels?: Record<string, string>; deletionTimestamp?: Date } }): boolean =>
-      inNamespace(o.metadata?.namespace) &&
       !excluded.has(o.metadata?.name ?? '') &&
       o.metadata?.deletionTimestamp === undefined &&
       matchesLabelSelector(labelSelector, o.metadata?.labels);
 
     if (r.kind === 'Pod') {
-      for (const pod of inv.pods) {
+      for (const pod of namespaces.flatMap(podsOf)) {
         if (!eligible(pod) || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
         const workload = workloadOfPod.get(pod);
         targets.push({
@@ -204,8 +240,9 @@ export function selectTargets(policy: SelectingPolicy, inv: Inventory): Selectio
       }
       continue;
     }
-    const list: readonly WorkloadObject[] =
+    const byKind: (ns: string) => readonly WorkloadObject[] =
       r.kind === 'Deployment' ? inv.deployments : r.kind === 'StatefulSet' ? inv.statefulSets : r.kind === 'DaemonSet' ? inv.daemonSets : inv.replicaSets;
+    const list: readonly WorkloadObject[] = namespaces.flatMap((ns) => [...byKind(ns)]);
     for (const w of list) {
       if (!eligible(w)) continue;
       const ref = refOf(r.kind, w);
