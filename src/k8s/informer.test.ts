@@ -99,7 +99,7 @@ describe('Informer', () => {
     await flushMicrotasks();
     expect(informer.list('ns')).toEqual([]);
     expect(informer.namespaces()).toEqual(['other']);
-    informer.stop();
+    await informer.stop();
   });
 
   it('lists into the cache, emits an add per object and reports synced', async () => {
