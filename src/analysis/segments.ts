@@ -87,7 +87,8 @@ export function findBoundaries(t: Float64Array, v: Float64Array, kind: 'memory' 
       let prevMin = Infinity;
       for (let j = i - 1; j >= 0 && (t[j] as number) >= (t[i] as number) - 600; j--) prevMin = Math.min(prevMin, v[j] as number);
       const next = [v[i] as number, v[i + 1] ?? after, v[i + 2] ?? after];
-      const newLow = median(next) < prevMin - 0.05 * limit;
+      // Right after the first sample the window before is too short to know the floor.
+      const newLow = (t[i] as number) - (t[0] as number) >= 300 && median(next) < prevMin - 0.05 * limit;
       candidates.push({ index: i, peak, gap, newLow });
     }
     // Many drops are the sawtooth itself: then only a new low marks a restart (peaks near the limit are what a
