@@ -329,11 +329,14 @@ function averagedShape(p: Prepared, ctx: ShapeContext): ShapeResult {
       build: () => approachShape(p, ctx, ap, at, { t: b.t.subarray(k), v: b.v.subarray(k) }, [changeIntro(at, k).intro]),
     });
   }
-  return mixture(candidates, n);
+  return mixture(candidates, n, 0.001 * ctx.limit);
 }
 
-/** BIC weights of the candidates and the weighted mixture of their forecasts. */
-function mixture(candidates: readonly Candidate[], n: number): ShapeResult {
+/**
+ * BIC weights of the candidates and the weighted mixture of their forecasts. `resolution` floors the noise: on
+ * data smoother than a thousandth of the limit, differences in fit are rounding, not evidence.
+ */
+function mixture(candidates: readonly Candidate[], n: number, resolution: number): ShapeResult {
   let best = candidates[0] as Candidate;
   let sigma2 = Infinity;
   for (const c of candidates) {
@@ -343,7 +346,7 @@ function mixture(candidates: readonly Candidate[], n: number): ShapeResult {
       best = c;
     }
   }
-  sigma2 = Math.max(sigma2, 1e-12);
+  sigma2 = Math.max(sigma2, resolution * resolution, 1e-12);
   const inflation = varianceInflation(best.resid, 12);
   const nEff = Math.max(2, n / inflation);
   const bic = candidates.map((c) => c.sse / (sigma2 * inflation) + c.k * Math.log(nEff));
