@@ -114,7 +114,8 @@ export function parseSeriesFile(text: string): { series: SeriesFile } | { proble
         problems.push(`samples[${i}]: expected [unixSeconds, value]`);
         continue;
       }
-      const [at, value]: unknown[] = pair;
+      const at: unknown = (pair as unknown[])[0];
+      const value: unknown = (pair as unknown[])[1];
       if (typeof at !== 'number' || !Number.isFinite(at) || at < 0) problems.push(`samples[${i}]: the time is not a non-negative number of seconds`);
       else if (at > MAX_UNIX_SECONDS) problems.push(`samples[${i}]: the time ${at} looks like milliseconds; times are Unix seconds`);
       else if (typeof value !== 'number' || !Number.isFinite(value)) problems.push(`samples[${i}]: the value is not a finite number`);
