@@ -12,10 +12,14 @@ export interface CrossingNode {
   readonly f: (t: number) => number;
   /** Weight of this version (the weights of a model sum to 1). */
   readonly weight: number;
-  /** Scatter of the observed value around the forecast at one try (σ, value units, > 0). */
+  /** Scatter of the observed value around the forecast (σ, value units, > 0). */
   readonly sigma: number;
-  /** Seconds between independent tries (see shapes.ts: the sample interval stretched by serial correlation). */
-  readonly step: number;
+  /**
+   * How the scatter moves in time. `{ rho, dt }`: AR(1) noise with lag-one autocorrelation `rho` at spacing `dt`
+   * seconds — the crossing is a first passage, computed step by step from the joint law of two successive values.
+   * `{ step }`: independent tries `step` seconds apart (one per GC cycle for a sawtooth's peaks).
+   */
+  readonly noise: { readonly rho: number; readonly dt: number } | { readonly step: number };
 }
 
 /** A forecast with its uncertainty: weighted versions. */
@@ -36,10 +40,37 @@ export interface CrossingTimes {
 /** Scan steps within the horizon: bounds the cost. */
 const STEPS_PER_HORIZON = 120;
 
+/** Gauss–Legendre nodes and weights on [−1, 1] (8 points): integrates the bivariate normal's smooth integrand. */
+const GL_X = [-0.9602898565, -0.7966664774, -0.5255324099, -0.1834346425, 0.1834346425, 0.5255324099, 0.7966664774, 0.9602898565];
+const GL_W = [0.1012285363, 0.2223810345, 0.3137066459, 0.3626837834, 0.3626837834, 0.3137066459, 0.2223810345, 0.1012285363];
+
 /**
- * The crossing-time distribution of `model` against `limit`, scanned to `lookahead` seconds. Each scan step of
- * length Δ stands for Δ / node.step independent tries: P(no crossing by t) is the product of Φ((limit − f(tᵢ)) / σ)
- * over the tries, and the crossing probability is the weighted mean over the nodes.
+ * P(X ≤ a, Y ≤ b) for standard normals with correlation rho ≥ 0, by Sheppard's formula: Φ(a)Φ(b) plus the integral
+ * over θ from 0 to asin(rho) of exp(−(a² + b² − 2ab·sin θ) / (2cos² θ)) / 2π (Gauss–Legendre).
+ */
+export function bivariateNormalCdf(a: number, b: number, rho: number): number {
+  const base = normalCdf(a) * normalCdf(b);
+  if (rho <= 0) return base;
+  const top = Math.asin(Math.min(rho, 0.9999));
+  let sum = 0;
+  for (let i = 0; i < GL_X.length; i++) {
+    const th = (top * ((GL_X[i] as number) + 1)) / 2;
+    const sn = Math.sin(th);
+    const c2 = 1 - sn * sn;
+    sum += (GL_W[i] as number) * Math.exp(-(a * a + b * b - 2 * a * b * sn) / (2 * c2));
+  }
+  return base + (sum * top) / 2 / (2 * Math.PI);
+}
+
+/** Beyond this many σ below the limit a step's crossing probability is negligible (< 3·10⁻⁷). */
+const FAR = 5;
+
+/**
+ * The crossing-time distribution of `model` against `limit`, scanned to `lookahead` seconds in steps of
+ * horizon/120. Per node, P(no crossing by t) is a product of per-step survivals: for AR(1) noise the hazard of
+ * crossing at a step given no crossing at the previous one (a first-passage approximation that is exact for the
+ * step-to-step dependence), for independent tries Φ((limit − f) / σ) per try. The crossing probability is the
+ * weighted mean over the nodes.
  */
 export function crossingTimes(model: CrossingModel, limit: number, horizon: number, lookahead: number): CrossingTimes {
   const dt = horizon / STEPS_PER_HORIZON;
@@ -48,7 +79,14 @@ export function crossingTimes(model: CrossingModel, limit: number, horizon: numb
   const total = nodes.reduce((s, n) => s + n.weight, 0) || 1;
   const k = nodes.length;
   const survive = new Float64Array(k).fill(1);
-  const tries = nodes.map((n) => dt / Math.max(n.step, 1e-6));
+  const prevZ = new Float64Array(k);
+  const rho = new Float64Array(k);
+  const tries = new Float64Array(k);
+  nodes.forEach((n, j) => {
+    prevZ[j] = (limit - n.f(0)) / n.sigma;
+    if ('rho' in n.noise) rho[j] = Math.min(0.999, Math.max(0, n.noise.rho) ** (dt / Math.max(n.noise.dt, 1e-6)));
+    else tries[j] = dt / Math.max(n.noise.step, 1e-6);
+  });
   let withinHorizon = 0;
   let p10: number | null = null;
   let median: number | null = null;
@@ -60,9 +98,23 @@ export function crossingTimes(model: CrossingModel, limit: number, horizon: numb
     for (let j = 0; j < k; j++) {
       const node = nodes[j] as CrossingNode;
       if ((survive[j] as number) > 1e-12) {
-        const stay = normalCdf((limit - node.f(t)) / node.sigma);
-        const e = tries[j] as number;
-        survive[j] = (survive[j] as number) * (e === 1 ? stay : Math.pow(stay, e));
+        const z = (limit - node.f(t)) / node.sigma;
+        let stay: number;
+        if ((tries[j] as number) > 0) {
+          const p = normalCdf(z);
+          stay = tries[j] === 1 ? p : Math.pow(p, tries[j] as number);
+        } else if (z >= FAR && (prevZ[j] as number) >= FAR) {
+          stay = 1;
+        } else {
+          // P(Y > b | X ≤ a) with a, b the standardized distances at the previous step and this one.
+          const a = prevZ[j] as number;
+          const pa = normalCdf(a);
+          const joint = 1 - pa - normalCdf(z) + bivariateNormalCdf(a, z, rho[j] as number);
+          const hazard = pa <= 1e-12 ? 1 - normalCdf(z) : (1 - normalCdf(z) - joint) / pa;
+          stay = 1 - Math.min(1, Math.max(0, hazard));
+        }
+        prevZ[j] = z;
+        survive[j] = (survive[j] as number) * stay;
       }
       crossed += node.weight * (1 - (survive[j] as number));
     }

@@ -13,10 +13,10 @@
  *    a level (flat, with spikes as a separate arrival process).
  */
 import { approachAt, bestApproachSplit, bestLevelSplit, bestSplit, fitApproach, fitHarmonic, type ApproachFit, type HarmonicFit } from './fits.js';
-import { normalNodes, type CrossingModel } from './forecast.js';
+import { normalNodes, type CrossingModel, type CrossingNode } from './forecast.js';
 import { formatAmount, formatNumber, formatRate, formatSeconds } from './format.js';
 import { cycleExtremes, differenceSkewness, findPeriod, resample, type CycleExtremes } from './periodicity.js';
-import { bucketMedians, fitRange, hampel, median, prefixSums, robustSigma, trendTest, varianceInflation, type TrendTest } from './stats.js';
+import { autocorrelation, bucketMedians, fitRange, hampel, median, prefixSums, robustSigma, trendTest, varianceInflation, type TrendTest } from './stats.js';
 import type { ForecastDetail, ForecastModel, Pattern } from './types.js';
 
 /** Points the pairwise statistics see at most (Theil–Sen is O(m²)). */
@@ -93,33 +93,27 @@ function firstIndexAtOrAfter(t: ArrayLike<number>, x: number): number {
   return Math.min(lo, Math.max(0, t.length - 1));
 }
 
+/** How the scatter around a model moves: AR(1) with this lag-one autocorrelation at this spacing, or independent tries. */
+type Noise = CrossingNode['noise'];
+
 /**
- * σ of the residuals of `f` over (t, v) (robust, so spikes do not inflate it), and the spacing of independent
- * tries at the limit: the sample interval times the square root of the residuals' variance inflation. Not the
- * full inflation: exceedances of a high level by serially correlated Gaussian noise cluster much less than its
- * variance suggests (its extremal index tends to 1); the square root matched simulated AR(1) noise (φ 0–0.85 per
- * 15 s, level 3σ below the limit) within a factor of 1.5, and the calibration corrects the rest.
+ * σ of the residuals of `f` over (t, v) (robust, so spikes do not inflate it) and their lag-one autocorrelation at
+ * the sampling interval: the noise model of the crossing scan (forecast.ts), which turns it into a first passage.
  */
-function scatter(t: ArrayLike<number>, v: ArrayLike<number>, f: (t: number) => number, dt: number, floor: number): { sigma: number; step: number } {
+function scatter(t: ArrayLike<number>, v: ArrayLike<number>, f: (t: number) => number, dt: number, floor: number): { sigma: number; noise: Noise } {
   const r = new Float64Array(t.length);
   for (let i = 0; i < t.length; i++) r[i] = (v[i] as number) - f(t[i] as number);
-  return { sigma: Math.max(robustSigma(r), floor), step: trySpacing(dt, varianceInflation(r)) };
+  return { sigma: Math.max(robustSigma(r), floor), noise: { rho: lagOne(r), dt } };
 }
 
-/**
- * The process does not wait for the scrape: a limit can be hit between two samples a minute apart. Tries are
- * spaced at the resolution of the kubelet's own statistics at most (cAdvisor housekeeping, 10–15 s), stretched by
- * the square root of the serial correlation (see {@link scatter}).
- */
-const PROCESS_RESOLUTION_SECONDS = 15;
-
-function trySpacing(dt: number, inflation: number): number {
-  return Math.min(dt, PROCESS_RESOLUTION_SECONDS) * Math.sqrt(inflation);
+/** Lag-one autocorrelation, clipped to [0, 0.99] (anti-correlation does not help a crossing). */
+function lagOne(r: ArrayLike<number>): number {
+  return Math.min(0.99, Math.max(0, autocorrelation(r, 1)[0] ?? 0));
 }
 
 /** A model of equally likely versions sharing one scatter. */
-function equalNodes(fs: readonly ((t: number) => number)[], sigma: number, step: number): CrossingModel {
-  return { nodes: fs.map((f) => ({ f, weight: 1 / fs.length, sigma, step })) };
+function equalNodes(fs: readonly ((t: number) => number)[], sigma: number, noise: Noise): CrossingModel {
+  return { nodes: fs.map((f) => ({ f, weight: 1 / fs.length, sigma, noise })) };
 }
 
 function lineNodes(level: number, slope: number, se: number): ((t: number) => number)[] {
@@ -288,10 +282,14 @@ function averagedShape(p: Prepared, ctx: ShapeContext): ShapeResult {
         const span = (b.t[n - 1] as number) - at;
         if (isRising(test, 0.05)) {
           const slowing = beforeRising && bt !== undefined && bt.slopeLow > test.slopeHigh;
-          return lineShape(p, ctx, test, slowing ? 'saturating-growth' : 'leak-after-change-point', at, [
-            slowing ? `${ci}, faster than since: growth is slowing` : `${ci}; only the data after it is fitted`,
-            trendSentence(ctx, test, span, `since then ${ctx.what}`),
-          ]);
+          return lineShape(
+            p,
+            ctx,
+            test,
+            slowing ? 'saturating-growth' : 'leak-after-change-point',
+            at,
+            [slowing ? `${ci}, faster than since: growth is slowing` : `${ci}; only the data after it is fitted`, trendSentence(ctx, test, span, `since then ${ctx.what}`)],
+          );
         }
         return lineShape(p, ctx, test, jumpSignificant(fa(at) - fb(at)) ? 'step' : 'flat', at, [`${ci}; no significant rise since (${formatRate(test.slope, ctx.unit)})`]);
       },
@@ -329,7 +327,38 @@ function averagedShape(p: Prepared, ctx: ShapeContext): ShapeResult {
       build: () => approachShape(p, ctx, ap, at, { t: b.t.subarray(k), v: b.v.subarray(k) }, [changeIntro(at, k).intro]),
     });
   }
+  // A cycle too long for the autocorrelation test (fewer than 2.5 periods in view) can still explain a rise
+  // better than a line does: a line plus two harmonics, at the best of a log-spaced scan of periods.
+  const r2Span = (b.t[n - 1] as number) - (b.t[0] as number);
+  const bucketStep = r2Span / Math.max(1, n - 1);
+  const harmonic = n >= 24 ? bestHarmonic(b.t, b.v, Math.max(6 * bucketStep, 4 * ctx.dt), r2Span / 1.5) : undefined;
+  if (harmonic !== undefined) {
+    const hf = harmonic;
+    candidates.push({
+      k: 7,
+      ...residuals(b.t, b.v, (x) => hf.level + hf.slope * x + hf.periodic(x)),
+      build: () => oscillationShape(slicePrepared(p, i2), ctx, hf.period, undefined, r2Span) ?? levelShape(p, ctx, 'flat', r2Start, intro),
+    });
+  }
   return mixture(candidates, n, 0.001 * ctx.limit);
+}
+
+/** The samples from index `from` on (outlier indices shifted). */
+function slicePrepared(p: Prepared, from: number): Prepared {
+  if (from <= 0) return p;
+  return { t: p.t.subarray(from), vc: p.vc.subarray(from), raw: p.raw.subarray(from), outliers: p.outliers.filter((i) => i >= from).map((i) => i - from), white: p.white };
+}
+
+/** The line-plus-harmonics fit with the least residual sum of squares over 24 log-spaced periods in [lo, hi]. */
+function bestHarmonic(t: ArrayLike<number>, v: ArrayLike<number>, lo: number, hi: number): HarmonicFit | undefined {
+  if (!(hi > lo)) return undefined;
+  let best: HarmonicFit | undefined;
+  const steps = 24;
+  for (let i = 0; i < steps; i++) {
+    const fit = fitHarmonic(t, v, lo * Math.pow(hi / lo, i / (steps - 1)));
+    if (fit !== undefined && (best === undefined || fit.sse < best.sse)) best = fit;
+  }
+  return best;
 }
 
 /**
@@ -382,7 +411,7 @@ function lineShape(p: Prepared, ctx: ShapeContext, test: TrendTest, pattern: Pat
   const sc = scatter(p.t.subarray(i0), p.raw.subarray(i0), f, ctx.dt, 0.001 * ctx.limit);
   return {
     pattern,
-    model: equalNodes(lineNodes(test.intercept, test.slope, slopeSe(test)), sc.sigma, sc.step),
+    model: equalNodes(lineNodes(test.intercept, test.slope, slopeSe(test)), sc.sigma, sc.noise),
     forecastModel: 'line',
     center: f,
     fittedFrom,
@@ -431,7 +460,7 @@ function levelShape(p: Prepared, ctx: ShapeContext, pattern: Pattern, fittedFrom
   }
   return {
     pattern: finalPattern,
-    model: equalNodes([() => level], sc.sigma, sc.step),
+    model: equalNodes([() => level], sc.sigma, sc.noise),
     forecastModel: 'level',
     center: () => level,
     fittedFrom,
@@ -470,7 +499,7 @@ function approachShape(p: Prepared, ctx: ShapeContext, fit: ApproachFit, fittedF
   }
   return {
     pattern: stillRising ? 'saturating-growth' : 'warm-up',
-    model: equalNodes(nodes, sc.sigma, sc.step),
+    model: equalNodes(nodes, sc.sigma, sc.noise),
     forecastModel: 'exponential',
     center: f,
     fittedFrom,
@@ -536,7 +565,7 @@ function sawtoothShape(p: Prepared, ctx: ShapeContext, overall: TrendTest, perio
   const f = (x: number): number => peakLevel + slope * x;
   return {
     pattern: rising ? 'sawtooth-leak' : 'healthy-sawtooth',
-    model: equalNodes(rising ? lineNodes(peakLevel, slope, se) : [f], peakSigma, period),
+    model: equalNodes(rising ? lineNodes(peakLevel, slope, se) : [f], peakSigma, { step: period }),
     forecastModel: 'envelope',
     center: f,
     fittedFrom: p.t[0] as number,
@@ -563,7 +592,7 @@ function sawtoothShape(p: Prepared, ctx: ShapeContext, overall: TrendTest, perio
  * which tests the mean's rise far more sharply than a rank test on a series whose residuals are the cycle itself.
  * The forecast keeps the cycle's phase, so crossings happen at the peaks, where they would.
  */
-function oscillationShape(p: Prepared, ctx: ShapeContext, period0: number, strength: number, span: number): ShapeResult | undefined {
+function oscillationShape(p: Prepared, ctx: ShapeContext, period0: number, strength: number | undefined, span: number): ShapeResult | undefined {
   // The autocorrelation's lag is a grid step coarse, and a period off by 1% drifts a tenth of a cycle over ten
   // cycles: a coarse then a fine scan of the fit's residual sum of squares.
   let best: HarmonicFit | undefined;
@@ -597,7 +626,7 @@ function oscillationShape(p: Prepared, ctx: ShapeContext, period0: number, stren
   const peakAtNow = fit.level + fit.peakOffset;
   return {
     pattern: rising ? 'rising-oscillation' : 'oscillation',
-    model: equalNodes(nodes, sigma, trySpacing(ctx.dt, inflation)),
+    model: equalNodes(nodes, sigma, { rho: lagOne(rawResid), dt: ctx.dt }),
     forecastModel: 'envelope',
     center,
     fittedFrom: p.t[0] as number,
@@ -607,7 +636,7 @@ function oscillationShape(p: Prepared, ctx: ShapeContext, period0: number, stren
     amplitude: fit.amplitude,
     envelope: { peakAtNow, peakSlopePerSecond: slope, floorAtNow: peakAtNow - 2 * fit.amplitude, floorSlopePerSecond: slope },
     reasoning: [
-      `oscillates with a period of ${formatSeconds(fit.period)} (autocorrelation ${formatNumber(strength)}) and an amplitude of ±${formatAmount(fit.amplitude, ctx.unit)}`,
+      `oscillates with a period of ${formatSeconds(fit.period)} (${strength === undefined ? 'harmonic fit' : `autocorrelation ${formatNumber(strength)}`}) and an amplitude of ±${formatAmount(fit.amplitude, ctx.unit)}`,
       rising
         ? `its mean rises ${formatRate(fit.slope, ctx.unit)} (90% interval ${formatRate(fit.slope - Z90 * se, ctx.unit)} to ${formatRate(fit.slope + Z90 * se, ctx.unit)}, z = ${formatNumber(z)}) over ${formatSeconds(span)}; the peaks are forecast, not the mean`
         : `its mean does not rise significantly (${formatRate(fit.slope, ctx.unit)}, z = ${formatNumber(z)})`,
@@ -639,7 +668,7 @@ export function shortShape(t: Float64Array, v: Float64Array, ctx: ShapeContext, 
       const sc = scatter(previous.t, previous.v, (x) => pt.intercept + pt.slope * x, ctx.dt, floor);
       return {
         pattern: 'linear-leak',
-        model: equalNodes(lineNodes(level, pt.slope, slopeSe(pt)), sc.sigma, sc.step),
+        model: equalNodes(lineNodes(level, pt.slope, slopeSe(pt)), sc.sigma, sc.noise),
         forecastModel: 'line',
         center: (x) => level + pt.slope * x,
         fittedFrom: previous.t[0] as number,
@@ -656,7 +685,7 @@ export function shortShape(t: Float64Array, v: Float64Array, ctx: ShapeContext, 
     const sc = scatter(t, v, (x) => test.intercept + test.slope * x, ctx.dt, floor);
     return {
       pattern: 'insufficient-data',
-      model: equalNodes(lineNodes(test.intercept, slope, slopeSe(test)), sc.sigma, sc.step),
+      model: equalNodes(lineNodes(test.intercept, slope, slopeSe(test)), sc.sigma, sc.noise),
       forecastModel: 'line',
       center: (x) => test.intercept + slope * x,
       fittedFrom: t[0] as number,
@@ -668,7 +697,7 @@ export function shortShape(t: Float64Array, v: Float64Array, ctx: ShapeContext, 
   }
   return {
     pattern: 'insufficient-data',
-    model: equalNodes([() => latest], Math.max(robustSigma(v), floor), trySpacing(ctx.dt, 1)),
+    model: equalNodes([() => latest], Math.max(robustSigma(v), floor), { rho: 0, dt: ctx.dt }),
     forecastModel: 'level',
     center: () => latest,
     fittedFrom: m > 0 ? (t[0] as number) : 0,
