@@ -7,25 +7,28 @@
 import type { CalibrationCurve, CalibrationGroup, CalibrationTable, Pattern } from './types.js';
 
 /**
- * The calibration group of a pattern: `trend` for the patterns forecast by a rising model (their errors are
- * extrapolation errors), `short` for insufficient data, `level` for the rest (their errors are noise reaching the
- * limit or a rise starting later).
+ * The calibration group of a pattern — patterns whose models err alike: `trend` for lines (extrapolation errors),
+ * `curve` for decelerating shapes (the asymptote is uncertain), `cycle` for sawtooths and oscillations (peaks and
+ * phase), `level` for flat series (noise reaching the limit, or a rise starting later), `short` for insufficient
+ * data.
  */
 export function calibrationGroup(pattern: Pattern): CalibrationGroup {
   switch (pattern) {
     case 'linear-leak':
-    case 'sawtooth-leak':
-    case 'saturating-growth':
     case 'leak-after-change-point':
-    case 'rising-oscillation':
       return 'trend';
+    case 'saturating-growth':
+    case 'warm-up':
+      return 'curve';
+    case 'sawtooth-leak':
+    case 'healthy-sawtooth':
+    case 'oscillation':
+    case 'rising-oscillation':
+      return 'cycle';
     case 'insufficient-data':
       return 'short';
-    case 'healthy-sawtooth':
-    case 'warm-up':
     case 'step':
     case 'spikes':
-    case 'oscillation':
     case 'flat':
       return 'level';
     default: {

@@ -74,36 +74,55 @@ export function fitApproach(t: ArrayLike<number>, v: ArrayLike<number>, origin: 
   if (n < 6) return undefined;
   const span = (t[n - 1] as number) - (t[0] as number);
   if (span <= 0) return undefined;
-  let best: ApproachFit | undefined;
   const steps = 16;
+  const ratio = Math.pow(90, 1 / (steps - 1));
+  let best: ApproachFit | undefined;
   for (let s = 0; s < steps; s++) {
-    const tau = (span / 30) * Math.pow(90, s / (steps - 1));
-    let sx = 0;
-    let sy = 0;
-    let sxx = 0;
-    let sxy = 0;
-    let syy = 0;
-    for (let i = 0; i < n; i++) {
-      const x = Math.exp(-((t[i] as number) - origin) / tau);
-      const y = v[i] as number;
-      sx += x;
-      sy += y;
-      sxx += x * x;
-      sxy += x * y;
-      syy += y * y;
-    }
-    const cxx = sxx - (sx * sx) / n;
-    if (cxx <= 1e-15) continue;
-    const cxy = sxy - (sx * sy) / n;
-    const slope = cxy / cxx;
-    const intercept = (sy - slope * sx) / n;
-    const sse = Math.max(0, syy - (sy * sy) / n - slope * cxy);
-    if (best === undefined || sse < best.sse) {
-      const s2 = sse / Math.max(1, n - 2);
-      best = { asymptote: intercept, drop: -slope, tau, origin, sse, asymptoteSe: Math.sqrt((s2 * sxx) / (n * cxx)) };
-    }
+    const fit = approachGivenTau(t, v, origin, (span / 30) * Math.pow(ratio, s));
+    if (fit !== undefined && (best === undefined || fit.sse < best.sse)) best = fit;
+  }
+  if (best === undefined) return undefined;
+  // Golden-section search of log tau between the grid neighbours of the best: the grid is a factor 1.35 coarse.
+  let lo = Math.log(best.tau / ratio);
+  let hi = Math.log(best.tau * ratio);
+  const g = (Math.sqrt(5) - 1) / 2;
+  for (let i = 0; i < 6; i++) {
+    const a = hi - g * (hi - lo);
+    const b = lo + g * (hi - lo);
+    const fa = approachGivenTau(t, v, origin, Math.exp(a));
+    const fb = approachGivenTau(t, v, origin, Math.exp(b));
+    if ((fa?.sse ?? Infinity) <= (fb?.sse ?? Infinity)) hi = b;
+    else lo = a;
+    for (const f of [fa, fb]) if (f !== undefined && f.sse < best.sse) best = f;
   }
   return best;
+}
+
+/** The least-squares amplitude and asymptote for a given time constant (linear in them). */
+function approachGivenTau(t: ArrayLike<number>, v: ArrayLike<number>, origin: number, tau: number): ApproachFit | undefined {
+  const n = t.length;
+  let sx = 0;
+  let sy = 0;
+  let sxx = 0;
+  let sxy = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    const x = Math.exp(-((t[i] as number) - origin) / tau);
+    const y = v[i] as number;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
+    syy += y * y;
+  }
+  const cxx = sxx - (sx * sx) / n;
+  if (cxx <= 1e-15) return undefined;
+  const cxy = sxy - (sx * sy) / n;
+  const slope = cxy / cxx;
+  const intercept = (sy - slope * sx) / n;
+  const sse = Math.max(0, syy - (sy * sy) / n - slope * cxy);
+  const s2 = sse / Math.max(1, n - 2);
+  return { asymptote: intercept, drop: -slope, tau, origin, sse, asymptoteSe: Math.sqrt((s2 * sxx) / (n * cxx)) };
 }
 
 /** Solves the k×k system A·x = y in place by Gaussian elimination with partial pivoting; undefined when singular. */
@@ -171,12 +190,15 @@ export function fitHarmonic(t: ArrayLike<number>, v: ArrayLike<number>, period: 
   const row = new Float64Array(k);
   let syy = 0;
   const fill = (ti: number): void => {
+    const sn = Math.sin(w * ti);
+    const cs = Math.cos(w * ti);
     row[0] = 1;
     row[1] = ti / scale;
-    row[2] = Math.sin(w * ti);
-    row[3] = Math.cos(w * ti);
-    row[4] = Math.sin(2 * w * ti);
-    row[5] = Math.cos(2 * w * ti);
+    row[2] = sn;
+    row[3] = cs;
+    // Double-angle identities: two trigonometric calls per point instead of four.
+    row[4] = 2 * sn * cs;
+    row[5] = cs * cs - sn * sn;
   };
   for (let i = 0; i < n; i++) {
     const ti = t[i] as number;
@@ -257,23 +279,35 @@ export interface ApproachSplitFit {
  * Tries `positions` evenly spaced splits (each needs an approach fit, so not every index) leaving `minPoints`
  * before and 6 after, for the line-then-approach model with a rising approach. Undefined when none fits.
  */
-export function bestApproachSplit(t: ArrayLike<number>, v: ArrayLike<number>, minPoints: number, positions = 12): ApproachSplitFit | undefined {
+export function bestApproachSplit(t: ArrayLike<number>, v: ArrayLike<number>, minPoints: number, positions = 10): ApproachSplitFit | undefined {
   const n = t.length;
   const lo = minPoints;
   const hi = n - 6;
   if (hi < lo) return undefined;
   const p = prefixSums(t, v);
-  let best: ApproachSplitFit | undefined;
-  const count = Math.min(positions, hi - lo + 1);
-  for (let j = 0; j < count; j++) {
-    const k = count === 1 ? lo : Math.round(lo + ((hi - lo) * j) / (count - 1));
+  const at = (k: number): ApproachSplitFit | undefined => {
     const tv = Array.prototype.slice.call(t, k) as number[];
     const vv = Array.prototype.slice.call(v, k) as number[];
     const approach = fitApproach(tv, vv, t[k] as number);
-    if (approach === undefined || !(approach.drop > 0)) continue;
+    if (approach === undefined || !(approach.drop > 0)) return undefined;
     const before = fitRange(p, 0, k);
-    const sse = before.sse + approach.sse;
-    if (best === undefined || sse < best.sse) best = { index: k, before, approach, sse };
+    return { index: k, before, approach, sse: before.sse + approach.sse };
+  };
+  let best: ApproachSplitFit | undefined;
+  const count = Math.min(positions, hi - lo + 1);
+  const spacing = count <= 1 ? 0 : (hi - lo) / (count - 1);
+  for (let j = 0; j < count; j++) {
+    const fit = at(count === 1 ? lo : Math.round(lo + spacing * j));
+    if (fit !== undefined && (best === undefined || fit.sse < best.sse)) best = fit;
+  }
+  if (best === undefined) return undefined;
+  // Refine between the coarse neighbours of the best split, every other index.
+  const center = best.index;
+  const reach = Math.ceil(spacing);
+  for (let k = Math.max(lo, center - reach); k <= Math.min(hi, center + reach); k += 2) {
+    if (k === center) continue;
+    const fit = at(k);
+    if (fit !== undefined && fit.sse < best.sse) best = fit;
   }
   return best;
 }

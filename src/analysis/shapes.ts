@@ -596,15 +596,15 @@ function oscillationShape(p: Prepared, ctx: ShapeContext, period0: number, stren
   // The autocorrelation's lag is a grid step coarse, and a period off by 1% drifts a tenth of a cycle over ten
   // cycles: a coarse then a fine scan of the fit's residual sum of squares.
   let best: HarmonicFit | undefined;
-  for (let k = -5; k <= 5; k++) {
-    const fit = fitHarmonic(p.t, p.vc, period0 * (1 + 0.03 * k));
+  for (let k = -4; k <= 4; k++) {
+    const fit = fitHarmonic(p.t, p.vc, period0 * (1 + 0.035 * k));
     if (fit !== undefined && (best === undefined || fit.sse < best.sse)) best = fit;
   }
   if (best === undefined) return undefined;
   const coarse = best.period;
-  for (let k = -6; k <= 6; k++) {
+  for (let k = -4; k <= 4; k++) {
     if (k === 0) continue;
-    const fit = fitHarmonic(p.t, p.vc, coarse * (1 + 0.0025 * k));
+    const fit = fitHarmonic(p.t, p.vc, coarse * (1 + 0.0045 * k));
     if (fit !== undefined && fit.sse < best.sse) best = fit;
   }
   const fit = best;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { autocorrelation, bucketMedians, fitRange, hampel, median, normalCdf, normalQuantile, prefixSums, quantile, robustSigma, trendTest, varianceInflation } from './stats.js';
+import { autocorrelation, bucketMedians, fitRange, hampel, median, normalCdf, normalQuantile, prefixSums, quantile, robustSigma, select, trendTest, varianceInflation } from './stats.js';
 
 describe('order statistics', () => {
   it.each([
@@ -112,5 +112,13 @@ describe('helpers', () => {
     const p = prefixSums(t, v);
     expect(fitRange(p, 0, 3)).toMatchObject({ slope: 2, intercept: 1, count: 3 });
     expect(fitRange(p, 3, 6).sse).toBeCloseTo(0, 9);
+  });
+});
+
+describe('select', () => {
+  it('finds every order statistic, duplicates included', () => {
+    const xs = [5, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5];
+    const sorted = [...xs].sort((a, b) => a - b);
+    for (let k = 0; k < xs.length; k++) expect(select(Float64Array.from(xs), k)).toBe(sorted[k]);
   });
 });

@@ -11,9 +11,14 @@
 export function median(xs: ArrayLike<number>): number {
   const n = xs.length;
   if (n === 0) return NaN;
-  const s = Float64Array.from(xs).sort();
+  const s = Float64Array.from(xs);
   const mid = n >> 1;
-  return n % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+  if (n % 2 === 1) return select(s, mid);
+  const hi = select(s, mid);
+  // After selecting `mid`, everything before it is ≤ it: the lower middle is the largest of those.
+  let lo = -Infinity;
+  for (let i = 0; i < mid; i++) if ((s[i] as number) > lo) lo = s[i] as number;
+  return (lo + hi) / 2;
 }
 
 /**
@@ -198,6 +203,39 @@ export function normalQuantile(p: number): number {
   return ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) / (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1);
 }
 
+/**
+ * The k-th smallest value of `xs` (0-based), by Hoare's selection with median-of-three pivots; reorders `xs` in
+ * place (a partition around the k-th value), O(n) on average.
+ */
+export function select(xs: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = xs.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >> 1;
+    const a = xs[lo] as number;
+    const b = xs[mid] as number;
+    const c = xs[hi] as number;
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((xs[i] as number) < pivot) i++;
+      while ((xs[j] as number) > pivot) j--;
+      if (i <= j) {
+        const tmp = xs[i] as number;
+        xs[i] = xs[j] as number;
+        xs[j] = tmp;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return xs[k] as number;
+  }
+  return xs[k] as number;
+}
+
 /** A robust trend: Theil–Sen slope with Sen's confidence interval, and the Mann–Kendall test on the same pairs. */
 export interface TrendTest {
   /** Points used. */
@@ -249,8 +287,9 @@ export function trendTest(t: ArrayLike<number>, v: ArrayLike<number>, level = 0.
     }
   }
   if (m === 0) return undefined;
-  const sorted = slopes.subarray(0, m).sort();
-  const slope = quantileSorted(sorted, 0.5);
+  // Order statistics by selection, not a full sort: the median and the two interval ranks are all that is needed.
+  const all = slopes.subarray(0, m);
+  const slope = m % 2 === 1 ? select(all, m >> 1) : (select(all, (m >> 1) - 1) + select(all, m >> 1)) / 2;
   const resid = new Float64Array(n);
   for (let i = 0; i < n; i++) resid[i] = (v[i] as number) - slope * (t[i] as number);
   const intercept = median(resid);
@@ -279,8 +318,8 @@ export function trendTest(t: ArrayLike<number>, v: ArrayLike<number>, level = 0.
   return {
     n,
     slope,
-    slopeLow: Math.min(sorted[lowRank] as number, slope),
-    slopeHigh: Math.max(sorted[highRank] as number, slope),
+    slopeLow: Math.min(select(all, lowRank), slope),
+    slopeHigh: Math.max(select(all, highRank), slope),
     intercept,
     s,
     varS,

@@ -72,7 +72,7 @@ export interface AssessOptions {
 }
 
 /** Patterns whose raw probabilities are calibrated together (their models err in similar ways). */
-export type CalibrationGroup = 'trend' | 'level' | 'short';
+export type CalibrationGroup = 'trend' | 'curve' | 'cycle' | 'level' | 'short';
 
 /** A monotone map from raw to calibrated probability: piecewise-linear through the points (x ascending). */
 export interface CalibrationCurve {
