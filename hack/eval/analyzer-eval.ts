@@ -41,6 +41,8 @@ function summaryRows(named: readonly [string, Report][]): string[] {
     row('accuracy', (r) => pct(r.accuracy)),
     row('median time-to-limit error', (r) => pct(r.medianTtlRelativeError)),
     row('  (true positives with a time)', (r) => String(r.ttlErrorsCounted)),
+    row('  the same, true time ≥ 5 min', (r) => pct(r.medianTtlRelativeErrorFrom5Min)),
+    row('80% interval holds the true time', (r) => pct(r.intervalCoverage)),
     row('Brier score of the confidence', (r) => num(r.brier)),
   ];
 }

@@ -12,6 +12,8 @@ export interface Scored {
   /** Confidence in the verdict (0–1). */
   readonly confidence: number;
   readonly pattern: string;
+  /** The reported 80% interval of the time to the limit (analyzer only). */
+  readonly interval?: { readonly low: number; readonly high: number | null } | null;
 }
 
 /** One bin of the reliability table. */
@@ -39,6 +41,15 @@ export interface Report {
   /** Median |predicted − true| / true seconds to limit, over true positives with a predicted time. */
   readonly medianTtlRelativeError: number | null;
   readonly ttlErrorsCounted: number;
+  /** The same over true positives whose true time to the limit is at least 5 minutes (the actionable lead times). */
+  readonly medianTtlRelativeErrorFrom5Min: number | null;
+  readonly ttlErrorsCountedFrom5Min: number;
+  /**
+   * Share of the breaching series with a reported interval whose true time to the limit lies inside it (the
+   * interval is an 80% one, so about 0.8 is honest); null when the component reports no intervals.
+   */
+  readonly intervalCoverage: number | null;
+  readonly intervalsCounted: number;
   readonly brier: number;
   readonly reliability: readonly ReliabilityBin[];
   readonly perPattern: Readonly<Record<string, { readonly count: number; readonly positives: number; readonly accuracy: number; readonly recall: number | null; readonly fpr: number | null }>>;
@@ -54,6 +65,9 @@ export function report(scored: readonly Scored[]): Report {
   let tn = 0;
   let brier = 0;
   const errors: number[] = [];
+  const errorsFrom5: number[] = [];
+  let covered = 0;
+  let intervals = 0;
   for (const s of scored) {
     const y = s.series.truth.willBreach;
     if (s.willBreach && y) tp++;
@@ -63,10 +77,20 @@ export function report(scored: readonly Scored[]): Report {
     const correct = s.willBreach === y ? 1 : 0;
     brier += (s.confidence - correct) ** 2;
     const truth = s.series.truth.secondsToLimit;
-    if (y && s.willBreach && truth !== null && s.secondsToLimit !== null && truth > 0) errors.push(Math.abs(s.secondsToLimit - truth) / truth);
+    if (y && s.willBreach && truth !== null && s.secondsToLimit !== null && truth > 0) {
+      errors.push(Math.abs(s.secondsToLimit - truth) / truth);
+      if (truth >= 300) errorsFrom5.push(Math.abs(s.secondsToLimit - truth) / truth);
+    }
+    if (y && truth !== null && s.interval !== undefined && s.interval !== null) {
+      intervals++;
+      if (truth >= s.interval.low && (s.interval.high === null || truth <= s.interval.high)) covered++;
+    }
   }
-  errors.sort((a, b) => a - b);
-  const med = errors.length === 0 ? null : errors.length % 2 === 1 ? (errors[errors.length >> 1] as number) : ((errors[errors.length / 2 - 1] as number) + (errors[errors.length / 2] as number)) / 2;
+  const medianOf = (xs: number[]): number | null => {
+    xs.sort((a, b) => a - b);
+    return xs.length === 0 ? null : xs.length % 2 === 1 ? (xs[xs.length >> 1] as number) : ((xs[xs.length / 2 - 1] as number) + (xs[xs.length / 2] as number)) / 2;
+  };
+  const med = medianOf(errors);
   const edges = [0, ...BINS];
   const reliability: ReliabilityBin[] = [];
   for (let i = 0; i + 1 < edges.length; i++) {
@@ -109,6 +133,10 @@ export function report(scored: readonly Scored[]): Report {
     accuracy: (tp + tn) / Math.max(1, scored.length),
     medianTtlRelativeError: med,
     ttlErrorsCounted: errors.length,
+    medianTtlRelativeErrorFrom5Min: medianOf(errorsFrom5),
+    ttlErrorsCountedFrom5Min: errorsFrom5.length,
+    intervalCoverage: intervals === 0 ? null : covered / intervals,
+    intervalsCounted: intervals,
     brier: brier / Math.max(1, scored.length),
     reliability,
     perPattern,

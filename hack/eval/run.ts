@@ -29,7 +29,7 @@ export function scoreAnalyzer(set: readonly LabelledSeries[], calibration?: Cali
   const assessments = set.map((s) => assessLabelled(s, calibration));
   const scored = set.map((series, i) => {
     const a = assessments[i] as Assessment;
-    return { series, willBreach: a.willBreach, secondsToLimit: a.secondsToLimit, confidence: a.confidence, pattern: a.pattern };
+    return { series, willBreach: a.willBreach, secondsToLimit: a.secondsToLimit, confidence: a.confidence, pattern: a.pattern, interval: a.interval };
   });
   return { scored, assessments };
 }

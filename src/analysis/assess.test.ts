@@ -162,10 +162,17 @@ describe('assessSeries: patterns', () => {
   });
 
   it('says insufficient data for a few minutes of samples', () => {
-    const a = assess(series((m) => 300 + 20 * (m + 4), { minutes: 4 }));
+    const a = assess(series((m) => 300 + 20 * (m + 3), { minutes: 3 }));
     expect(a.pattern).toBe('insufficient-data');
     expect(a.willBreach).toBe(false);
     expect(a.reasoning[0]).toMatch(/only \d+ samples/);
+  });
+
+  it('calibrates a forecast from under 8 minutes of data as short, whatever its shape', () => {
+    const a = assess(series((m) => 300 + 20 * (m + 6), { minutes: 6, sigma: 2 }));
+    expect(a.pattern).not.toBe('insufficient-data');
+    expect(a.calibrationGroup).toBe('short');
+    expect(a.breachProbability).toBeLessThan(a.rawProbability);
   });
 });
 
@@ -246,7 +253,7 @@ describe('assessSeries: data handling', () => {
   });
 
   it('applies the calibration table it is given', () => {
-    const table: CalibrationTable = { source: 'test', curves: { trend: { x: [0, 1], y: [0.2, 0.3] }, curve: { x: [], y: [] }, cycle: { x: [], y: [] }, level: { x: [], y: [] }, short: { x: [], y: [] } }, decisionThreshold: 0.5 };
+    const table: CalibrationTable = { source: 'test', curves: { trend: { x: [0, 1], y: [0.2, 0.3] }, curve: { x: [], y: [] }, cycle: { x: [], y: [] }, level: { x: [], y: [] }, short: { x: [], y: [] } }, decisionThreshold: 0.5, intervalScale: 1 };
     const a = assessSeries({ samples: series((m) => 400 + 8 * (m + 60), { minutes: 60 }), kind: 'memory', limit: 1000, now: NOW }, { calibration: table });
     expect(a.rawProbability).toBeGreaterThan(0.9);
     expect(a.breachProbability).toBeCloseTo(0.3, 2);

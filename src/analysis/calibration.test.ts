@@ -35,9 +35,9 @@ describe('calibrate', () => {
   });
 
   it('uses the curve of the pattern\'s group', () => {
-    const table = { source: 't', curves: { trend: { x: [0, 1], y: [0.9, 0.9] }, curve: { x: [], y: [] }, cycle: { x: [], y: [] }, level: { x: [0, 1], y: [0.1, 0.1] }, short: { x: [], y: [] } }, decisionThreshold: 0.5 };
-    expect(calibrate(table, 'linear-leak', 0.5)).toBe(0.9);
-    expect(calibrate(table, 'flat', 0.5)).toBe(0.1);
+    const table = { source: 't', curves: { trend: { x: [0, 1], y: [0.9, 0.9] }, curve: { x: [], y: [] }, cycle: { x: [], y: [] }, level: { x: [0, 1], y: [0.1, 0.1] }, short: { x: [], y: [] } }, decisionThreshold: 0.5, intervalScale: 1 };
+    expect(calibrate(table, calibrationGroup('linear-leak'), 0.5)).toBe(0.9);
+    expect(calibrate(table, calibrationGroup('flat'), 0.5)).toBe(0.1);
     expect(calibrationGroup('insufficient-data')).toBe('short');
   });
 

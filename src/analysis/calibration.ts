@@ -38,9 +38,9 @@ export function calibrationGroup(pattern: Pattern): CalibrationGroup {
   }
 }
 
-/** Maps a raw probability through the curve of the pattern's group (see {@link calibrateCurve}). */
-export function calibrate(table: CalibrationTable, pattern: Pattern, raw: number): number {
-  return calibrateCurve(table.curves[calibrationGroup(pattern)], raw);
+/** Maps a raw probability through the curve of a group (see {@link calibrateCurve}). */
+export function calibrate(table: CalibrationTable, group: CalibrationGroup, raw: number): number {
+  return calibrateCurve(table.curves[group], raw);
 }
 
 /**
@@ -70,25 +70,30 @@ export function calibrateCurve(curve: CalibrationCurve, raw: number): number {
 
 /**
  * Isotonic regression of outcomes (0/1) on scores: the non-decreasing step function closest in squared error
- * (pool-adjacent-violators), returned as points at each block's mean score, so that {@link calibrate}
- * interpolates between blocks. Blocks smaller than `minBlock` are pooled with a neighbour so that no point rests on
- * a handful of series. Deterministic for a given input order of ties (sorted by score, then outcome).
+ * (pool-adjacent-violators), returned as points at each block's mean score, so that {@link calibrate} interpolates
+ * between blocks. Blocks smaller than `minBlock` are pooled with a neighbour so that no point rests on a handful
+ * of series. Deterministic for a given input (ties sorted by score, then outcome).
  */
 export function fitIsotonic(scores: readonly number[], outcomes: readonly (0 | 1)[], minBlock = 20): { x: number[]; y: number[] } {
   const pairs = scores.map((s, i) => ({ s, o: outcomes[i] ?? 0 })).filter((p) => Number.isFinite(p.s));
   pairs.sort((a, b) => a.s - b.s || a.o - b.o);
   type Block = { sumS: number; sumO: number; n: number };
-  const blocks: Block[] = [];
-  for (const p of pairs) {
-    blocks.push({ sumS: p.s, sumO: p.o, n: 1 });
-    while (blocks.length > 1) {
-      const b = blocks[blocks.length - 1] as Block;
-      const a = blocks[blocks.length - 2] as Block;
-      if (a.sumO / a.n < b.sumO / b.n) break;
-      blocks.splice(blocks.length - 2, 2, { sumS: a.sumS + b.sumS, sumO: a.sumO + b.sumO, n: a.n + b.n });
+  const value = (b: Block): number => b.sumO / b.n;
+  const pava = (input: readonly Block[]): Block[] => {
+    const blocks: Block[] = [];
+    for (const p of input) {
+      blocks.push({ ...p });
+      while (blocks.length > 1) {
+        const b = blocks[blocks.length - 1] as Block;
+        const a = blocks[blocks.length - 2] as Block;
+        if (value(a) < value(b)) break;
+        blocks.splice(blocks.length - 2, 2, { sumS: a.sumS + b.sumS, sumO: a.sumO + b.sumO, n: a.n + b.n });
+      }
     }
-  }
-  // Pool small blocks into their smaller neighbour; the result stays non-decreasing.
+    return blocks;
+  };
+  const blocks = pava(pairs.map((p) => ({ sumS: p.s, sumO: p.o, n: 1 })));
+  // Pool small blocks into their smaller neighbour; pooling keeps the fit non-decreasing, the second pass checks.
   for (let changed = true; changed && blocks.length > 1; ) {
     changed = false;
     for (let i = 0; i < blocks.length; i++) {
@@ -104,5 +109,6 @@ export function fitIsotonic(scores: readonly number[], outcomes: readonly (0 | 1
       break;
     }
   }
-  return { x: blocks.map((b) => b.sumS / b.n), y: blocks.map((b) => b.sumO / b.n) };
+  const final = pava(blocks);
+  return { x: final.map((b) => b.sumS / b.n), y: final.map(value) };
 }

@@ -23,6 +23,7 @@ function assessment(pattern: Pattern, p: number, extra: Partial<Assessment> = {}
     confidence: p >= 0.5 ? p : 1 - p,
     breachProbability: p,
     rawProbability: p,
+    calibrationGroup: 'trend',
     reasoning: [`${pattern} (test)`],
     forecast: {
       model: 'line',

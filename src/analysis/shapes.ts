@@ -23,8 +23,8 @@ import type { ForecastDetail, ForecastModel, Pattern } from './types.js';
 export const MAX_TREND_POINTS = 96;
 /** Fewer samples than this in the segment: `insufficient-data`. */
 export const MIN_SAMPLES = 10;
-/** A segment shorter than this (s) cannot tell a warm-up from a leak: `insufficient-data`. */
-export const MIN_SPAN_SECONDS = 8 * 60;
+/** A segment shorter than this (s) is `insufficient-data`: a trend over less is a guess. */
+export const MIN_SPAN_SECONDS = 4 * 60;
 /** F statistic (after discounting serial correlation) that a richer shape must reach to replace a line. */
 const F_CRIT = 12;
 /** Versions of a model across its uncertainty. */
@@ -52,6 +52,8 @@ export interface ShapeResult {
   readonly hazard?: number;
   readonly reasoning: string[];
   readonly outliers: number;
+  /** The forecast rests on the previous container's run (its leak rate), not on the few samples since the restart. */
+  readonly previousRun?: boolean;
 }
 
 /** What the shape analysis needs to know about the series. */
@@ -659,7 +661,7 @@ export function shortShape(t: Float64Array, v: Float64Array, ctx: ShapeContext, 
   const latest = v[m - 1] as number;
   const level = median(v.subarray(Math.max(0, m - 3)));
   const floor = 0.001 * ctx.limit;
-  const why = `only ${m} samples over ${formatSeconds(span)} (a trend needs ${MIN_SAMPLES} over ${formatSeconds(MIN_SPAN_SECONDS)}: a warm-up cannot be told from a leak before that)`;
+  const why = `only ${m} samples over ${formatSeconds(span)} (a trend needs ${MIN_SAMPLES} over ${formatSeconds(MIN_SPAN_SECONDS)})`;
   if (previous !== undefined && previous.t.length >= MIN_SAMPLES) {
     const pspan = (previous.t[previous.t.length - 1] as number) - (previous.t[0] as number);
     const pb = bucketMedians(previous.t, previous.v, MAX_TREND_POINTS);
@@ -676,6 +678,7 @@ export function shortShape(t: Float64Array, v: Float64Array, ctx: ShapeContext, 
         slopeInterval: { low: pt.slopeLow, high: pt.slopeHigh },
         reasoning: [why, `${trendSentence(ctx, pt, pspan, `before the restart ${ctx.what}`)}; the same rate is assumed from ${formatAmount(level, ctx.unit)} now`],
         outliers: 0,
+        previousRun: true,
       };
     }
   }

@@ -71,6 +71,9 @@ export interface AssessOptions {
   readonly calibration?: CalibrationTable;
 }
 
+/** Data spanning less than this (s) is calibrated in the `short` group, whatever its pattern. */
+export const SHORT_SPAN_SECONDS = 8 * 60;
+
 /** Patterns whose raw probabilities are calibrated together (their models err in similar ways). */
 export type CalibrationGroup = 'trend' | 'curve' | 'cycle' | 'level' | 'short';
 
@@ -90,6 +93,11 @@ export interface CalibrationTable {
    * whose false-positive rate stays within the target, because a missed OOM costs more than an early restart.
    */
   readonly decisionThreshold: number;
+  /**
+   * Factor on the log-width of the model's 10th–90th percentile interval of the crossing time, fitted so that the
+   * reported 80% interval holds the true time 80% of the time on the calibration set (1: as the model says).
+   */
+  readonly intervalScale: number;
 }
 
 /** A time interval in seconds from now. `high` is null when the upper bound lies beyond the look-ahead. */
@@ -141,7 +149,10 @@ export interface Assessment {
    * crossing is forecast within the look-ahead (4 × horizon).
    */
   readonly secondsToLimit: number | null;
-  /** 80% interval of the crossing time (10th–90th percentile); null when secondsToLimit is null. */
+  /**
+   * 80% interval of the crossing time: the model's 10th–90th percentiles widened by the calibration's
+   * intervalScale; null when secondsToLimit is null.
+   */
   readonly interval: TimeInterval | null;
   /**
    * Calibrated probability (0–1) that the verdict `willBreach` is right: breachProbability when it says breach,
@@ -153,6 +164,11 @@ export interface Assessment {
   readonly breachProbability: number;
   /** The model's own (uncalibrated) probability of a crossing within the horizon. */
   readonly rawProbability: number;
+  /**
+   * The calibration curve applied: the pattern's group, or `short` whenever the data analysed spans less than
+   * {@link SHORT_SPAN_SECONDS} (extrapolating a few minutes errs alike whatever the shape looks like).
+   */
+  readonly calibrationGroup: CalibrationGroup;
   /** Human sentences with the numbers, most important first. */
   readonly reasoning: readonly string[];
   readonly forecast: ForecastDetail;
