@@ -73,7 +73,7 @@ test('analyzer cost', () => {
   const perAssessmentMs = 1000 / median;
   console.log(`${SERIES} series × ${SAMPLES} samples (2 h at 15 s), ${PASSES} passes after a warm-up`);
   console.log(`assessments per second (one thread): median ${median.toFixed(0)}, min ${(rates[0] as number).toFixed(0)}, max ${(rates[rates.length - 1] as number).toFixed(0)}`);
-  console.log(`${perAssessmentMs.toFixed(2)} ms per assessment (checksum ${sink.toFixed(3)})`);
+  console.log(`${perAssessmentMs.toFixed(2)} ms per assessment (checksum ${sink.toFixed(3)}); load average ${(os.loadavg()[0] ?? 0).toFixed(2)} on ${os.cpus().length} cores`);
   const out = {
     generatedBy: 'npm run bench:analyzer (hack/eval/analyzer-bench.ts)',
     series: SERIES,
@@ -82,7 +82,7 @@ test('analyzer cost', () => {
     passes: PASSES,
     assessmentsPerSecond: { median: Math.round(median), min: Math.round(rates[0] as number), max: Math.round(rates[rates.length - 1] as number) },
     msPerAssessment: Number(perAssessmentMs.toFixed(3)),
-    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version },
+    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, loadAverage1m: Number((os.loadavg()[0] ?? 0).toFixed(2)) },
   };
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   writeFileSync(path.join(root, 'bench/results/analyzer-bench.json'), `${JSON.stringify(out, null, 2)}\n`);
