@@ -98,6 +98,19 @@ test('analyzer evaluation', () => {
     ['oracle', report(withoutShortWindows(oracle))],
   ];
   const positives = set.filter((s) => s.truth.willBreach).length;
+  // The operating curve: what other decision thresholds would give on this set (for choosing an operating point
+  // later; the committed threshold was chosen on the calibration set).
+  const negatives = set.length - positives;
+  const operatingCurve = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7].map((threshold) => {
+    let tp = 0;
+    let fp = 0;
+    ours.assessments.forEach((a, i) => {
+      if (a.breachProbability < threshold) return;
+      if (set[i]?.truth.willBreach === true) tp++;
+      else fp++;
+    });
+    return { threshold, recall: tp / positives, falsePositiveRate: fp / negatives };
+  });
   const lines = [
     `Analyzer evaluation: ${set.length} labelled series, seed ${SEEDS.evaluation} (calibration fitted on seed ${SEEDS.calibration}), horizon 30 min`,
     `${positives} reach the limit within 30 min, ${set.length - positives} do not; decision threshold ${CALIBRATION.decisionThreshold} (calibrated probability)`,
@@ -106,6 +119,8 @@ test('analyzer evaluation', () => {
     '',
     'the same without the generator\'s short windows (2–6 min of data, pattern insufficient-data):',
     ...summaryRows(namedLong),
+    '',
+    `operating curve (threshold on the calibrated probability → recall, FPR): ${operatingCurve.map((o) => `${o.threshold} → ${pct(o.recall).trim()}, ${pct(o.falsePositiveRate).trim()}`).join('; ')}`,
     '',
     ...reliabilityRows('analyzer', rOurs),
     ...reliabilityRows('baseline (R² as its confidence)', rBase),
@@ -137,6 +152,7 @@ test('analyzer evaluation', () => {
     baseline: rBase,
     oracle: { ...rOracle, runs: ORACLE_RUNS },
     withoutShortWindows: Object.fromEntries(namedLong),
+    operatingCurve,
     recognisedPatterns: patternAgreement,
   };
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });

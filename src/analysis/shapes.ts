@@ -454,10 +454,17 @@ function levelShape(p: Prepared, ctx: ShapeContext, pattern: Pattern, fittedFrom
     finalPattern = pattern === 'flat' ? 'spikes' : pattern;
     const need = ctx.limit - level;
     const high = runs.filter((e) => e >= need).length;
-    hazard = (runs.length / span) * (high / (runs.length + 1));
+    // The share of spikes that reach `need`: beyond the highest one seen, an exponential tail fitted to the
+    // heights above the detection threshold (peaks over threshold), so that spikes of 40% of the way up today
+    // give a small chance of one going all the way, not none.
+    const u = 6 * sc.sigma;
+    const meanExcess = runs.reduce((a, e) => a + (e - u), 0) / runs.length;
+    const tail = need <= u ? 1 : meanExcess > 0 ? Math.exp(-(need - u) / meanExcess) : 0;
+    const share = Math.max(high / (runs.length + 1), tail * (runs.length / (runs.length + 1)));
+    hazard = (runs.length / span) * share;
     const biggest = Math.max(...runs);
     reasons.unshift(
-      `${runs.length} spikes in ${formatSeconds(span)} above a level of ${formatAmount(level, ctx.unit)}, the highest ${formatAmount(biggest, ctx.unit)} above it (Hampel filter); ${high === 0 ? 'none would reach the limit from this level' : `${high} would reach the limit from this level`}`,
+      `${runs.length} spikes in ${formatSeconds(span)} above a level of ${formatAmount(level, ctx.unit)}, the highest ${formatAmount(biggest, ctx.unit)} above it (Hampel filter); ${high === 0 ? `none would reach the limit from this level (tail estimate: ${formatNumber(100 * share)}% of spikes would)` : `${high} would reach the limit from this level`}`,
     );
   }
   return {
