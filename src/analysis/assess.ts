@@ -1,21 +1,19 @@
 /**
  * Assessment of one metric series: which shape it has, whether and when it reaches its limit, how sure that is,
  * and why — in sentences with the numbers. Pure and deterministic: no clock (the caller's `now`), no I/O, bounded
- * CPU (pairwise statistics run on at most {@link MAX_TREND_POINTS} bucketed points, the autocorrelation on at most
- * 480 grid points, the crossing scan on at most 480 steps).
+ * CPU (pairwise statistics on at most 96 bucketed points, the autocorrelation on at most 480 grid points, the
+ * crossing scan on at most 480 steps, about ten candidate models).
  *
- * How (see docs/analyze.md for the long form):
+ * How (docs/analyze.md has the long form):
  * 1. clean and cut the series at the last container start (given, or detected as a sudden drop that is not a GC);
  * 2. Hampel-filter spikes; bucket to medians for the pairwise statistics;
- * 3. look for a period (autocorrelation of the detrended series): a lopsided cycle in memory is a GC sawtooth whose
- *    floor (troughs) is trended and whose peaks are forecast; a symmetric one is an oscillation whose peaks are
- *    forecast;
- * 4. otherwise compare shapes: an exponential approach (deceleration towards an asymptote), a two-segment split
- *    (change point: step, warm-up, leak after the change), a Theil–Sen line with a Mann–Kendall test whose
- *    variance accounts for ties and serial correlation; spikes and flat series keep their level;
- * 5. forecast: equally likely versions of the model across its uncertainty plus the observed scatter give the
- *    probability of a crossing by each time ahead, hence the median crossing time and its 80% interval;
- * 6. calibrate the probability with the committed isotonic table.
+ * 3. look for cycles (autocorrelation of the detrended series): a lopsided one in memory is a GC sawtooth whose
+ *    floor is trended and whose peaks are forecast; a symmetric one an oscillation forecast with its phase;
+ * 4. otherwise weigh candidate shapes by BIC — level, Theil–Sen line, exponential approach, and after the latest
+ *    change point a line, a level or an approach, and a line plus harmonics — and mix their forecasts (shapes.ts);
+ * 5. turn the mixture into a crossing-time distribution, a first passage of AR(1) noise around each version of
+ *    each model (forecast.ts): the probability within the horizon, the median time and its interval;
+ * 6. calibrate the probability with the committed isotonic table and decide against its threshold.
  */
 import type { Sample } from '../metrics/types.js';
 import { calibrate, calibrationGroup as calibrationGroupOf } from './calibration.js';
