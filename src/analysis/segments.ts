@@ -85,10 +85,15 @@ export function findBoundaries(t: Float64Array, v: Float64Array, kind: 'memory' 
       const peak = Math.max(before, v[i - 2] ?? before);
       const gap = (t[i] as number) - (t[i - 1] as number) > 2.5 * dt;
       let prevMin = Infinity;
-      for (let j = i - 1; j >= 0 && (t[j] as number) >= (t[i] as number) - 600; j--) prevMin = Math.min(prevMin, v[j] as number);
+      // How much of the 10 minutes before is actually observed: after a gap (or the first sample) the window may
+      // hold only a rising stretch, whose minimum says nothing about the floor.
+      let covered = 0;
+      for (let j = i - 1; j >= 0 && (t[j] as number) >= (t[i] as number) - 600; j--) {
+        prevMin = Math.min(prevMin, v[j] as number);
+        if (j > 0) covered += Math.min((t[j] as number) - (t[j - 1] as number), 2 * dt);
+      }
       const next = [v[i] as number, v[i + 1] ?? after, v[i + 2] ?? after];
-      // Right after the first sample the window before is too short to know the floor.
-      const newLow = (t[i] as number) - (t[0] as number) >= 300 && median(next) < prevMin - 0.05 * limit;
+      const newLow = covered >= 450 && median(next) < prevMin - 0.05 * limit;
       candidates.push({ index: i, peak, gap, newLow });
     }
     // Many drops are the sawtooth itself: then only a new low marks a restart (peaks near the limit are what a
