@@ -118,8 +118,16 @@ function equalNodes(fs: readonly ((t: number) => number)[], sigma: number, noise
   return { nodes: fs.map((f) => ({ f, weight: 1 / fs.length, sigma, noise })) };
 }
 
+/**
+ * Versions of a line across its slope's uncertainty. A falling version is held flat: a fall seen over a few
+ * minutes of noise extrapolated for half an hour would promise a safety nobody measured, and a series that really
+ * falls does not reach its limit either way.
+ */
 function lineNodes(level: number, slope: number, se: number): ((t: number) => number)[] {
-  return NODES.map((z) => (x: number) => level + (slope + z * se) * x);
+  return NODES.map((z) => {
+    const s = Math.max(0, slope + z * se);
+    return (x: number) => level + s * x;
+  });
 }
 
 function slopeSe(test: TrendTest): number {
