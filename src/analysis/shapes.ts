@@ -1,16 +1,17 @@
 /**
  * Shape recognition for one segment (the data since the last container start): which pattern it shows and the
- * forecast model that goes with it — a set of equally likely forecast versions plus the scatter around them, which
+ * forecast model that goes with it — weighted versions of the forecast with the scatter around them, which
  * forecast.ts turns into a crossing-time distribution. Pure; every super-linear step runs on bucketed points.
  *
- * Order of the tests, and why:
- * 1. cycles first (autocorrelation of the detrended series): a sawtooth or an oscillation fools every line fit;
- * 2. an exponential approach over the whole segment (a smooth warm-up or saturating growth) before any split,
- *    because a concave curve can always be cut into lines and the last line over-extrapolates;
- * 3. the latest regime by binary segmentation (best two-segment split, repeated on the newer side while the split
- *    is significant): a leak that began after a long flat hour, a step, a warm-up that levelled off;
- * 4. inside the latest regime: deceleration (exponential approach), a Mann–Kendall-significant Theil–Sen line, or
- *    a level (flat, with spikes as a separate arrival process).
+ * Order, and why:
+ * 1. cycles first (autocorrelation of the detrended series, at least 2.5 periods in view): a sawtooth or an
+ *    oscillation fools every line fit;
+ * 2. otherwise the latest regimes by binary segmentation (best two-line split, repeated on the newer side while
+ *    significant), so that a leak that began after a long flat hour is not diluted by it;
+ * 3. on those regimes, candidate shapes weighted by BIC and mixed: a level, a Theil–Sen line, an exponential
+ *    approach, a line / level / approach after the best change point for each, and a line plus harmonics for a
+ *    cycle too long for step 1. Mixing, rather than picking one, keeps the probability honest when shapes tie
+ *    (an early saturating growth and a leak look alike); the heaviest names the pattern.
  */
 import { approachAt, bestApproachSplit, bestLevelSplit, bestSplit, fitApproach, fitHarmonic, type ApproachFit, type HarmonicFit } from './fits.js';
 import { normalNodes, type CrossingModel, type CrossingNode } from './forecast.js';
