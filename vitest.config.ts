@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // Two test projects:
-// - unit: pure logic and in-memory components, next to the code (src/**/*.test.ts) — milliseconds each.
+// - unit: pure logic and in-memory components, next to the code (src/**/*.test.ts, hack/**/*.test.ts for the
+//   evaluation's generator) — milliseconds each.
 // - integration: against the real local cluster (kube-apiserver, controller-manager, kwok, metrics-server);
 //   the global setup brings the cluster up (building it on a cache miss) and every test uses its own namespace.
 export default defineConfig({
@@ -10,7 +11,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts', 'hack/**/*.test.ts'],
           environment: 'node',
         },
       },

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { analyzeCommand } from './analyze.js';
 import { crdsCommand } from './crds.js';
 import { registerApprovalCommands } from './approve.js';
 import type { CliIo } from './io.js';
@@ -60,6 +61,21 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
         io.err(`kubeskippy validate: ${e.message}`);
         state.code = ExitCode.Usage;
       }
+    });
+
+  program
+    .command('analyze')
+    .description(
+      'forecast recorded series (one JSON file each: metric, unit, limit, samples [[unixSeconds, value], …]) with the built-in analyzer; exit 1 if any will reach its limit within the horizon',
+    )
+    .argument('<files...>', 'JSON series files (format: docs/analyze.md)')
+    .option('--horizon <duration>', 'how far ahead a breach counts', '30m')
+    .option('-o, --output <format>', 'text or json (one object per line)', 'text')
+    .action(async (files: string[], opts: { horizon: string; output: string }) => {
+      const outcome = await analyzeCommand(files, opts);
+      for (const line of outcome.lines) io.out(line);
+      for (const line of outcome.errors) io.err(`kubeskippy analyze: ${line}`);
+      state.code = outcome.code;
     });
 
   addConfigFlags(program.command('run').description('run the operator (developer loop: against .cluster/kubeconfig from outside the cluster)')).action(
