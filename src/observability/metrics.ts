@@ -46,6 +46,10 @@ export interface OperatorMetrics {
   readonly apiRequestsTotal: Counter<'verb' | 'group' | 'resource' | 'subresource'>;
   /** Policy evaluations abandoned for running over the evaluation budget (the policy is then skipped a while). */
   readonly policyEvaluationOverrunsTotal: Counter<'policy' | 'namespace'>;
+  /** The analyzer's recommendations for firings it decided, by the action type chosen (or `none`). */
+  readonly aiRecommendationsTotal: Counter<'policy' | 'namespace' | 'outcome'>;
+  /** Confidence of the AI-originated HealingActions created. */
+  readonly aiConfidence: Histogram;
   /** How late the event loop ran a timer: every stall of the operator's single thread shows here. */
   readonly eventLoopDelaySeconds: Histogram;
 }
@@ -153,6 +157,18 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
       name: `${METRIC_PREFIX}policy_evaluation_overruns_total`,
       help: 'Policy evaluations abandoned for running over the evaluation budget, by policy and namespace.',
       labelNames: ['policy', 'namespace'] as const,
+      registers,
+    }),
+    aiRecommendationsTotal: new Counter({
+      name: `${METRIC_PREFIX}ai_recommendations_total`,
+      help: 'Recommendations of the built-in analyzer for the firings it decided, by policy, namespace and outcome (the action type chosen, or none).',
+      labelNames: ['policy', 'namespace', 'outcome'] as const,
+      registers,
+    }),
+    aiConfidence: new Histogram({
+      name: `${METRIC_PREFIX}ai_confidence`,
+      help: 'Confidence (0-1) of the AI-originated HealingActions created.',
+      buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1],
       registers,
     }),
     eventLoopDelaySeconds: new Histogram(

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { assessSeries } from '../analysis/assess.js';
 import { TriggerSchema, type Trigger } from '../api/v1alpha1/healing-policy.js';
 import type { ComparisonOperator } from '../api/v1alpha1/common.js';
 import type { ConditionState, EventOccurrence, Sample, TargetObservations } from '../metrics/types.js';
@@ -492,9 +493,9 @@ describe('condition triggers', () => {
   });
 });
 
-describe('predictive triggers', () => {
+describe('predictive triggers, method linear (the original line fit)', () => {
   type P = NonNullable<Trigger['predictiveTrigger']>;
-  const predictive = (p: P = {}): Trigger => ({ name: 'p', type: 'predictive', predictiveTrigger: p });
+  const predictive = (p: P = {}): Trigger => ({ name: 'p', type: 'predictive', predictiveTrigger: { method: 'linear', lookback: '10m', ...p } });
   /** Memory rising 2 %/min, 40% at T: the line reaches 100% at T + 30m. */
   const leak = (at: number): number => 40 + (2 * (at - T)) / M;
 
@@ -617,11 +618,58 @@ describe('predictive triggers', () => {
     expect(missing.reason).toBe('memory_usage_percent unavailable: no memory limit set');
   });
 
-  it('uses the API defaults when predictiveTrigger is empty (memory_usage_percent to 100% within 30m, R² ≥ 0.7, 5 samples in 10m)', () => {
+  it('needs 5 samples by default', () => {
     const samples = series(T - 4 * M, T, M, (at) => 71 + (1 * (at - T)) / M);
     // 29% to go at 1 %/min: inside the 30m horizon.
-    expect(evaluateTrigger({ name: 'p', type: 'predictive' }, obs({ series: { memory_usage_percent: samples } }), undefined, T, OPTS).status).toBe('firing');
+    expect(evaluateTrigger(predictive(), obs({ series: { memory_usage_percent: samples } }), undefined, T, OPTS).status).toBe('firing');
     expect(evaluateTrigger(predictive(), obs({ series: { memory_usage_percent: samples.slice(1) } }), undefined, T, OPTS).status).toBe('unknown');
+  });
+});
+
+describe('predictive triggers with the analyzer (the default)', () => {
+  const predictive = (p: NonNullable<Trigger['predictiveTrigger']> = {}): Trigger => ({ name: 'p', type: 'predictive', predictiveTrigger: p });
+  /** Deterministic noise in [-0.5, 0.5): no period a cycle detector could find. */
+  const noise = (at: number): number => (Math.abs(Math.sin(at * 12.9898) * 43758.5453) % 1) - 0.5;
+  /** A steady leak of 1 %/min with a little noise: 30% at T, the limit in 70 min. */
+  const leak = (at: number): number => 30 + (at - T) / M + 0.6 * noise(at);
+
+  it('fires on a steady leak while the value is still low, with the pattern, a calibrated confidence and the reasoning', () => {
+    const samples = series(T - 20 * M, T, 15 * S, leak);
+    const r = expectStatus(evaluateTrigger(predictive({ horizon: '90m' }), obs({ series: { memory_usage_percent: samples } }), undefined, T, OPTS), 'firing');
+    const a = r.forecast?.assessment;
+    expect(a?.pattern).toMatch(/leak/);
+    expect(a?.confidence).toBeGreaterThanOrEqual(0.7);
+    expect(r.forecast?.etaMs).toBeGreaterThan(55 * M);
+    expect(r.forecast?.etaMs).toBeLessThan(85 * M);
+    expect(r.values).toMatchObject({ method: 'analyzer', pattern: a?.pattern });
+    expect(r.reason).toMatch(/reaches 100% in .* \(confidence 0\.\d\d\), within the 90m horizon — /);
+    expect(a?.reasoning.length).toBeGreaterThan(0);
+  });
+
+  it('stays clear on the same leak when the limit lies beyond the horizon', () => {
+    const samples = series(T - 20 * M, T, 15 * S, leak);
+    const r = expectStatus(evaluateTrigger(predictive({ horizon: '30m' }), obs({ series: { memory_usage_percent: samples } }), undefined, T, OPTS), 'clear');
+    expect(r.forecast?.assessment).toBeDefined();
+  });
+
+  it('stays clear on a flat series and on a warm-up that levelled off', () => {
+    const flat = series(T - 30 * M, T, 15 * S, (at) => 40 + noise(at));
+    expect(evaluateTrigger(predictive(), obs({ series: { memory_usage_percent: flat } }), undefined, T, OPTS).status).toBe('clear');
+    const warm = series(T - 40 * M, T, 15 * S, (at) => 60 - 50 * Math.exp(-(at - (T - 40 * M)) / (4 * M)));
+    expect(evaluateTrigger(predictive(), obs({ series: { memory_usage_percent: warm } }), undefined, T, OPTS).status).toBe('clear');
+  });
+
+  it('is unknown with too little data, saying why', () => {
+    const r = expectStatus(evaluateTrigger(predictive(), obs({ series: { memory_usage_percent: series(T - M, T, 15 * S, leak) } }), undefined, T, OPTS), 'unknown');
+    expect(r.code).toBe('insufficient-data');
+  });
+
+  it('asks the injected assess function (the reconciler memoises it)', () => {
+    let calls = 0;
+    const samples = series(T - 20 * M, T, 15 * S, leak);
+    const options = { ...OPTS, assess: (...args: Parameters<typeof assessSeries>) => (calls++, assessSeries(...args)) };
+    evaluateTrigger(predictive(), obs({ series: { memory_usage_percent: samples } }), undefined, T, options);
+    expect(calls).toBe(1);
   });
 });
 

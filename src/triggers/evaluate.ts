@@ -18,6 +18,8 @@ import type { EventOccurrence, Sample, TargetObservations } from '../metrics/typ
 import { compare, negateOperator } from './compare.js';
 import { InvalidDurationError, formatDuration, parseDuration } from './duration.js';
 import { compileFullMatch, InvalidPatternError, type FullMatcher } from './pattern.js';
+import { assessSeries } from '../analysis/assess.js';
+import type { AssessOptions, Assessment, SeriesInput } from '../analysis/types.js';
 
 /** The four trigger types of the API. */
 export type TriggerType = Trigger['type'];
@@ -33,10 +35,11 @@ export const TRIGGER_DEFAULTS = {
   condition: { status: 'True', duration: '0s' },
   predictive: {
     metric: 'memory_usage_percent',
+    method: 'analyzer',
     threshold: 100,
     horizon: '30m',
     minConfidence: 0.7,
-    lookback: '10m',
+    lookback: '1h',
     minSamples: 5,
   },
 } as const;
@@ -68,6 +71,11 @@ export interface EvaluateOptions {
    * "continuously for 3m" cannot be claimed across the gap. Set to a few collection intervals.
    */
   readonly maxSampleGapMs: number;
+  /**
+   * The series assessment the predictive trigger uses (default: the analyzer's assessSeries). A reconciler passes a
+   * memoised one (createAssessmentCache) so that a series that has not changed is not assessed again.
+   */
+  readonly assess?: (input: SeriesInput, options: AssessOptions) => Assessment;
 }
 
 /** Defaults for a 15–30 s collection interval (metrics-server's resolution). */
@@ -90,10 +98,12 @@ export type UnknownCode =
 export interface Forecast {
   /** Samples used (within lookback, at or before now). */
   readonly samples: number;
-  /** Least-squares slope in metric units per minute. */
+  /** Slope in metric units per minute (the analyzer's at now; the least-squares line's for `linear`). */
   readonly slopePerMinute: number;
-  /** Coefficient of determination of the fit, 0..1 (1 = samples exactly on a line). */
-  readonly rSquared: number;
+  /** `linear` only: coefficient of determination of the fit, 0..1 (1 = samples exactly on a line). */
+  readonly rSquared?: number;
+  /** `analyzer` only: the whole assessment (pattern, calibrated confidence, interval, reasoning, forecast points). */
+  readonly assessment?: Assessment;
   /** The fitted value at the latest sample's time (the forecast's starting point). */
   readonly fittedValue: number;
   /** When the fitted line reaches the threshold (ms), if it rises; undefined when flat or falling. */
@@ -637,6 +647,7 @@ function fitLine(samples: readonly Sample[], origin: number): { slopePerMs: numb
 
 function evaluatePredictive(base: Base, s: PredictiveSettings, obs: TargetObservations, now: number, options: EvaluateOptions): Uncooled {
   const d = TRIGGER_DEFAULTS.predictive;
+  const method = s.method ?? d.method;
   const metric = s.metric ?? d.metric;
   const threshold = s.threshold ?? d.threshold;
   const horizonText = s.horizon ?? d.horizon;
@@ -690,6 +701,9 @@ function evaluatePredictive(base: Base, s: PredictiveSettings, obs: TargetObserv
       values,
       reason: `${window.length} samples of ${name} in the last ${formatDuration(lookbackMs)}, a trend needs ${minSamples}`,
     };
+  }
+  if (method === 'analyzer') {
+    return predictWithAnalyzer(base, { metric, threshold, horizonMs, lookbackMs, minConfidence, horizonText }, window, latest, common, now, options);
   }
   const fit = fitLine(window, latest.at);
   if (fit === undefined) {
@@ -754,6 +768,66 @@ function evaluatePredictive(base: Base, s: PredictiveSettings, obs: TargetObserv
     checkAt: crossingAt - horizonMs,
     reason: `${forecastText}, beyond ${formatDuration(horizonMs)} horizon`,
   };
+}
+
+/**
+ * The predictive trigger with the built-in analyzer: the window's samples are assessed as of their latest sample
+ * (so an unchanged series need not be assessed again) and the time since then is taken off the forecast. Fires when
+ * the analyzer forecasts the limit within the horizon with at least minConfidence; its reasoning, pattern and
+ * calibrated confidence travel with the result.
+ */
+function predictWithAnalyzer(
+  base: Base,
+  p: { metric: string; threshold: number; horizonMs: number; lookbackMs: number; minConfidence: number; horizonText: string },
+  window: readonly Sample[],
+  latest: Sample,
+  common: { observedValue: number; threshold: number; values: Record<string, string> },
+  now: number,
+  options: EvaluateOptions,
+): Uncooled {
+  const assess = options.assess ?? assessSeries;
+  const kind = p.metric.startsWith('memory') ? 'memory' : 'cpu';
+  const unit = p.metric.endsWith('_percent') ? '%' : p.metric.endsWith('_bytes') ? 'B' : '';
+  const a = assess(
+    { samples: window, kind, limit: p.threshold, now: latest.at, ...(unit === '' ? {} : { unit }) },
+    { horizonMs: p.horizonMs, maxLookbackMs: p.lookbackMs, maxStalenessMs: Math.max(options.maxSampleAgeMs, 1) },
+  );
+  const name = clip(p.metric, MAX_NAME_IN_TEXT);
+  const values = common.values;
+  values['method'] = 'analyzer';
+  values['pattern'] = a.pattern;
+  values['confidence'] = a.confidence.toFixed(2);
+  values['breachProbability'] = a.breachProbability.toFixed(2);
+  const elapsedS = Math.max(0, now - latest.at) / 1000;
+  const seconds = a.secondsToLimit === null ? null : Math.max(0, a.secondsToLimit - elapsedS);
+  const forecast: Forecast = {
+    samples: a.samplesUsed,
+    slopePerMinute: a.forecast.slopePerSecond * 60,
+    fittedValue: a.forecast.levelAtNow,
+    assessment: a,
+    ...(seconds === null ? {} : { crossingAt: now + seconds * 1000, etaMs: seconds * 1000 }),
+  };
+  const why = a.reasoning.slice(0, 3).join('; ');
+  if (a.pattern === 'insufficient-data') {
+    return { ...base, status: 'unknown', code: 'insufficient-data', observedValue: common.observedValue, values, reason: `${name}: ${why}` };
+  }
+  if (seconds !== null) {
+    values['eta'] = formatDuration(seconds * 1000);
+    if (a.interval) values['etaInterval'] = `${formatDuration(Math.max(0, a.interval.low - elapsedS) * 1000)}-${a.interval.high === null ? '?' : formatDuration(Math.max(0, a.interval.high - elapsedS) * 1000)}`;
+  }
+  const within = seconds !== null && seconds * 1000 <= p.horizonMs;
+  if (a.willBreach && within && a.confidence >= p.minConfidence) {
+    return {
+      ...base,
+      status: 'firing',
+      since: now,
+      ...common,
+      forecast,
+      reason: `${a.pattern}: ${name} reaches ${formatValue(p.metric, p.threshold)} in ${formatDuration((seconds ?? 0) * 1000)} (confidence ${a.confidence.toFixed(2)}), within the ${p.horizonText} horizon — ${why}`,
+    };
+  }
+  const notYet = a.willBreach && within ? `confidence ${a.confidence.toFixed(2)} is below minConfidence ${p.minConfidence}` : within ? 'the analyzer does not expect a breach' : `no breach forecast within ${p.horizonText}`;
+  return { ...base, status: 'clear', ...common, forecast, reason: `${a.pattern}: ${name} ${formatValue(p.metric, latest.value)}, ${notYet} — ${why}` };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -176,9 +176,23 @@ const PredictiveTriggerSchema = withRules(
     ),
     threshold: Type.Optional(Type.Number({ minimum: 0, default: 100, description: 'The value whose crossing is forecast (100 = the limit).' })),
     horizon: Type.Optional(Duration({ default: '30m', description: 'Fire when the forecast crossing is within this time.' })),
-    minConfidence: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 0.7, description: 'Minimum fit quality (R²) of the trend.' })),
+    method: Type.Optional(
+      StringEnum(['analyzer', 'linear'] as const, {
+        default: 'analyzer',
+        description:
+          'analyzer: the built-in analyzer (robust trend, change points, GC sawtooth, warm-ups, cycles; calibrated confidence). linear: one least-squares line with R² as confidence (the original rule, kept for comparison).',
+      }),
+    ),
+    minConfidence: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        default: 0.7,
+        description: 'Minimum confidence to act: the analyzer’s calibrated probability that the limit is reached within the horizon (linear: R² of the fit).',
+      }),
+    ),
     minValue: Type.Optional(Type.Number({ minimum: 0, description: 'Do not act below this current value (the seed acts from 30%).' })),
-    lookback: Type.Optional(Duration({ default: '10m', description: 'History used for the trend.' })),
+    lookback: Type.Optional(Duration({ default: '1h', description: 'History used for the forecast.' })),
     minSamples: Type.Optional(Type.Integer({ minimum: 3, maximum: 10000, default: 5 })),
   }),
   [],
@@ -255,6 +269,13 @@ const specFields = <S extends TSchema>(selector: S) => ({
   // policy: an absent object is never defaulted into, neither by the API server nor by ajv.
   safetyRules: Type.Optional(Type.Object(SafetyRulesSchema.properties, { default: {} })),
   mode: Type.Optional(StringEnum(POLICY_MODES, { default: 'automatic' })),
+  strategy: Type.Optional(
+    StringEnum(['rules', 'ai'] as const, {
+      default: 'rules',
+      description:
+        'rules: a firing takes the escalation ladder (actions by priority). ai: the built-in analyzer chooses among the actions for each firing, with a confidence, its reasoning and the alternatives (source: ai, counted against the AI budget). Predictive triggers are decided by the analyzer either way.',
+    }),
+  ),
 });
 const HealingPolicySpecObject = Type.Object(specFields(SelectorSchema));
 const ClusterHealingPolicySpecObject = Type.Object(specFields(ClusterSelectorSchema));

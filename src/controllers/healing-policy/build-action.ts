@@ -18,6 +18,9 @@ export const LABELS = {
   action: 'kubeskippy.io/action',
 } as const;
 
+/** The annotation carrying an AI-originated action's confidence (0.00–1.00). */
+export const AI_CONFIDENCE_ANNOTATION = 'kubeskippy.io/ai-confidence';
+
 /** Makes a string a valid label value (≤ 63 chars of [A-Za-z0-9._-], alphanumeric at both ends). */
 export function labelValue(s: string): string {
   const cleaned = s.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63);
@@ -51,7 +54,11 @@ export function buildHealingAction(policy: AnyPolicy, p: ActionProposal, now: nu
         [LABELS.action]: labelValue(p.action.name),
         ...(ref.uid ? { [LABELS.targetUid]: labelValue(ref.uid) } : {}),
       },
-      annotations: { 'kubeskippy.io/target': targetKey(ref) },
+      annotations: {
+        'kubeskippy.io/target': targetKey(ref),
+        // Where kubectl and the seed's jq one-liners look for it.
+        ...(p.ai ? { [AI_CONFIDENCE_ANNOTATION]: p.ai.confidence.toFixed(2) } : {}),
+      },
       ownerReferences: [
         {
           // A namespaced object may be owned by a cluster-scoped one: deleting the cluster policy collects its actions.
@@ -84,8 +91,14 @@ export function buildHealingAction(policy: AnyPolicy, p: ActionProposal, now: nu
       },
       approvalRequired: p.approvalRequired,
       dryRun: p.dryRun,
-      source: 'rule',
-      reasoning: [p.firing.reason, p.rationale].map((s) => s.slice(0, 1024)),
+      source: p.ai ? 'ai' : 'rule',
+      ...(p.ai
+        ? {
+            confidence: Math.round(p.ai.confidence * 1000) / 1000,
+            alternatives: p.ai.alternatives.slice(0, 16).map((a) => ({ action: a.action.slice(0, 63), confidence: Math.round(a.confidence * 1000) / 1000, reason: a.reason.slice(0, 1024) })),
+          }
+        : {}),
+      reasoning: [p.firing.reason, ...(p.ai?.reasoning ?? []), p.rationale].slice(0, 32).map((s) => s.slice(0, 1024)),
       escalationLevel: Math.min(p.escalationLevel, 16),
     },
   };

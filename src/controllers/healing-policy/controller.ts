@@ -23,7 +23,12 @@ import { DEFAULT_EVALUATE_OPTIONS, evaluateTriggers, EVENTS_UNAVAILABLE_KEY, typ
 import { buildHealingAction, LABELS } from './build-action.js';
 import { updateLearning } from './learning.js';
 import { decidePolicy, type ActionHistoryEntry } from './decide.js';
-import { selectTargets, type Inventory } from './select.js';
+import { selectTargets, type Inventory, type SelectedTarget } from './select.js';
+import { AI_METRICS, recommendFor, type AiContext } from './ai.js';
+import { assessSeries } from '../../analysis/assess.js';
+import type { Recommendation } from '../../analysis/recommend.js';
+import { createAssessmentCache } from '../../triggers/assessment-cache.js';
+import { parseDuration } from '../../triggers/duration.js';
 import { invalidPolicyStatus, overBudgetPolicyStatus, policyStatus, statusMergePatch, statusNeedsWrite } from './status.js';
 
 /** Event reasons on policies and targets. */
@@ -103,6 +108,8 @@ export class HealingPolicyReconciler {
   private readonly invalidReported = new Map<string, number>();
   /** policy key → until when it is skipped for running over its evaluation budget. */
   private readonly overBudgetUntil = new Map<string, number>();
+  /** Series assessments memoised across reconciles: an unchanged series is not assessed again. */
+  private readonly assessments = createAssessmentCache(assessSeries);
 
   constructor(deps: HealingPolicyReconcilerDeps) {
     this.deps = deps;
@@ -111,6 +118,8 @@ export class HealingPolicyReconciler {
   /** Metric queries a policy needs collected (built-in names and PromQL), for the collectors. */
   static queriesOf(policy: Pick<AnyPolicy, 'spec'>): string[] {
     const out = new Set<string>();
+    // The analyzer weighs memory and CPU whatever fired, so AI-decided policies need both collected.
+    if (policy.spec.strategy === 'ai' || policy.spec.triggers.some((t) => t.type === 'predictive')) for (const m of AI_METRICS) out.add(m);
     for (const t of policy.spec.triggers) {
       if (t.metricTrigger) out.add(t.metricTrigger.query);
       if (t.predictiveTrigger) out.add(t.predictiveTrigger.metric ?? 'memory_usage_percent');
@@ -150,7 +159,7 @@ export class HealingPolicyReconciler {
     this.settleExpectations(key, ledgerObjects, now);
 
     const queries = HealingPolicyReconciler.queriesOf(policy);
-    const options = settings.evaluate ?? DEFAULT_EVALUATE_OPTIONS;
+    const options: EvaluateOptions = { ...(settings.evaluate ?? DEFAULT_EVALUATE_OPTIONS), assess: this.assessments.assess };
     const history = new Map<string, ActionHistoryEntry[]>();
     for (const a of [...ledgerObjects].sort((x, y) => (x.metadata.creationTimestamp ?? '').localeCompare(y.metadata.creationTimestamp ?? ''))) {
       const t = a.spec.targetResource;
@@ -185,11 +194,21 @@ export class HealingPolicyReconciler {
       const observations = this.observe(target.ref, queries, policy);
       const states = new Map<string, TriggerState>();
       for (const [trigger, at] of lastFired.get(targetKey(target.ref)) ?? []) states.set(trigger, { lastFiredAt: at });
-      return { target, evaluations: evaluateTriggers(policy.spec.triggers, observations, states, now, options) };
+      return { target, observations, evaluations: evaluateTriggers(policy.spec.triggers, observations, states, now, options) };
     });
     if (!evaluated.complete) return this.reportOverBudget(raw, evaluated, selection.targets.length, now);
     if (this.overBudgetUntil.delete(key)) this.deps.logger.info({ policy: key }, 'policy evaluation is back within its budget');
     const targets = evaluated.results;
+    const observationsOf = new Map(targets.map((t) => [t.target, t.observations] as const));
+    const predictiveHorizon = policy.spec.triggers.find((t) => t.type === 'predictive')?.predictiveTrigger?.horizon;
+    const aiContext: AiContext = {
+      now,
+      inventory: this.deps.inventory(),
+      learning: raw.status?.learning,
+      assess: this.assessments.assess,
+      horizonMs: parseDuration(predictiveHorizon ?? '30m'),
+    };
+    const recommendations: { target: SelectedTarget; recommendation: Recommendation }[] = [];
 
     const decision = decidePolicy({
       policy,
@@ -200,7 +219,20 @@ export class HealingPolicyReconciler {
       forceDryRun: settings.forceDryRun,
       escalationWindowMs: settings.escalationWindowMs,
       ...(raw.status?.learning === undefined ? {} : { learning: raw.status.learning }),
+      recommend: (target, firing, applicable) => {
+        const recommendation = recommendFor(target, observationsOf.get(target) ?? emptyObservations(target.ref), firing, applicable, aiContext);
+        recommendations.push({ target, recommendation });
+        return recommendation;
+      },
     });
+    for (const { target, recommendation: r } of recommendations) {
+      this.deps.metrics.aiRecommendationsTotal.inc({ policy: name, namespace, outcome: r.kind === 'action' ? r.action.type : 'none' });
+      // A declined firing is asked again on every reconcile while it lasts: only the decisions are worth info.
+      this.deps.logger[r.kind === 'action' ? 'info' : 'debug'](
+        { policy: key, target: targetKey(target.ref), recommendation: r.kind === 'action' ? r.action.name : 'none', rule: r.rule, ...(r.kind === 'action' ? { confidence: r.confidence } : {}), reasoning: r.reasoning },
+        'analyzer recommendation',
+      );
+    }
 
     let created = 0;
     for (const p of decision.proposals) {
@@ -215,7 +247,8 @@ export class HealingPolicyReconciler {
       created++;
       this.expect(key, targetKey(p.target.ref), now);
       this.deps.metrics.triggerFiringsTotal.inc({ policy: name, namespace, trigger: p.firing.trigger, type: p.firing.type });
-      this.deps.metrics.actionsTotal.inc({ policy: name, namespace, type: p.action.type, phase: 'Pending', source: 'rule' });
+      this.deps.metrics.actionsTotal.inc({ policy: name, namespace, type: p.action.type, phase: 'Pending', source: p.ai ? 'ai' : 'rule' });
+      if (p.ai) this.deps.metrics.aiConfidence.observe(p.ai.confidence);
       this.deps.metrics.detectionLatencySeconds.observe(Math.max(0, now - (p.firing.breachSince ?? p.firing.since)) / 1000);
       const message = `${p.dryRun ? 'dry run: ' : ''}${p.action.type} ${p.target.ref.kind}/${p.target.ref.name} (${action.metadata.name ?? ''}): ${p.firing.reason}; ${p.rationale}`;
       this.deps.events.record(policySubject(policy), { type: 'Normal', reason: POLICY_EVENTS.ActionCreated, message, action: 'Evaluate' });
@@ -223,7 +256,18 @@ export class HealingPolicyReconciler {
       if (p.ladderExhausted) {
         this.deps.events.record(p.target.ref, { type: 'Warning', reason: POLICY_EVENTS.LadderExhausted, message: `policy ${name}: ${p.rationale}` });
       }
-      this.deps.logger.info({ policy: key, target: targetKey(p.target.ref), action: action.metadata.name, trigger: p.firing.trigger, reason: p.firing.reason }, 'created HealingAction');
+      this.deps.logger.info(
+        {
+          policy: key,
+          target: targetKey(p.target.ref),
+          action: action.metadata.name,
+          trigger: p.firing.trigger,
+          reason: p.firing.reason,
+          source: p.ai ? 'ai' : 'rule',
+          ...(p.ai ? { confidence: p.ai.confidence, reasoning: p.ai.reasoning, alternatives: p.ai.alternatives } : {}),
+        },
+        'created HealingAction',
+      );
     }
     for (const h of decision.held) {
       if (h.reason === 'Monitoring') {
@@ -376,6 +420,10 @@ export class HealingPolicyReconciler {
     for (const [t, until] of m) if (seen.has(t) || until <= now) m.delete(t);
     if (m.size === 0) this.expectations.delete(policy);
   }
+}
+
+function emptyObservations(target: TargetRef): TargetObservations {
+  return { target, series: new Map(), conditions: new Map(), events: [], unavailable: new Map() };
 }
 
 /** The Event subject for a policy (a ClusterHealingPolicy has namespace ''). */

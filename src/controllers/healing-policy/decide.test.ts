@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ActionTemplate } from '../../api/v1alpha1/common.js';
 import type { HealingPolicy } from '../../api/v1alpha1/healing-policy.js';
+import type { Recommendation } from '../../analysis/recommend.js';
 import type { TriggerEvaluations, TriggerFiring } from '../../triggers/evaluate.js';
 import { decidePolicy, ladder, proposalName, type ActionHistoryEntry, type PolicyDecisionInput } from './decide.js';
 import type { SelectedTarget } from './select.js';
@@ -179,5 +180,51 @@ describe('learning shapes where an escalation starts', () => {
 
   it('never skips the last rung', () => {
     expect(decidePolicy(input({ policy: policy([restart]), learning: learning(0, 5, 0) })).proposals[0]?.action.name).toBe('restart');
+  });
+});
+
+describe('the analyzer decides AI firings', () => {
+  const predictiveFiring: TriggerFiring = { ...firing, trigger: 'leak', type: 'predictive', reason: 'linear-leak: memory reaches 100% in 20m' };
+  const recommendRestart = (): Recommendation => ({
+    kind: 'action',
+    rule: 'memory-forecast',
+    action: { name: 'restart', type: 'restart' },
+    target: target('p1').ref,
+    priority: 10,
+    confidence: 0.91,
+    reasoning: ['memory rises 2%/min', 'limit in 20 min'],
+    alternatives: [{ action: { name: 'debug', type: 'patch' }, confidence: 0.4, whyNot: 'a patch does not free leaked memory' }],
+  });
+
+  it('takes the recommended action for a predictive firing, with confidence, reasoning and alternatives', () => {
+    const asked: string[] = [];
+    const d = decidePolicy(
+      input({
+        policy: policy([rollback, restart, patch]),
+        targets: [{ target: target('p1', 'Pod', 'Deployment'), evaluations: { results: [predictiveFiring], firing: [predictiveFiring] } }],
+        recommend: (_t, f, applicable) => {
+          asked.push(`${f.trigger}: ${applicable.map((a) => a.name).join(',')}`);
+          return recommendRestart();
+        },
+      }),
+    );
+    expect(asked).toEqual(['leak: restart,debug,undo']);
+    expect(d.proposals[0]).toMatchObject({ action: { name: 'restart' }, ai: { rule: 'memory-forecast', confidence: 0.91, alternatives: [{ action: 'debug', confidence: 0.4 }] } });
+  });
+
+  it('holds a firing the analyzer declines, saying why', () => {
+    const d = decidePolicy(
+      input({
+        policy: { ...policy([restart]), spec: { ...policy([restart]).spec, strategy: 'ai' } },
+        recommend: () => ({ kind: 'none', rule: 'dependency-failing', target: target('p1').ref, reasoning: ['payments-db is failing'], alternatives: [] }),
+      }),
+    );
+    expect(d.proposals).toEqual([]);
+    expect(d.held[0]).toMatchObject({ reason: 'AnalyzerDeclined', message: expect.stringContaining('payments-db is failing') as unknown });
+  });
+
+  it('leaves rule firings of a rules policy to the ladder', () => {
+    const d = decidePolicy(input({ policy: policy([restart]), recommend: () => { throw new Error('must not be asked'); } }));
+    expect(d.proposals[0]?.ai).toBeUndefined();
   });
 });

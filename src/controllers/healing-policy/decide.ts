@@ -9,6 +9,7 @@ import type { ActionPhase } from '../../api/v1alpha1/healing-action.js';
 import { TERMINAL_PHASES } from '../../api/v1alpha1/healing-action.js';
 import type { AnyPolicy, Learning, PolicyMode } from '../../api/v1alpha1/healing-policy.js';
 import { targetKey } from '../../metrics/types.js';
+import type { Recommendation } from '../../analysis/recommend.js';
 import type { TriggerEvaluations, TriggerFiring } from '../../triggers/evaluate.js';
 import type { SelectedTarget } from './select.js';
 
@@ -47,6 +48,12 @@ export interface PolicyDecisionInput {
   readonly escalationWindowMs: number;
   /** What the policy has learnt (status.learning): a rung that never held on a workload is not started with there. */
   readonly learning?: Learning;
+  /**
+   * The analyzer's recommendation for a firing among the applicable actions (ai.ts recommendFor). Asked only for
+   * AI-decided firings — a predictive trigger, or any firing of a policy with strategy ai — and only when an action
+   * could be created. Absent: such firings take the ladder like any other.
+   */
+  readonly recommend?: (target: SelectedTarget, firing: TriggerFiring, applicable: readonly ActionTemplate[]) => Recommendation;
 }
 
 /** A HealingAction to create. */
@@ -63,13 +70,20 @@ export interface ActionProposal {
   readonly rationale: string;
   /** Every rung was tried within the escalation window: this repeats the last one, and a human should look. */
   readonly ladderExhausted: boolean;
+  /** Set when the analyzer chose the action (source: ai). */
+  readonly ai?: {
+    readonly rule: string;
+    readonly confidence: number;
+    readonly reasoning: readonly string[];
+    readonly alternatives: readonly { readonly action: string; readonly confidence: number; readonly reason: string }[];
+  };
 }
 
 /** A firing that does not become an action now, and why. */
 export interface HeldFiring {
   readonly target: SelectedTarget;
   readonly firing: TriggerFiring;
-  readonly reason: 'Monitoring' | 'InFlight' | 'NoApplicableAction';
+  readonly reason: 'Monitoring' | 'InFlight' | 'NoApplicableAction' | 'AnalyzerDeclined';
   readonly message: string;
 }
 
@@ -202,6 +216,33 @@ export function decidePolicy(input: PolicyDecisionInput): PolicyDecision {
       continue;
     }
     const dryRun = mode === 'dryrun' || input.forceDryRun;
+    if (input.recommend && (firing.type === 'predictive' || policy.spec.strategy === 'ai')) {
+      const rec = input.recommend(target, firing, applicable);
+      const alternatives = rec.alternatives.map((a) => ({ action: 'name' in a.action ? a.action.name : a.action.type, confidence: a.confidence, reason: a.whyNot }));
+      if (rec.kind === 'none') {
+        held.push({ target, firing, reason: 'AnalyzerDeclined', message: `the analyzer recommends no action on ${key}: ${rec.reasoning.join('; ')}` });
+        continue;
+      }
+      const chosen = applicable.find((a) => a.name === rec.action.name) ?? applicable[0]!;
+      // A scale the analyzer sized is an absolute one, kept within the action's own bounds.
+      const bounds = chosen.scaleAction;
+      const replicas = rec.replicas === undefined ? undefined : Math.min(bounds?.maxReplicas ?? Number.MAX_SAFE_INTEGER, Math.max(bounds?.minReplicas ?? 0, rec.replicas));
+      const action: ActionTemplate =
+        chosen.type === 'scale' && replicas !== undefined ? { ...chosen, scaleAction: { ...chosen.scaleAction, direction: 'absolute', replicas } } : chosen;
+      proposals.push({
+        name: proposalName(policy, action.name, target, history.length),
+        target,
+        firing,
+        action,
+        escalationLevel: Math.max(0, steps.findIndex((s) => s.name === action.name)),
+        dryRun,
+        approvalRequired: mode === 'manual' || action.requiresApproval === true,
+        rationale: `the analyzer chose ${action.name} (${rec.rule}, confidence ${rec.confidence.toFixed(2)})`,
+        ladderExhausted: false,
+        ai: { rule: rec.rule, confidence: rec.confidence, reasoning: rec.reasoning, alternatives },
+      });
+      continue;
+    }
     // Dry runs climb their own ladder: a planned restart says nothing about whether a real one worked.
     const workload = targetKey(target.workload ?? target.ref);
     const learnt = new Map((input.learning?.outcomes ?? []).filter((o) => o.workload === workload && o.trigger === firing.trigger).map((o) => [o.action, o] as const));
