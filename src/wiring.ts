@@ -38,6 +38,10 @@ import { IntervalLoop } from './runtime/interval-loop.js';
 import { createLeaseStore, LeaderElector } from './runtime/leader-election.js';
 import { Manager, type ManagerExit, type SignalSource } from './runtime/manager.js';
 import { createDefaultRegistry } from './remediation/registry.js';
+import { DashboardSource } from './dashboard/source.js';
+import { startDashboardServer, type DashboardServer } from './dashboard/server.js';
+import type { ForecastFor } from './dashboard/view-model.js';
+import { VERSION as OPERATOR_VERSION } from './version.js';
 import { SafetyGate } from './safety/gate.js';
 import { matchesLabelSelector } from './safety/label-selector.js';
 import { evaluateGlobalBreaker, evaluatePolicyBreaker } from './safety/circuit-breaker.js';
@@ -50,6 +54,8 @@ export interface RunningOperator {
   readonly store: SeriesStore;
   /** The health/metrics server, when enabled. */
   readonly health?: HealthServer;
+  /** The web dashboard, when enabled (dashboardBindAddress not 0). */
+  readonly dashboard?: { readonly url: string };
   /** Resolves when the operator has stopped, with the reason. */
   readonly done: Promise<ManagerExit>;
   stop(): Promise<void>;
@@ -397,6 +403,35 @@ async function startServers(b: Base, manager: Manager): Promise<{ health?: Healt
 }
 
 /**
+ * The analyzer's forecast line for a target's metric, drawn on the dashboard's charts. None yet: the analysis layer
+ * connects here.
+ */
+const noForecast: ForecastFor = () => undefined;
+
+/** Starts the read-only web dashboard on dashboardBindAddress (undefined when it is 0), over the caches and store. */
+async function startDashboard(b: Base, c: Caches, elector: LeaderElector | undefined): Promise<DashboardServer | undefined> {
+  const addr = parseBindAddress(b.config.dashboardBindAddress);
+  if (!addr) return undefined;
+  const source = new DashboardSource({
+    clock: b.clock,
+    version: OPERATOR_VERSION,
+    settings: () => safetySettings(b.config),
+    policies: () => c.directory.all(),
+    actions: () => c.actions.list().filter((a) => c.inScope(a.metadata.namespace)),
+    inventory: c.inventory,
+    observe: (target, metrics) => b.store.observations(target, { metrics }),
+    leader: () => ({ election: elector !== undefined, leading: elector?.isLeader() ?? true, identity: elector?.leader() }),
+    synced: () => c.all().every((i) => i.hasSynced()),
+    forecastFor: noForecast,
+    watch: (onChange) => {
+      const offs = [c.policies, c.clusterPolicies, c.actions].map((i) => i.addHandler({ onAdd: onChange, onUpdate: onChange, onDelete: onChange }));
+      return () => offs.forEach((off) => off());
+    },
+  });
+  return startDashboardServer({ host: addr.host, port: addr.port, clock: b.clock, logger: b.logger, source });
+}
+
+/**
  * The gauges that describe the whole operator — policies by mode, circuit breakers — computed from the caches, so
  * they are true after a restart.
  */
@@ -489,6 +524,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     ...(rt.signals ? { signals: rt.signals } : {}),
   });
   const { health, metricsHttp } = await startServers(b, manager);
+  const dashboard = await startDashboard(b, c, elector);
 
   const gauges = (): void => refreshGauges(b, c, clock.now());
   c.policies.addHandler({ onAdd: gauges, onDelete: gauges });
@@ -515,18 +551,19 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   housekeeping.start();
   const done = manager.done.then(async (exit) => {
     await housekeeping.stop();
-    await Promise.all([collectors.metricsServer.stop(), collectors.prometheus?.stop(), health?.close(), metricsHttp?.close()]);
+    await Promise.all([collectors.metricsServer.stop(), collectors.prometheus?.stop(), health?.close(), metricsHttp?.close(), dashboard?.close()]);
     collectors.kubeStatus.stop();
     collectors.eventCollector.stop();
     stopEventLoopMonitor();
     return exit;
   });
-  logger.info({ health: health?.url, metrics: metricsHttp?.url ?? health?.url, leaderElection: config.leaderElection.enabled }, 'operator started');
+  logger.info({ health: health?.url, metrics: metricsHttp?.url ?? health?.url, dashboard: dashboard?.url, leaderElection: config.leaderElection.enabled }, 'operator started');
   return {
     manager,
     metrics,
     store: b.store,
     ...(health ? { health } : {}),
+    ...(dashboard ? { dashboard: { url: dashboard.url } } : {}),
     done,
     stop: async () => {
       await manager.stop();
