@@ -89,6 +89,11 @@ describe('words', () => {
     expect(formatBeforeAfter({ restart_count: '7', ready: '0' }, { restart_count: '0' })).toEqual(['ready 0 → ?', 'restart_count 7 → 0']);
   });
 
+  it('shows the before values alone when nothing was recorded after (dry run, target gone)', () => {
+    expect(formatBeforeAfter({ restart_count: '3', ready: '0' }, {})).toEqual(['before: ready 0, restart_count 3']);
+    expect(formatBeforeAfter({}, {})).toEqual([]);
+  });
+
   it('formats counts in lifecycle order without zeros, confidence and targets', () => {
     expect(formatCounts({ byPhase: { Failed: 1, Succeeded: 3, Pending: 0 } })).toBe('3 Succeeded · 1 Failed');
     expect(formatConfidence(0.866)).toBe('87%');

@@ -91,7 +91,8 @@ function options(chart, width, markers) {
       // Start at 0 for counters and percentages; include every threshold so a line is never off the chart.
       y: { range: (u, min, max) => [Math.min(0, min ?? 0), Math.max(1, (max ?? 1) * 1.12)] },
     },
-    axes: [{ ...axis, values: xValues }, { ...axis, size: 56, values: (u, ticks) => ticks.map((v) => formatMetric(chart.metric, v)) }],
+    // Ticks at whole seconds or coarser: the store's samples are seconds apart, and sub-second labels would repeat.
+    axes: [{ ...axis, values: xValues, space: 70, incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 86400] }, { ...axis, size: 56, values: (u, ticks) => ticks.map((v) => formatMetric(chart.metric, v)) }],
     legend: { show: true, live: false },
     cursor: { drag: { x: false, y: false } },
     plugins: [markersPlugin(markers)],

@@ -108,9 +108,13 @@ export function formatTrigger(t) {
   return `${head}${reason}${numbers.length > 0 ? ` — ${numbers.join(', ')}` : ''}`;
 }
 
-/** "restart_count 7 → 0": the metrics recorded before and after an action, for the keys present in either. */
+/**
+ * The metrics recorded before and after an action: "restart_count 7 → 0" for keys with both; when nothing was
+ * recorded after (a dry run, a target that is gone), the before values alone ("before: restart_count 7").
+ */
 export function formatBeforeAfter(before, after) {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  if (Object.keys(after).length === 0) return keys.length === 0 ? [] : [`before: ${keys.map((k) => `${k} ${before[k]}`).join(', ')}`];
   return keys.map((k) => `${k} ${before[k] ?? '?'} → ${after[k] ?? '?'}`);
 }
 
