@@ -147,18 +147,20 @@ describe('buildSafety', () => {
       action('pending', { phase: 'Pending' }),
       action('done', { phase: 'Succeeded', started: -MIN }),
     ];
-    const s = buildSafety(ledgerOf(actions), settingsWith({ paused: true, forceDryRun: true }), ['shop/crashloop'], T0);
+    const s = buildSafety(ledgerOf(actions), settingsWith({ paused: true, forceDryRun: true }), [], T0);
     expect(s).toMatchObject({ paused: true, dryRun: true, inFlight: 2, queued: 2, waitingApproval: 1, openBreakers: [] });
     expect(s.ruleBudget).toMatchObject({ used: 3, limit: 30 });
   });
 
-  it('lists a policy breaker opened by consecutive failed verifications, with the gate’s message', () => {
+  it('lists the policy breakers that are not closed, with the gate’s message', () => {
     const failures = [1, 2, 3].map((i) => action(`f${i}`, { phase: 'Failed', created: -(10 - i) * MIN, started: -(10 - i) * MIN, completed: -(9 - i) * MIN, success: false }));
-    const s = buildSafety(ledgerOf(failures), settingsWith(), ['shop/crashloop', 'shop/other'], T0);
-    expect(s.openBreakers).toHaveLength(1);
-    expect(s.openBreakers[0]).toMatchObject({ scope: 'policy shop/crashloop', state: 'open', failures: 3 });
-    expect(s.openBreakers[0]?.message).toMatch(/circuit for policy shop\/crashloop is open/);
-    expect(s.globalBreaker.state).toBe('closed');
+    const core = buildCore({ now: T0, version: '1', leaderElection: false, leading: true, synced: true, settings: settingsWith(), policies: [hp('crashloop'), hp('other')], actions: failures });
+    expect(core.safety.openBreakers).toHaveLength(1);
+    expect(core.safety.openBreakers[0]).toMatchObject({ scope: 'policy shop/crashloop', state: 'open', failures: 3 });
+    expect(core.safety.openBreakers[0]?.message).toMatch(/circuit for policy shop\/crashloop is open/);
+    expect(core.policies.find((p) => p.key === 'shop/crashloop')?.breaker.state).toBe('open');
+    expect(core.policies.find((p) => p.key === 'shop/other')?.breaker.state).toBe('closed');
+    expect(core.safety.globalBreaker.state).toBe('closed');
   });
 });
 

@@ -349,12 +349,12 @@ export function stormView(ledger: readonly LedgerEntry[], settings: OperatorSafe
   return { enabled: true, maxWorkloads: max, windowMs, namespaces };
 }
 
-/** The operator-wide safety state at `now`. `policyKeys` are the policies whose breakers to report. */
-export function buildSafety(ledger: readonly LedgerEntry[], settings: OperatorSafetySettings, policyKeys: readonly string[], now: number): SafetyView {
-  const openBreakers = policyKeys
-    .map((key) => evaluatePolicyBreaker(ledger, key, settings.policyBreaker, now))
-    .filter((b) => b.state !== 'closed')
-    .map(breakerView);
+/**
+ * The operator-wide safety state at `now`. `policyBreakers` are the policies' breakers as their rows computed them
+ * (evaluated once per policy); the ones not closed are listed.
+ */
+export function buildSafety(ledger: readonly LedgerEntry[], settings: OperatorSafetySettings, policyBreakers: readonly BreakerView[], now: number): SafetyView {
+  const openBreakers = policyBreakers.filter((b) => b.state !== 'closed');
   return {
     paused: settings.paused,
     dryRun: settings.forceDryRun,
@@ -408,7 +408,7 @@ export function keyOfPolicy(p: AnyPolicy): string {
   return p.kind === 'ClusterHealingPolicy' ? policyKey('', p.metadata.name ?? '', 'ClusterHealingPolicy') : policyKey(p.metadata.namespace ?? '', p.metadata.name ?? '');
 }
 
-/** One policies-table row at `now`, its budget and breaker computed from the ledger. */
+/** One policies-table row at `now`, its budget and breaker computed from the ledger (the whole ledger or the policy's own entries). */
 export function buildPolicyRow(p: AnyPolicy, ledger: readonly LedgerEntry[], settings: OperatorSafetySettings, now: number): PolicyRow {
   const key = keyOfPolicy(p);
   const status = p.status;
@@ -665,7 +665,14 @@ export type DashboardCore = Omit<DashboardView, 'charts'>;
 export function buildCore(input: DashboardInput): DashboardCore {
   const { now, settings } = input;
   const ledger = ledgerOf(input.actions);
-  const policies = input.policies.map((p) => buildPolicyRow(p, ledger, settings, now)).sort(comparePolicyRows);
+  // Each policy's rows need only its own entries: grouping once keeps a refresh O(actions + policies), not their product.
+  const byPolicy = new Map<string, LedgerEntry[]>();
+  for (const e of ledger) {
+    const list = byPolicy.get(e.policy);
+    if (list) list.push(e);
+    else byPolicy.set(e.policy, [e]);
+  }
+  const policies = input.policies.map((p) => buildPolicyRow(p, byPolicy.get(keyOfPolicy(p)) ?? [], settings, now)).sort(comparePolicyRows);
   return {
     generatedAt: now,
     operator: {
@@ -677,7 +684,7 @@ export function buildCore(input: DashboardInput): DashboardCore {
       paused: settings.paused,
       dryRun: settings.forceDryRun,
     },
-    safety: buildSafety(ledger, settings, policies.map((p) => p.key), now),
+    safety: buildSafety(ledger, settings, policies.map((p) => p.breaker), now),
     policies,
     actions: buildTimeline(input.actions),
     counts: countActions(input.actions),
