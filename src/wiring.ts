@@ -408,8 +408,11 @@ async function startServers(b: Base, manager: Manager): Promise<{ health?: Healt
  */
 const noForecast: ForecastFor = () => undefined;
 
-/** Starts the read-only web dashboard on dashboardBindAddress (undefined when it is 0), over the caches and store. */
-async function startDashboard(b: Base, c: Caches, elector: LeaderElector | undefined): Promise<DashboardServer | undefined> {
+/**
+ * Starts the read-only web dashboard on dashboardBindAddress (undefined when it is 0), over the caches and store.
+ * `forecastFor` draws the analyzer's forecast line on the charts.
+ */
+async function startDashboard(b: Base, c: Caches, elector: LeaderElector | undefined, forecastFor: ForecastFor = noForecast): Promise<DashboardServer | undefined> {
   const addr = parseBindAddress(b.config.dashboardBindAddress);
   if (!addr) return undefined;
   const source = new DashboardSource({
@@ -422,7 +425,7 @@ async function startDashboard(b: Base, c: Caches, elector: LeaderElector | undef
     observe: (target, metrics) => b.store.observations(target, { metrics }),
     leader: () => ({ election: elector !== undefined, leading: elector?.isLeader() ?? true, identity: elector?.leader() }),
     synced: () => c.all().every((i) => i.hasSynced()),
-    forecastFor: noForecast,
+    forecastFor,
     watch: (onChange) => {
       const offs = [c.policies, c.clusterPolicies, c.actions].map((i) => i.addHandler({ onAdd: onChange, onUpdate: onChange, onDelete: onChange }));
       return () => offs.forEach((off) => off());
