@@ -135,7 +135,7 @@ function policyRow(p) {
   return h(
     'tr',
     { 'data-key': p.key },
-    h('th', { scope: 'row' }, h('span', { class: 'kind', text: p.kind === 'ClusterHealingPolicy' ? 'cluster' : p.namespace }), h('span', { class: 'name', text: p.name })),
+    h('th', { scope: 'row' }, h('span', { class: 'kind', text: p.kind === 'ClusterHealingPolicy' ? 'ClusterHealingPolicy' : `HealingPolicy · ${p.namespace}` }), h('span', { class: 'name', text: p.name })),
     h('td', {}, h('span', { class: `mode mode-${p.mode}`, text: p.mode })),
     h('td', { class: 'num', text: p.matched === undefined ? '—' : String(p.matched) }),
     h(

@@ -72,7 +72,8 @@ function options(chart, width, markers) {
   const series = [
     { value: (u, v) => (v === null ? '—' : formatClock(v * 1000)) },
     { label: chart.metric, stroke: COLORS.series, width: 2, spanGaps: true, points: { show: true, size: 5, fill: COLORS.series }, value: (u, v) => fmt(v) },
-    ...chart.thresholds.map((t) => ({ label: `threshold ${t.operator} ${formatMetric(chart.metric, t.value)} (${t.label})`, stroke: COLORS.threshold, width: 1.5, dash: [8, 5], points: { show: false }, value: () => `${t.operator} ${fmt(t.value)}` })),
+    // A predictive trigger's threshold is what the forecast is compared with: drawn in the forecast's colour.
+    ...chart.thresholds.map((t) => ({ label: `threshold ${t.operator} ${formatMetric(chart.metric, t.value)} (${t.label})`, stroke: t.operator.startsWith('forecast') ? COLORS.forecast : COLORS.threshold, width: 1.5, dash: [8, 5], points: { show: false }, value: () => `${t.operator} ${fmt(t.value)}` })),
   ];
   if (chart.forecast) series.push({ label: `forecast: ${chart.forecast.label}`, stroke: COLORS.forecast, width: 2, dash: [3, 4], spanGaps: true, points: { show: false }, value: (u, v) => fmt(v) });
   const axis = { stroke: COLORS.axis, grid: { stroke: COLORS.grid, width: 1 }, ticks: { stroke: COLORS.grid, width: 1 } };
