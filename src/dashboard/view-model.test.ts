@@ -218,6 +218,7 @@ describe('selectChartSubjects', () => {
       triggers: [
         { name: 'high', type: 'metric', metricTrigger: { query: 'memory_usage_percent', threshold: 85 } },
         { name: 'leak', type: 'predictive', predictiveTrigger: { metric: 'memory_usage_percent', threshold: 95 } },
+        { name: 'restarts', type: 'metric', metricTrigger: { query: 'restart_count', threshold: 5 } },
         { name: 'oom', type: 'condition', conditionTrigger: { type: 'OOMKilled' } },
       ],
     },
@@ -226,9 +227,14 @@ describe('selectChartSubjects', () => {
   const policies = [hp('crashloop'), memory, eventsOnly];
   const rows = (...as: HealingAction[]): ActionRow[] => buildTimeline(as);
   const pod = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', namespace: 'shop', name });
+  const memoryAction = (name: string, f: Parameters<typeof action>[1]) => {
+    const a = action(name, { policy: 'memory', ...f });
+    a.spec.trigger = { name: 'high', type: 'metric', firedAt: at(-60_000), observedValue: 91, threshold: 85 };
+    return a;
+  };
 
-  it('charts each metric the involved policies watch, with their thresholds, targets with actions first', () => {
-    const firing: TargetFiring[] = [{ policy: 'shop/memory', trigger: 'high', target: pod('api-0'), status: 'pending' }];
+  it('charts the metric of the trigger behind each action or firing, with every threshold on it, targets with actions first', () => {
+    const firing: TargetFiring[] = [{ policy: 'shop/memory', trigger: 'leak', target: pod('api-0'), status: 'pending' }];
     const subjects = selectChartSubjects(rows(action('a', { target: 'web-1' })), firing, policies);
     expect(subjects.map((s) => [s.target.name, s.metric, s.why])).toEqual([
       ['web-1', 'restart_count', ['actions']],
@@ -240,15 +246,32 @@ describe('selectChartSubjects', () => {
     ]);
   });
 
-  it('merges a target with actions and a firing trigger into one chart per metric', () => {
-    const firing: TargetFiring[] = [{ policy: 'shop/crashloop', trigger: 'restarts', target: pod('web-1'), status: 'firing' }];
-    const subjects = selectChartSubjects(rows(action('a', { target: 'web-1' }), action('b', { target: 'web-1', created: -2 * MIN })), firing, policies);
-    expect(subjects).toHaveLength(1);
-    expect(subjects[0]?.why).toEqual(['actions', 'firing']);
+  it('does not chart a policy’s other metrics that nothing fired on', () => {
+    const subjects = selectChartSubjects(rows(memoryAction('m', { target: 'api-0' })), [], policies);
+    expect(subjects.map((s) => s.metric)).toEqual(['memory_usage_percent']);
   });
 
-  it('draws nothing for a target whose policies watch only events or conditions', () => {
-    expect(selectChartSubjects(rows(action('a', { policy: 'events' })), [], policies)).toEqual([]);
+  it('charts every metric of the policy for an action that records no trigger', () => {
+    const a = memoryAction('m', { target: 'api-0' });
+    delete a.spec.trigger;
+    expect(selectChartSubjects(rows(a), [], policies).map((s) => s.metric)).toEqual(['memory_usage_percent', 'restart_count']);
+  });
+
+  it('merges actions and firings on one target and metric into one chart, saying why for each chart', () => {
+    const firing: TargetFiring[] = [
+      { policy: 'shop/crashloop', trigger: 'restarts', target: pod('web-1'), status: 'firing' },
+      { policy: 'shop/memory', trigger: 'high', target: pod('web-1'), status: 'pending' },
+    ];
+    const subjects = selectChartSubjects(rows(action('a', { target: 'web-1' }), action('b', { target: 'web-1', created: -2 * MIN })), firing, policies);
+    expect(subjects.map((s) => [s.metric, s.why])).toEqual([
+      ['restart_count', ['actions', 'firing']],
+      ['memory_usage_percent', ['pending']],
+    ]);
+    expect(subjects[0]?.thresholds.map((t) => t.label)).toEqual(['shop/crashloop · restarts', 'shop/memory · restarts']);
+  });
+
+  it('draws nothing for triggers on events or conditions, or for a policy that is gone', () => {
+    expect(selectChartSubjects(rows(action('a', { policy: 'events' }), action('b', { policy: 'deleted' })), [], policies)).toEqual([]);
   });
 
   it('stops at the limit', () => {

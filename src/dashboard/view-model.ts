@@ -561,10 +561,11 @@ export function watchedMetric(t: Trigger): { metric: string; threshold: number; 
 
 /**
  * Which charts to draw: one per (target, metric) for every target that has actions in `timeline` (newest first)
- * or a trigger firing or pending in `firing`, and every metric watched by a trigger of the policies involved with
- * that target. Targets with actions come first, in timeline order, then firing ones; at most `limit` charts.
- * Thresholds are the involved policies' triggers on that metric. A target whose policies watch no metric (only
- * events or conditions) gets no chart.
+ * or a trigger firing or pending in `firing`, for the metric each of those triggers watches — the trigger recorded
+ * on the action, or the one firing (an action without a trigger: every metric its policy watches). Targets with
+ * actions come first, in timeline order, then firing ones; at most `limit` charts. `why` says, per chart, which of
+ * the three brought it. Thresholds are every trigger of the involved policies on that metric. Triggers on events or
+ * conditions have no metric to draw.
  */
 export function selectChartSubjects(
   timeline: readonly ActionRow[],
@@ -572,45 +573,51 @@ export function selectChartSubjects(
   policies: readonly AnyPolicy[],
   limit: number = MAX_CHARTS,
 ): ChartSubject[] {
+  type Why = 'actions' | 'firing' | 'pending';
   const byKey = new Map(policies.map((p) => [keyOfPolicy(p), p] as const));
   interface Acc {
-    target: TargetRef;
-    why: Set<'actions' | 'firing' | 'pending'>;
-    policies: Set<string>;
+    readonly target: TargetRef;
+    /** metric → why it is charted, in first-seen order. */
+    readonly metrics: Map<string, Set<Why>>;
+    readonly policies: Set<string>;
   }
   const order: string[] = [];
   const acc = new Map<string, Acc>();
-  const touch = (target: TargetRef, why: 'actions' | 'firing' | 'pending', policy: string): void => {
+  const touch = (target: TargetRef, why: Why, policyKey: string, trigger: string | undefined): void => {
+    const p = byKey.get(policyKey);
+    if (!p) return;
     const k = targetKey(target);
     let a = acc.get(k);
     if (!a) {
-      a = { target, why: new Set(), policies: new Set() };
+      a = { target, metrics: new Map(), policies: new Set() };
       acc.set(k, a);
       order.push(k);
     }
-    a.why.add(why);
-    a.policies.add(policy);
+    a.policies.add(policyKey);
+    for (const t of p.spec.triggers) {
+      if (trigger !== undefined && t.name !== trigger) continue;
+      const w = watchedMetric(t);
+      if (!w) continue;
+      const set = a.metrics.get(w.metric) ?? new Set<Why>();
+      set.add(why);
+      a.metrics.set(w.metric, set);
+    }
   };
-  for (const row of timeline) touch(row.target, 'actions', row.policy);
-  for (const f of firing) touch(f.target, f.status, f.policy);
+  for (const row of timeline) touch(row.target, 'actions', row.policy, row.trigger?.name);
+  for (const f of firing) touch(f.target, f.status, f.policy, f.trigger);
   const out: ChartSubject[] = [];
   for (const k of order) {
     const a = acc.get(k) as Acc;
-    const metrics = new Map<string, ThresholdView[]>();
-    for (const pk of [...a.policies].sort()) {
-      const p = byKey.get(pk);
-      if (!p) continue;
-      for (const t of p.spec.triggers) {
-        const w = watchedMetric(t);
-        if (!w) continue;
-        const list = metrics.get(w.metric) ?? [];
-        list.push({ value: w.threshold, operator: w.operator, label: `${pk} · ${t.name}` });
-        metrics.set(w.metric, list);
-      }
-    }
-    for (const [metric, thresholds] of metrics) {
+    for (const [metric, why] of a.metrics) {
       if (out.length >= limit) return out;
-      out.push({ target: a.target, metric, why: [...a.why].sort(), thresholds });
+      const thresholds: ThresholdView[] = [];
+      for (const pk of [...a.policies].sort()) {
+        for (const t of byKey.get(pk)?.spec.triggers ?? []) {
+          const w = watchedMetric(t);
+          if (w?.metric === metric) thresholds.push({ value: w.threshold, operator: w.operator, label: `${pk} · ${t.name}` });
+        }
+      }
+      out.push({ target: a.target, metric, why: [...why].sort(), thresholds });
     }
   }
   return out;
