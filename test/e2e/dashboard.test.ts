@@ -89,6 +89,8 @@ describe('the dashboard', () => {
       mode: 'dryrun',
     });
     await createPod(kc, ns, 'crasher-1', { labels: { app: 'crashy' }, annotations: crashAnnotations });
+    // Uses 90% of its memory limit: over the dry-run policy's 80%, which must hold for 1m before it fires.
+    await createPod(kc, ns, 'hungry', { labels: { app: 'crashy-dry' }, annotations: { 'sim.kubeskippy.io/memory': '90Mi' } });
 
     const page = await (context as BrowserContext).newPage();
     const problems: string[] = [];
@@ -146,6 +148,18 @@ describe('the dashboard', () => {
     const latest = Number(/restart_count\s*(\d+)/.exec(caption)?.[1]);
     expect(latest).toBeGreaterThan(2);
     expect(await chart.textContent()).toContain(`threshold > 2 (${ns}/crashloop-dryrun · restarts)`);
+
+    // 5. Memory from metrics.k8s.io reaches a chart too: the hungry pod's trigger is pending (or has fired since).
+    const memory = page.locator(`figure.chart[data-key="Pod/${ns}/hungry|memory_usage_percent"]`);
+    await expect
+      .poll(
+        () => page.evaluate((key) => (globalThis as unknown as { kubeskippy: { view: { charts: { key: string; points: unknown[] }[] } } }).kubeskippy.view.charts.find((c) => c.key === key)?.points.length ?? 0, `Pod/${ns}/hungry|memory_usage_percent`),
+        { timeout: 120_000, interval: 1000 },
+      )
+      .toBeGreaterThanOrEqual(2);
+    await memory.locator('canvas').waitFor({ timeout: 15_000 });
+    expect(await memory.textContent()).toMatch(/90(\.\d)?%/);
+    expect(await memory.textContent()).toContain(`threshold > 80% (${ns}/crashloop-dryrun · memory)`);
 
     // Every figure on the page came from the operator: the actions the page holds are the ones the API serves.
     const mine = (actions: { key: string; phase: string }[]) => actions.filter((a) => a.key.startsWith(`${ns}/`)).map((a) => `${a.key} ${a.phase}`).sort();
