@@ -31,6 +31,7 @@ kubectl apply -f "$ROOT/hack/demo/apps.yaml"
 for d in memory-leak-app cpu-api shop; do kubectl rollout status deployment/$d -n "$NS" --timeout=120s >/dev/null; done
 kubectl apply -f "$ROOT/hack/demo/policies.yaml"
 say "apps Ready, policies applied; starting the operator (log: $OPERATOR_LOG)"
+say "watch it heal in a browser: http://127.0.0.1:18081 (the operator's live dashboard, while the demo runs)"
 
 operator=
 seen=$(mktemp)
@@ -123,6 +124,6 @@ The cluster is still running with the demo apps.
   export KUBECONFIG=$KUBECONFIG_PATH
   $KUBE_BIN/kubectl get healingactions -n $NS
   $KUBE_BIN/kubectl describe healingaction NAME -n $NS
-Run the operator again: node_modules/.bin/node bin/kubeskippy.js run --kubeconfig \$KUBECONFIG --config hack/demo/operator.yaml
+Run the operator again (dashboard on http://127.0.0.1:18081): node_modules/.bin/node bin/kubeskippy.js run --kubeconfig \$KUBECONFIG --config hack/demo/operator.yaml
 Stop the cluster: npm run cluster:down
 MSG

@@ -38,6 +38,12 @@ import { IntervalLoop } from './runtime/interval-loop.js';
 import { createLeaseStore, LeaderElector } from './runtime/leader-election.js';
 import { Manager, type ManagedInformer, type ManagerExit, type SignalSource } from './runtime/manager.js';
 import { createDefaultRegistry } from './remediation/registry.js';
+import { DashboardSource } from './dashboard/source.js';
+import { startDashboardServer, type DashboardServer } from './dashboard/server.js';
+import type { ForecastFor } from './dashboard/view-model.js';
+import { assessSeries } from './analysis/assess.js';
+import { createAssessmentCache } from './triggers/assessment-cache.js';
+import { VERSION as OPERATOR_VERSION } from './version.js';
 import { SafetyGate } from './safety/gate.js';
 import { matchesLabelSelector } from './safety/label-selector.js';
 import { evaluateGlobalBreaker, evaluatePolicyBreaker } from './safety/circuit-breaker.js';
@@ -50,6 +56,8 @@ export interface RunningOperator {
   readonly store: SeriesStore;
   /** The health/metrics server, when enabled. */
   readonly health?: HealthServer;
+  /** The web dashboard, when enabled (dashboardBindAddress not 0). */
+  readonly dashboard?: { readonly url: string };
   /** Resolves when the operator has stopped, with the reason. */
   readonly done: Promise<ManagerExit>;
   stop(): Promise<void>;
@@ -401,6 +409,54 @@ async function startServers(b: Base, manager: Manager): Promise<{ health?: Healt
 }
 
 /**
+ * The analyzer's forecast line for a target's percent-of-limit metric (memory, CPU), drawn on the dashboard's
+ * charts: the assessment of the last hour as of the latest sample, memoised, so an unchanged series costs nothing.
+ * Other metrics have no limit to forecast against, and get no line.
+ */
+function analyzerForecast(store: SeriesStore): ForecastFor {
+  const cache = createAssessmentCache(assessSeries, 2_000);
+  return (target, metric) => {
+    if (metric !== 'memory_usage_percent' && metric !== 'cpu_usage_percent') return undefined;
+    const samples = store.observations(target, { metrics: [metric] }).series.get(metric) ?? [];
+    const last = samples.at(-1);
+    if (last === undefined || samples.length < 5) return undefined;
+    const a = cache.assess(
+      { samples: samples.filter((p) => p.at >= last.at - 3_600_000), kind: metric.startsWith('memory') ? 'memory' : 'cpu', limit: 100, now: last.at, unit: '%' },
+      { horizonMs: 30 * 60_000, maxLookbackMs: 3_600_000 },
+    );
+    if (a.forecast.points.length === 0) return undefined;
+    const eta = a.secondsToLimit === null ? 'no breach forecast' : `limit in ${Math.round(a.secondsToLimit / 60)} min`;
+    return { label: `${a.pattern}, ${eta} (confidence ${a.confidence.toFixed(2)})`, points: a.forecast.points.map((p) => [p.at, p.value] as const) };
+  };
+}
+
+/**
+ * Starts the read-only web dashboard on dashboardBindAddress (undefined when it is 0), over the caches and store.
+ * `forecastFor` draws the analyzer's forecast line on the charts.
+ */
+async function startDashboard(b: Base, c: Caches, elector: LeaderElector | undefined, forecastFor: ForecastFor): Promise<DashboardServer | undefined> {
+  const addr = parseBindAddress(b.config.dashboardBindAddress);
+  if (!addr) return undefined;
+  const source = new DashboardSource({
+    clock: b.clock,
+    version: OPERATOR_VERSION,
+    settings: () => safetySettings(b.config),
+    policies: () => c.directory.all(),
+    actions: () => c.actions.list().filter((a) => c.inScope(a.metadata.namespace)),
+    inventory: c.inventory,
+    observe: (target, metrics) => b.store.observations(target, { metrics }),
+    leader: () => ({ election: elector !== undefined, leading: elector?.isLeader() ?? true, identity: elector?.leader() }),
+    synced: () => c.all().every((i) => i.hasSynced()),
+    forecastFor,
+    watch: (onChange) => {
+      const offs = [c.policies, c.clusterPolicies, c.actions].map((i) => i.addHandler({ onAdd: onChange, onUpdate: onChange, onDelete: onChange }));
+      return () => offs.forEach((off) => off());
+    },
+  });
+  return startDashboardServer({ host: addr.host, port: addr.port, clock: b.clock, logger: b.logger, source });
+}
+
+/**
  * The gauges that describe the whole operator — policies by mode, circuit breakers — computed from the caches, so
  * they are true after a restart.
  */
@@ -493,6 +549,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     ...(rt.signals ? { signals: rt.signals } : {}),
   });
   const { health, metricsHttp } = await startServers(b, manager);
+  const dashboard = await startDashboard(b, c, elector, analyzerForecast(b.store));
 
   const gauges = (): void => refreshGauges(b, c, clock.now());
   c.policies.addHandler({ onAdd: gauges, onDelete: gauges });
@@ -519,18 +576,19 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   housekeeping.start();
   const done = manager.done.then(async (exit) => {
     await housekeeping.stop();
-    await Promise.all([collectors.metricsServer.stop(), collectors.prometheus?.stop(), health?.close(), metricsHttp?.close()]);
+    await Promise.all([collectors.metricsServer.stop(), collectors.prometheus?.stop(), health?.close(), metricsHttp?.close(), dashboard?.close()]);
     collectors.kubeStatus.stop();
     collectors.eventCollector.stop();
     stopEventLoopMonitor();
     return exit;
   });
-  logger.info({ health: health?.url, metrics: metricsHttp?.url ?? health?.url, leaderElection: config.leaderElection.enabled }, 'operator started');
+  logger.info({ health: health?.url, metrics: metricsHttp?.url ?? health?.url, dashboard: dashboard?.url, leaderElection: config.leaderElection.enabled }, 'operator started');
   return {
     manager,
     metrics,
     store: b.store,
     ...(health ? { health } : {}),
+    ...(dashboard ? { dashboard: { url: dashboard.url } } : {}),
     done,
     stop: async () => {
       await manager.stop();

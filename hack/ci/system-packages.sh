@@ -6,6 +6,10 @@ want=()
 command -v openssl >/dev/null || want+=(openssl)
 command -v ss >/dev/null || want+=(iproute2)
 command -v prometheus >/dev/null || want+=(prometheus)
+# The dashboard's end-to-end test drives Debian's Chromium with playwright-core (never a downloaded browser build).
+[ -x /usr/bin/chromium ] || want+=(chromium)
+# Chromium only recommends fonts; without one the screenshot shows boxes instead of text.
+[ -d /usr/share/fonts/truetype/dejavu ] || want+=(fonts-dejavu-core)
 [ ${#want[@]} -eq 0 ] && { echo "system packages: nothing to install"; exit 0; }
 SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive

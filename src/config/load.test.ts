@@ -160,6 +160,11 @@ unknownTopLevel: 1
     expect(problems.every((p) => p.source === 'flag')).toBe(true);
   });
 
+  it('accepts the dashboard and the health server both on an ephemeral port of one host (each gets its own)', async () => {
+    const c = await load({ flags: { dashboardBindAddress: '127.0.0.1:0', healthBindAddress: '127.0.0.1:0' } });
+    expect(c.dashboardBindAddress).toBe('127.0.0.1:0');
+  });
+
   it('accepts disabled and all-interface bind addresses', async () => {
     const c = await load({ flags: { dashboardBindAddress: '0', metricsBindAddress: ':9090', healthBindAddress: '[::1]:9091' } });
     expect(c.dashboardBindAddress).toBe('0');

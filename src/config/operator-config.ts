@@ -273,7 +273,8 @@ export function checkConfigRules(config: OperatorConfig): ConfigRuleProblem[] {
     }
   }
   const dashboard = config.dashboardBindAddress;
-  if (dashboard !== '0') {
+  // Port 0 asks the kernel for a free port, so two servers given the same host:0 never collide.
+  if (dashboard !== '0' && !dashboard.endsWith(':0')) {
     for (const other of ['metricsBindAddress', 'healthBindAddress'] as const) {
       if (config[other] === dashboard) problems.push({ path: 'dashboardBindAddress', message: `must differ from ${other} (${dashboard})` });
     }
