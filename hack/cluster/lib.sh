@@ -40,6 +40,17 @@ cluster_healthy() {
   [ "$(kubectl get apiservice v1beta1.metrics.k8s.io -o jsonpath='{.status.conditions[?(@.type=="Available")].status}' 2>/dev/null)" = True ]
 }
 
+# config_hash — a digest of the simulation and metrics-server manifests a cluster is created from. A running cluster
+# created from other manifests (an older checkout) is recreated by up.sh, so it never simulates stale behaviour.
+config_hash() {
+  cat "$ROOT/hack/cluster/manifests/kwok.yaml" "$ROOT"/hack/cluster/manifests/metrics-server/* "$ROOT/hack/cluster/manifests/nodes.yaml.tpl" 2>/dev/null | sha256sum | cut -c1-16
+}
+
+# config_current — the running cluster was created from the manifests as they are now.
+config_current() {
+  [ "$(cat "$STATE/config.hash" 2>/dev/null)" = "$(config_hash)" ]
+}
+
 # metrics_server_running — the metrics-server process kwokctl started is alive.
 metrics_server_running() {
   local pidfile="$KWOK_WORKDIR/clusters/$CLUSTER_NAME/pids/metrics-server.pid"

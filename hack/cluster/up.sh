@@ -9,15 +9,19 @@ t0=$SECONDS
 
 "$ROOT/hack/cluster/build.sh" >/dev/null
 
-if cluster_healthy; then
+if cluster_healthy && config_current; then
   log "cluster already up and healthy"
   echo "$KUBECONFIG_PATH"
   exit 0
 fi
+if [ -f "$KUBECONFIG_PATH" ] && ! config_current; then
+  log "the cluster's simulation manifests changed since it was created: recreating it"
+  kwokctl delete cluster >/dev/null 2>&1 || true
+fi
 
 # A running cluster can fail one probe under load (the metrics APIService briefly unavailable, a slow /readyz):
 # look again for a while before removing it.
-if pgrep -f "$KWOK_WORKDIR/clusters/$CLUSTER_NAME/bin/kube-apiserver" >/dev/null 2>&1 \
+if config_current && pgrep -f "$KWOK_WORKDIR/clusters/$CLUSTER_NAME/bin/kube-apiserver" >/dev/null 2>&1 \
     && wait_for "cluster healthy on a second look" 30 cluster_healthy; then
   log "cluster already up and healthy"
   echo "$KUBECONFIG_PATH"
@@ -63,6 +67,7 @@ if ! kwokctl create cluster \
   die "the cluster did not start (see above)"
 fi
 log "control plane up after $((SECONDS - t0))s"
+config_hash >"$STATE/config.hash"
 
 for i in $(seq 1 "$NODE_COUNT"); do
   name=kwok-node-$i
