@@ -260,17 +260,6 @@ describe('assessSeries: data handling', () => {
     expect(a.willBreach).toBe(false);
   });
 
-  it('decides by the per-group raw thresholds when the table has them', () => {
-    const curves = { trend: { x: [0, 1], y: [0.2, 0.3] }, curve: { x: [], y: [] }, cycle: { x: [], y: [] }, level: { x: [], y: [] }, short: { x: [], y: [] } };
-    const input = { samples: series((m) => 400 + 8 * (m + 60), { minutes: 60 }), kind: 'memory' as const, limit: 1000, now: NOW };
-    const open: CalibrationTable = { source: 'test', curves, decisionThreshold: 0.5, rawThresholds: { trend: 0.5, curve: 0.5, cycle: 0.5, level: 0.5, short: 0.5 }, intervalScale: 1 };
-    const shut: CalibrationTable = { ...open, rawThresholds: { ...open.rawThresholds!, trend: 1.001 } };
-    // Calibrated 0.3, under the common threshold: the group's raw threshold decides.
-    expect(assessSeries(input, { calibration: open }).willBreach).toBe(true);
-    expect(assessSeries(input, { calibration: open }).breachProbability).toBeCloseTo(0.3, 2);
-    expect(assessSeries(input, { calibration: shut }).willBreach).toBe(false);
-  });
-
   it('stays bounded on a day of samples', () => {
     const a = assess(series((m) => 300 + 0.2 * (m + 1440), { minutes: 1440, sigma: 3 }));
     expect(a.samplesUsed).toBeLessThanOrEqual(6 * 240 + 1);

@@ -13,8 +13,7 @@
  *    change point a line, a level or an approach, and a line plus harmonics — and mix their forecasts (shapes.ts);
  * 5. turn the mixture into a crossing-time distribution, a first passage of AR(1) noise around each version of
  *    each model (forecast.ts): the probability within the horizon, the median time and its interval;
- * 6. calibrate the probability with the committed isotonic table; decide by the table's per-group thresholds on the
- *    model's probability (chosen on the calibration set for one false-positive budget over all groups).
+ * 6. calibrate the probability with the committed isotonic table and decide against its threshold.
  */
 import type { Sample } from '../metrics/types.js';
 import { calibrate, calibrationGroup as calibrationGroupOf } from './calibration.js';
@@ -121,8 +120,7 @@ export function assessSeries(input: SeriesInput, options: AssessOptions = {}): A
   // previous run's rate after a restart is not short evidence.
   const calibrationGroup = span < SHORT_SPAN_SECONDS && shape.previousRun !== true ? 'short' : calibrationGroupOf(shape.pattern);
   const probability = latest >= limit ? 1 : calibrate(table, calibrationGroup, withinHorizon);
-  const rawThreshold = table.rawThresholds?.[calibrationGroup];
-  const willBreach = latest >= limit || (rawThreshold === undefined ? probability >= table.decisionThreshold : withinHorizon >= rawThreshold);
+  const willBreach = probability >= table.decisionThreshold;
   const confidence = willBreach ? probability : 1 - probability;
   const secondsToLimit = median50 === null ? null : Math.round(median50);
   const interval = secondsToLimit === null ? null : widen(secondsToLimit, p10, p90, table.intervalScale);

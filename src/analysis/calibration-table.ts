@@ -4,7 +4,7 @@ import type { CalibrationTable } from './types.js';
 
 /** The committed calibration: raw model probability → observed frequency of a breach, per pattern group. */
 export const CALIBRATION: CalibrationTable = {
-  source: 'hack/eval/fit-calibration.ts: isotonic per group on 3960 series of seed 20250602; thresholds (common calibrated, and raw per group) for a false-positive rate ≤ 0.025',
+  source: 'hack/eval/fit-calibration.ts: isotonic per group on 3960 series of seed 20250602; threshold for a false-positive rate ≤ 0.025',
   curves: {
     trend: {
       x: [
@@ -104,12 +104,5 @@ export const CALIBRATION: CalibrationTable = {
     }
   },
   decisionThreshold: 0.56,
-  rawThresholds: {
-    trend: 0.48888,
-    curve: 0.14114,
-    cycle: 0.57257,
-    level: 0.82771,
-    short: 1.001
-  },
   intervalScale: 1.534
 };

@@ -94,15 +94,6 @@ export interface CalibrationTable {
    */
   readonly decisionThreshold: number;
   /**
-   * When present, the decision per group instead: `willBreach` is true when the model's raw probability reaches
-   * the group's threshold (a raw threshold above 1 never alarms). Chosen on the calibration set to reach the most
-   * breaches within one false-positive budget for all groups together. It can call a breach whose calibrated
-   * probability is under {@link decisionThreshold} where the isotonic fit pooled the group's top scores (e.g. a
-   * flat series at the limit with raw 1.0, pooled with raw 0.7), and it can refuse one above it where a group's
-   * forecasts are coin flips (forecasts from a few minutes of data).
-   */
-  readonly rawThresholds?: Readonly<Record<CalibrationGroup, number>>;
-  /**
    * Factor on the log-width of the model's 10th–90th percentile interval of the crossing time, fitted so that the
    * reported 80% interval holds the true time 80% of the time on the calibration set (1: as the model says).
    */
