@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'vitest';
 import { CALIBRATION } from '../../src/analysis/calibration-table.js';
+import { ASSESS_EVERY_SECONDS, ASSESSED_SECONDS, MIN_DATA_SECONDS, runEpisodes, type EpisodeReport } from './episodes.js';
 import { generateSet, type LabelledSeries } from './generator.js';
 import { report, type Report, type Scored } from './metrics.js';
 import { oracleProbabilities } from './oracle.js';
@@ -70,6 +71,29 @@ function perPatternRows(named: readonly [string, Report][]): string[] {
   return lines;
 }
 
+function episodeRows(named: readonly [string, EpisodeReport][]): string[] {
+  const row = (label: string, f: (r: EpisodeReport) => string): string => `${label.padEnd(52)}${named.map(([, r]) => f(r).padStart(12)).join('')}`;
+  const first = named[0]?.[1];
+  if (first === undefined) return [];
+  return [
+    `${'episodes'.padEnd(52)}${named.map(([n]) => n.padStart(12)).join('')}`,
+    row('trajectories (breach within the run / never)', (r) => `${r.breaching}/${r.healthy}`),
+    ...first.leadRecall.map((l, i) =>
+      row(`warned ≥ ${l.leadSeconds / 60} min before the breach (of ${l.eligible} possible)`, (r) => {
+        const x = r.leadRecall[i];
+        return x === undefined ? '–' : `${pct(x.recall).trim()} (${x.warned})`;
+      }),
+    ),
+    row(`warned at all within 30 min before (of all ${first.breaching})`, (r) => `${pct(r.breaching === 0 ? null : r.warnedWithinHorizon / r.breaching).trim()} (${r.warnedWithinHorizon})`),
+    row('median lead time (earliest alarm within 30 min)', (r) => (r.medianLeadSeconds === null ? '–' : `${(r.medianLeadSeconds / 60).toFixed(1)} min`)),
+    row('first alarm while below 50% of the limit', (r) => pct(r.firstAlarmBelowHalf).trim()),
+    row('breaching, but alarmed > 30 min before it', (r) => String(r.alarmedBeforeHorizon)),
+    row('healthy: false alarms per trajectory', (r) => num(r.falseAlarmsPerTrajectory, 2)),
+    row('healthy: false alarms per series-hour', (r) => num(r.falseAlarmsPerSeriesHour, 3)),
+    row('healthy: share with any alarm', (r) => pct(r.healthyWithAlarm).trim()),
+  ];
+}
+
 function withoutShortWindows(scored: readonly Scored[]): Scored[] {
   return scored.filter((s) => s.series.pattern !== 'insufficient-data');
 }
@@ -111,6 +135,13 @@ test('analyzer evaluation', () => {
     });
     return { threshold, recall: tp / positives, falsePositiveRate: fp / negatives };
   });
+  const episodes = runEpisodes(SEEDS.episodes, SET_SIZES.episodes);
+  const namedEpisodes: [string, EpisodeReport][] = [
+    ['analyzer', episodes.analyzer],
+    ['baseline', episodes.baseline],
+  ];
+  const byPattern = (f: (r: EpisodeReport) => Readonly<Record<string, number>>): string =>
+    namedEpisodes.map(([n, r]) => `${n}: ${Object.entries(f(r)).sort((a, b) => b[1] - a[1]).map(([k, c]) => `${k} ${c}`).join(', ') || 'none'}`).join('; ');
   const lines = [
     `Analyzer evaluation: ${set.length} labelled series, seed ${SEEDS.evaluation} (calibration fitted on seed ${SEEDS.calibration}), horizon 30 min`,
     `${positives} reach the limit within 30 min, ${set.length - positives} do not; decision threshold ${CALIBRATION.decisionThreshold} (calibrated probability)`,
@@ -130,6 +161,12 @@ test('analyzer evaluation', () => {
       ['analyzer', rOurs],
       ['baseline', rBase],
     ]),
+    '',
+    `episodes: ${SET_SIZES.episodes} trajectories of seed ${SEEDS.episodes} (same generator and mix), each ${ASSESSED_SECONDS / 3600} h assessed and 30 min more simulated;`,
+    `re-assessed every ${ASSESS_EVERY_SECONDS} s (every 4th poll of 15 s) from ${MIN_DATA_SECONDS / 60} min of data until the first breach; an alarm = willBreach`,
+    ...episodeRows(namedEpisodes),
+    `missed breaches (no alarm 5–30 min before), by true pattern — ${byPattern((r) => r.missedByPattern)}`,
+    `false alarm episodes on healthy trajectories, by true pattern — ${byPattern((r) => r.falseAlarmsByPattern)}`,
     '',
     `oracle: knows the generator's process and the noise's state at now, not the future's randomness (${ORACLE_RUNS} futures per series)`,
     `took ${((performance.now() - started) / 1000).toFixed(1)} s`,
@@ -153,6 +190,15 @@ test('analyzer evaluation', () => {
     oracle: { ...rOracle, runs: ORACLE_RUNS },
     withoutShortWindows: Object.fromEntries(namedLong),
     operatingCurve,
+    episodes: {
+      seed: SEEDS.episodes,
+      trajectories: SET_SIZES.episodes,
+      assessedSeconds: ASSESSED_SECONDS,
+      assessEverySeconds: ASSESS_EVERY_SECONDS,
+      minDataSeconds: MIN_DATA_SECONDS,
+      analyzer: episodes.analyzer,
+      baseline: episodes.baseline,
+    },
     recognisedPatterns: patternAgreement,
   };
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });

@@ -4,7 +4,7 @@
  * horizon. It runs the real trigger code (src/triggers/evaluate.ts), not a re-implementation.
  */
 import type { Trigger } from '../../src/api/v1alpha1/healing-policy.js';
-import type { TargetObservations } from '../../src/metrics/types.js';
+import type { Sample, TargetObservations } from '../../src/metrics/types.js';
 import { evaluateTrigger } from '../../src/triggers/evaluate.js';
 import type { LabelledSeries } from './generator.js';
 
@@ -19,20 +19,25 @@ export interface Verdict {
 
 /** The baseline's verdict on one labelled series. */
 export function baselineVerdict(series: LabelledSeries): Verdict {
-  const metric = series.kind === 'memory' ? 'memory_usage_bytes' : 'cpu_usage_percent';
+  return baselineAt(series.id, series.kind, series.limit, series.samples, series.now);
+}
+
+/** The baseline's verdict on samples of a series at `now` (the episode replay calls it at every tick). */
+export function baselineAt(id: string, kind: 'memory' | 'cpu', limit: number, samples: readonly Sample[], now: number): Verdict {
+  const metric = kind === 'memory' ? 'memory_usage_bytes' : 'cpu_usage_percent';
   const trigger: Trigger = {
     name: 'baseline',
     type: 'predictive',
-    predictiveTrigger: { metric, threshold: series.limit, horizon: '30m', minConfidence: 0.8, lookback: '15m', minSamples: 5 },
+    predictiveTrigger: { metric, threshold: limit, horizon: '30m', minConfidence: 0.8, lookback: '15m', minSamples: 5 },
   };
   const observations: TargetObservations = {
-    target: { apiVersion: 'v1', kind: 'Pod', namespace: 'eval', name: series.id },
-    series: new Map([[metric, series.samples]]),
+    target: { apiVersion: 'v1', kind: 'Pod', namespace: 'eval', name: id },
+    series: new Map([[metric, samples]]),
     conditions: new Map(),
     events: [],
     unavailable: new Map(),
   };
-  const r = evaluateTrigger(trigger, observations, undefined, series.now, { maxSampleAgeMs: 10 * 60_000, maxSampleGapMs: 10 * 60_000 });
+  const r = evaluateTrigger(trigger, observations, undefined, now, { maxSampleAgeMs: 10 * 60_000, maxSampleGapMs: 10 * 60_000 });
   switch (r.status) {
     case 'firing':
       return {

@@ -145,7 +145,7 @@ function oscillator(rng: Rng, period: number): (t: number) => number {
 }
 
 /** Draws the shape of one series (fractions of the limit) for a window of W seconds. */
-function drawShape(rng: Rng, future: Rng, pattern: Exclude<TruePattern, 'insufficient-data'>, kind: 'memory' | 'cpu', W: number): Shape {
+function drawShape(rng: Rng, future: Rng, pattern: Exclude<TruePattern, 'insufficient-data'>, kind: 'memory' | 'cpu', W: number, continuation: number): Shape {
   const memory = kind === 'memory';
   const ttl = (): number => rng.logUniform(4 * MIN, 4 * HOUR);
   const far = -W - 10 * HOUR;
@@ -167,7 +167,7 @@ function drawShape(rng: Rng, future: Rng, pattern: Exclude<TruePattern, 'insuffi
       const cycle = r > 0 ? (1 - amp - b) / r : undefined;
       const starts = plannedStarts(rng, -A, W, cycle);
       const phases = new Map<number, ReturnType<typeof sawtoothPhase>>();
-      for (const s of starts) phases.set(s, sawtoothPhase(rng, future, period, -s + CONTINUATION_SECONDS + HOUR, -s));
+      for (const s of starts) phases.set(s, sawtoothPhase(rng, future, period, -s + continuation + HOUR, -s));
       return {
         starts,
         signal: (t, s) => {
@@ -204,7 +204,7 @@ function drawShape(rng: Rng, future: Rng, pattern: Exclude<TruePattern, 'insuffi
       const b = rng.uniform(0.1, 0.65);
       const meanGap = rng.uniform(3 * MIN, 20 * MIN);
       const spikes: { at: number; width: number; height: number }[] = [];
-      for (let t = -W - HOUR; t < CONTINUATION_SECONDS + HOUR; ) {
+      for (let t = -W - HOUR; t < continuation + HOUR; ) {
         const r = t < 0 ? rng : future;
         t += -Math.log(Math.max(r.next(), 1e-9)) * meanGap;
         spikes.push({ at: t, width: r.uniform(10, 45), height: r.uniform(0.05, 0.45) });
@@ -270,9 +270,11 @@ function streamSeed(seed: number, index: number): number {
  * The `index`-th series of the set `seed`. Each series has its own random stream, so a series does not depend on
  * how many others are generated. Kinds × patterns × noise levels are cycled so every cell is equally represented.
  * `futureSeed` replaces the randomness after now (noise, spike arrivals, GC cycle lengths) and leaves the history
- * as it is: the oracle (oracle.ts) averages labels over such alternative futures.
+ * as it is: the oracle (oracle.ts) averages labels over such alternative futures. `runSeconds` (episodes.ts) makes
+ * the window and the continuation together that long, instead of the window plus an hour; the window and its
+ * history are the same as without it.
  */
-export function generateSeries(seed: number, index: number, futureSeed?: number): LabelledSeries {
+export function generateSeries(seed: number, index: number, futureSeed?: number, runSeconds?: number): LabelledSeries {
   const rng = createRng(streamSeed(seed, index));
   // Everything after now (noise, spikes, GC cycles) comes from a stream of its own, so that the oracle can replay the
   // same history with other futures.
@@ -287,7 +289,9 @@ export function generateSeries(seed: number, index: number, futureSeed?: number)
   const shapeName: Exclude<TruePattern, 'insufficient-data'> = short
     ? rng.pick(TRUE_PATTERNS.filter((p): p is Exclude<TruePattern, 'insufficient-data'> => p !== 'insufficient-data').map((p) => [p, 1] as const))
     : pattern;
-  const shape = drawShape(rng, futureRng, shapeName, kind, W);
+  // A run of `runSeconds` in all (episodes.ts): the continuation fills it up after the window; the default is an hour.
+  const continuation = runSeconds === undefined ? CONTINUATION_SECONDS : Math.max(0, runSeconds - W);
+  const shape = drawShape(rng, futureRng, shapeName, kind, W, continuation);
   const sigma = NOISE_SIGMA[kind][noise];
   const phi15 = rng.uniform(0, 0.85);
 
@@ -370,7 +374,7 @@ export function generateSeries(seed: number, index: number, futureSeed?: number)
   const res = Math.min(interval, 15);
   let secondsToLimit: number | null = null;
   const future: { at: number; value: number }[] = [];
-  for (let t = res - lag; t <= CONTINUATION_SECONDS; t += res) {
+  for (let t = res - lag; t <= continuation; t += res) {
     if (t <= 0) continue;
     while (startIdx + 1 < starts.length && (starts[startIdx + 1] as number) <= t) {
       startIdx++;
