@@ -659,6 +659,15 @@ describe('predictive triggers with the analyzer (the default)', () => {
     expect(evaluateTrigger(predictive(), obs({ series: { memory_usage_percent: warm } }), undefined, T, OPTS).status).toBe('clear');
   });
 
+  it('waits for minHistory of data since the container started before acting on a forecast', () => {
+    // 2 %/min from 10% twelve minutes ago: 34% now, the limit in about 33 minutes.
+    const young = series(T - 12 * M, T, 15 * S, (at) => 34 + (2 * (at - T)) / M + 0.6 * noise(at));
+    const r = expectStatus(evaluateTrigger(predictive({ horizon: '60m', minHistory: '15m' }), obs({ series: { memory_usage_percent: young } }), undefined, T, OPTS), 'clear');
+    expect(r.reason).toMatch(/only 12m of history since the container started \(acts from 15m\)/);
+    const ok = evaluateTrigger(predictive({ horizon: '60m' }), obs({ series: { memory_usage_percent: young } }), undefined, T, OPTS);
+    expect(ok.status, ok.reason).toBe('firing');
+  });
+
   it('is unknown with too little data, saying why', () => {
     const r = expectStatus(evaluateTrigger(predictive(), obs({ series: { memory_usage_percent: series(T - M, T, 15 * S, leak) } }), undefined, T, OPTS), 'unknown');
     expect(r.code).toBe('insufficient-data');

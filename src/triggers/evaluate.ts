@@ -40,6 +40,7 @@ export const TRIGGER_DEFAULTS = {
     horizon: '30m',
     minConfidence: 0.7,
     lookback: '1h',
+    minHistory: '8m',
     minSamples: 5,
   },
 } as const;
@@ -703,7 +704,8 @@ function evaluatePredictive(base: Base, s: PredictiveSettings, obs: TargetObserv
     };
   }
   if (method === 'analyzer') {
-    return predictWithAnalyzer(base, { metric, threshold, horizonMs, lookbackMs, minConfidence, horizonText }, window, latest, common, now, options);
+    const minHistoryMs = parseDuration(s.minHistory ?? d.minHistory);
+    return predictWithAnalyzer(base, { metric, threshold, horizonMs, lookbackMs, minConfidence, horizonText, minHistoryMs }, window, latest, common, now, options);
   }
   const fit = fitLine(window, latest.at);
   if (fit === undefined) {
@@ -778,7 +780,7 @@ function evaluatePredictive(base: Base, s: PredictiveSettings, obs: TargetObserv
  */
 function predictWithAnalyzer(
   base: Base,
-  p: { metric: string; threshold: number; horizonMs: number; lookbackMs: number; minConfidence: number; horizonText: string },
+  p: { metric: string; threshold: number; horizonMs: number; lookbackMs: number; minConfidence: number; horizonText: string; minHistoryMs: number },
   window: readonly Sample[],
   latest: Sample,
   common: { observedValue: number; threshold: number; values: Record<string, string> },
@@ -816,6 +818,27 @@ function predictWithAnalyzer(
     if (a.interval) values['etaInterval'] = `${formatDuration(Math.max(0, a.interval.low - elapsedS) * 1000)}-${a.interval.high === null ? '?' : formatDuration(Math.max(0, a.interval.high - elapsedS) * 1000)}`;
   }
   const within = seconds !== null && seconds * 1000 <= p.horizonMs;
+  // History of the current container: since the last reset the analyzer saw (a restart starts memory over).
+  const segmentStart = Math.max(window[0]?.at ?? latest.at, ...a.resets.map((r) => r.at));
+  const historyMs = latest.at - segmentStart;
+  values['historySeconds'] = String(Math.round(historyMs / 1000));
+  const breach = (x: Assessment, elapsed: number): boolean =>
+    x.willBreach && x.confidence >= p.minConfidence && x.secondsToLimit !== null && (x.secondsToLimit - elapsed) * 1000 <= p.horizonMs;
+  if (breach(a, elapsedS) && historyMs < p.minHistoryMs) {
+    return { ...base, status: 'clear', ...common, forecast, reason: `${a.pattern}: ${name} forecast to reach the limit, but only ${formatDuration(historyMs)} of history since the container started (acts from ${formatDuration(p.minHistoryMs)}) — ${why}` };
+  }
+  if (breach(a, elapsedS)) {
+    // Confirmed on the previous sample too: one assessment at a noisy moment does not restart a pod.
+    const previous = window.slice(0, -1);
+    const last = previous.at(-1);
+    const before =
+      last === undefined
+        ? undefined
+        : assess({ samples: previous, kind, limit: p.threshold, now: last.at, ...(unit === '' ? {} : { unit }) }, { horizonMs: p.horizonMs, maxLookbackMs: p.lookbackMs, maxStalenessMs: Math.max(options.maxSampleAgeMs, 1) });
+    if (before === undefined || last === undefined || !breach(before, Math.max(0, now - last.at) / 1000)) {
+      return { ...base, status: 'clear', ...common, forecast, reason: `${a.pattern}: ${name} forecast to reach the limit on the latest sample only; acting once the next sample confirms it — ${why}` };
+    }
+  }
   if (a.willBreach && within && a.confidence >= p.minConfidence) {
     return {
       ...base,

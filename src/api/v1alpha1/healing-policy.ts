@@ -193,6 +193,13 @@ const PredictiveTriggerSchema = withRules(
     ),
     minValue: Type.Optional(Type.Number({ minimum: 0, description: 'Do not act below this current value (the seed acts from 30%).' })),
     lookback: Type.Optional(Duration({ default: '1h', description: 'History used for the forecast.' })),
+    minHistory: Type.Optional(
+      Duration({
+        default: '8m',
+        description:
+          'analyzer: act only on a series with at least this much history since the container last started — a few minutes cannot tell a leak from a warm-up. The forecast must also hold on two consecutive samples.',
+      }),
+    ),
     minSamples: Type.Optional(Type.Integer({ minimum: 3, maximum: 10000, default: 5 })),
   }),
   [],
