@@ -37,9 +37,9 @@ const SECRET_PATTERNS: readonly [RegExp, string][] = [
   [/\bxox[abposr]-[A-Za-z0-9-]{8,}/g, REDACTED],
   [/\b(AKIA|ASIA)[0-9A-Z]{16}\b/g, REDACTED],
   [/\bAIza[0-9A-Za-z_-]{20,}/g, REDACTED],
-  // key=value / key: value where the key names a credential.
+  // key=value / key: value / "key": "value" where the key names a credential.
   [
-    /\b([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|auth)[A-Za-z0-9_.-]*)(\s*[:=]\s*)(['"]?)[^\s'",;&]+\3/gi,
+    /\b([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|auth)[A-Za-z0-9_.-]*)(['"]?\s*[:=]\s*)(['"]?)[^\s'",;&]+\3/gi,
     `$1$2${REDACTED}`,
   ],
   // Long opaque runs (base64, hex): a credential more often than anything a person needs to read. Hyphens are not
