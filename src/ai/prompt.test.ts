@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { adviceRequest, BUILTIN, DEPLOYMENT, POD } from '../../test/support/advice.js';
 import { buildPrompt, MAX_PROMPT_CHARS, PROMPT_LIMITS, SYSTEM_PROMPT } from './prompt.js';
@@ -151,5 +153,14 @@ describe('buildPrompt', () => {
 
   it('is compact for an ordinary request (about a thousand tokens)', () => {
     expect(buildPrompt(adviceRequest()).chars).toBeLessThan(4000);
+  });
+
+  it('is exactly the example docs/ai.md shows', () => {
+    const doc = readFileSync(path.resolve(import.meta.dirname, '../../docs/ai.md'), 'utf8');
+    const block = /<!-- prompt-example:start -->\n```text\n([\s\S]*?)\n```\n<!-- prompt-example:end -->/.exec(doc)?.[1];
+    const rendered = buildPrompt(adviceRequest())
+      .messages.map((m) => `--- ${m.role}\n${m.content}`)
+      .join('\n');
+    expect(block).toBe(rendered);
   });
 });
