@@ -13,6 +13,7 @@ describe('redactSecrets', () => {
     ['a quoted api_key', 'config {"api_key": "abc123def"}', 'abc123def'],
     ['DB_PASSWORD:', 'env DB_PASSWORD: correct-horse', 'correct-horse'],
     ['a long base64 run', 'data Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFy end', 'Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4'],
+    ['a long hex token', 'token=none; value 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 seen', '9f86d081884c7d659a2feaa0'],
     ['a PEM block', 'key -----BEGIN PRIVATE KEY-----\nMIIEv\n-----END PRIVATE KEY----- done', 'MIIEv'],
   ])('removes %s', (_name, input, secret) => {
     const out = redactSecrets(input);
@@ -20,8 +21,12 @@ describe('redactSecrets', () => {
     expect(out).toContain(REDACTED);
   });
 
-  it('keeps what an operator needs to read: Kubernetes names, UIDs, reasons, numbers', () => {
-    const text = 'Back-off restarting failed container web in pod web-7c9f8d6b5-x2x4z_shop(b3c1f1d2-5a4e-4c1e-9f7a-2d1e0c9b8a71) exit code 137';
+  it.each([
+    'Back-off restarting failed container web in pod web-7c9f8d6b5-x2x4z_shop(b3c1f1d2-5a4e-4c1e-9f7a-2d1e0c9b8a71) exit code 137',
+    'GET /api/v1/namespaces/default/pods/web returned 500',
+    'Failed to pull image registry.example.com/team/web-frontend:1.24.3-alpine',
+    'MountVolume.SetUp failed for volume kube-api-access-8xk2p',
+  ])('keeps what an operator needs to read: %s', (text) => {
     expect(redactSecrets(text)).toBe(text);
   });
 });

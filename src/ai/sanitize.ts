@@ -42,16 +42,25 @@ const SECRET_PATTERNS: readonly [RegExp, string][] = [
     /\b([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|auth)[A-Za-z0-9_.-]*)(['"]?\s*[:=]\s*)(['"]?)[^\s'",;&]+\3/gi,
     `$1$2${REDACTED}`,
   ],
-  // Long opaque runs (base64, hex): a credential more often than anything a person needs to read. Hyphens are not
-  // part of a run, so Kubernetes names and UIDs survive.
-  [/[A-Za-z0-9+/_=]{32,}/g, REDACTED],
 ];
+
+/** Runs of 32+ characters that could be base64 or hex. Hyphens and dots end a run, so names and UIDs are never one. */
+const OPAQUE_RUN = /[A-Za-z0-9+/_=]{32,}/g;
+
+/**
+ * Whether a long run looks like key material rather than words: hex with letters and digits, or a mix of upper
+ * case, lower case and digits (base64). A path such as `api/v1/namespaces/default/pods` is neither.
+ */
+function isOpaque(run: string): boolean {
+  if (/^[0-9a-fA-F]+$/.test(run)) return /[0-9]/.test(run) && /[a-fA-F]/.test(run);
+  return /[A-Z]/.test(run) && /[a-z]/.test(run) && /[0-9]/.test(run);
+}
 
 /** `text` with every credential-shaped part replaced by {@link REDACTED}. */
 export function redactSecrets(text: string): string {
   let out = text;
   for (const [re, replacement] of SECRET_PATTERNS) out = out.replace(re, replacement);
-  return out;
+  return out.replace(OPAQUE_RUN, (run) => (isOpaque(run) ? REDACTED : run));
 }
 
 /**
