@@ -15,6 +15,13 @@ describe('kubeskippy CLI', () => {
     expect(c.out).toEqual([VERSION]);
   });
 
+  it('refuses to run, in one clear line and before connecting anywhere, when the named API key variable is empty', async () => {
+    const c = capture();
+    const flags = ['--ai-provider', 'openai', '--ai-url', 'http://127.0.0.1:1', '--ai-model', 'm', '--ai-api-key-env', 'KUBESKIPPY_TEST_LLM_KEY_NEVER_SET'];
+    expect(await main(['run', '--kubeconfig', '/nonexistent/kubeconfig', ...flags], c.io)).toBe(ExitCode.Failure);
+    expect(c.err.join('\n')).toMatch(/ai\.apiKeyEnv \(KUBESKIPPY_TEST_LLM_KEY_NEVER_SET\): .* KUBESKIPPY_TEST_LLM_KEY_NEVER_SET is not set/);
+  });
+
   it('exits with the usage code and a message for an unknown command', async () => {
     const c = capture();
     expect(await main(['frobnicate'], c.io)).toBe(ExitCode.Usage);

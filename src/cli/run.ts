@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { GROUP, VERSION } from '../api/v1alpha1/common.js';
 import { allCrds } from '../api/v1alpha1/crd.js';
+import { readAiApiKey } from '../config/ai-key.js';
 import { loadOperatorConfig } from '../config/load.js';
 import { CONFIG_SETTINGS, type OperatorConfig } from '../config/operator-config.js';
 import { loadKubeConfig } from '../k8s/client.js';
@@ -38,6 +39,9 @@ export async function loadConfigFrom(flags: Record<string, unknown>, env: Readon
  */
 export async function runCommand(flags: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): Promise<number> {
   const config = await loadConfigFrom(flags, env);
+  // Fails fast (ConfigError: one clear line, exit 1) when ai.apiKeyEnv names a variable that is unset or empty,
+  // before anything connects anywhere. TODO(lead, wiring): pass the key to startOperator for createAdvisor.
+  readAiApiKey(config, env);
   const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty' });
   const kubeconfigPath = typeof flags['kubeconfig'] === 'string' ? flags['kubeconfig'] : config.kubeconfig;
   const loaded = loadKubeConfig({ ...(kubeconfigPath ? { kubeconfigPath } : {}), env });

@@ -149,6 +149,7 @@ unknownTopLevel: 1
     ['a port above 65535', { healthBindAddress: '127.0.0.1:70000' }, 'healthBindAddress'],
     ['the dashboard on the metrics address', { dashboardBindAddress: '127.0.0.1:8080' }, 'dashboardBindAddress'],
     ['an AI provider without a model', { aiProvider: 'ollama' }, 'ai.provider'],
+    ['an AI provider without a URL', { aiProvider: 'openai', aiModel: 'gpt-4o-mini' }, 'ai.provider'],
     ['an API key env name that is not a variable name', { aiApiKeyEnv: 'my key' }, 'ai.apiKeyEnv'],
     ['a non-http Prometheus URL', { prometheusUrl: 'ftp://x' }, 'prometheus.url'],
     ['an invalid namespace name', { namespace: 'Kube_System' }, 'namespace'],
@@ -158,6 +159,13 @@ unknownTopLevel: 1
     const problems = await problemsOf({ flags });
     expect(problems.map((p) => p.path)).toContain(path);
     expect(problems.every((p) => p.source === 'flag')).toBe(true);
+  });
+
+  it('says which AI setting is missing, and accepts a provider with its URL and model', async () => {
+    const problems = await problemsOf({ flags: { aiProvider: 'ollama', aiModel: 'qwen2.5:7b-instruct' } });
+    expect(problems.map((p) => p.message)).toEqual(['ollama needs ai.url to be set (the provider\'s base URL)']);
+    const c = await load({ flags: { aiProvider: 'ollama', aiModel: 'qwen2.5:7b-instruct', aiUrl: 'http://ollama:11434' } });
+    expect(c.ai).toMatchObject({ provider: 'ollama', url: 'http://ollama:11434', model: 'qwen2.5:7b-instruct' });
   });
 
   it('accepts the dashboard and the health server both on an ephemeral port of one host (each gets its own)', async () => {

@@ -283,5 +283,9 @@ export function checkConfigRules(config: OperatorConfig): ConfigRuleProblem[] {
     // Blame the provider: that is the setting someone gave, and the one whose origin is worth reporting.
     problems.push({ path: 'ai.provider', message: `${config.ai.provider} needs ai.model to be set` });
   }
+  if (config.ai.provider !== 'none' && config.ai.url === undefined) {
+    // No default URL: a silent default (api.openai.com, localhost:11434) would send cluster data somewhere unchosen.
+    problems.push({ path: 'ai.provider', message: `${config.ai.provider} needs ai.url to be set (the provider's base URL)` });
+  }
   return problems;
 }

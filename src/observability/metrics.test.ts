@@ -21,6 +21,8 @@ const EXPECTED: Record<string, { type: string; labels: string[] }> = {
   kubeskippy_event_loop_delay_seconds: { type: 'histogram', labels: [] },
   kubeskippy_ai_recommendations_total: { type: 'counter', labels: ['policy', 'namespace', 'outcome'] },
   kubeskippy_ai_confidence: { type: 'histogram', labels: [] },
+  kubeskippy_llm_requests_total: { type: 'counter', labels: ['provider', 'result'] },
+  kubeskippy_llm_request_duration_seconds: { type: 'histogram', labels: ['provider'] },
 };
 
 describe('createMetrics', () => {
@@ -67,6 +69,8 @@ describe('createMetrics', () => {
     metrics.circuitBreakerOpen.set({ scope: 's' }, 1);
     metrics.collectionErrorsTotal.inc({ source: 's' });
     metrics.apiRequestsTotal.inc({ verb: 'list', group: '', resource: 'pods', subresource: '' });
+    metrics.llmRequestsTotal.inc({ provider: 'openai', result: 'fallback-Timeout' });
+    metrics.llmRequestDurationSeconds.observe({ provider: 'openai' }, 1.5);
     for (const m of await metrics.registry.getMetricsAsJSON()) {
       const labels = new Set(m.values.flatMap((v) => Object.keys(v.labels)).filter((l) => l !== 'le'));
       if (m.values.length > 0 && EXPECTED[m.name]?.labels.length !== 0) expect([...labels].sort(), m.name).toEqual([...(EXPECTED[m.name]?.labels ?? [])].sort());

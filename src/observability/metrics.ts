@@ -50,6 +50,13 @@ export interface OperatorMetrics {
   readonly aiRecommendationsTotal: Counter<'policy' | 'namespace' | 'outcome'>;
   /** Confidence of the AI-originated HealingActions created. */
   readonly aiConfidence: Histogram;
+  /**
+   * Recommendations asked of the optional LLM (src/ai), by provider and result: `ok`, or `fallback-<code>` when
+   * the built-in analyzer decided instead (codes in src/ai/errors.ts; Busy and CircuitOpen count requests not sent).
+   */
+  readonly llmRequestsTotal: Counter<'provider' | 'result'>;
+  /** Wall time of the LLM requests actually sent, retries and answer checks included. */
+  readonly llmRequestDurationSeconds: Histogram<'provider'>;
   /** How late the event loop ran a timer: every stall of the operator's single thread shows here. */
   readonly eventLoopDelaySeconds: Histogram;
 }
@@ -170,6 +177,18 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
       help: 'Confidence (0-1) of the AI-originated HealingActions created.',
       buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1],
       registers,
+    }),
+    llmRequestsTotal: new Counter({
+      name: `${METRIC_PREFIX}llm_requests_total`,
+      help: 'Recommendations asked of the optional LLM, by provider and result: ok, or fallback-<code> (MalformedAnswer, SchemaViolation, ActionNotAllowed, TargetNotAllowed, Timeout, NetworkError, HttpError, Unauthorized, BadResponse, CircuitOpen, Busy, Internal) when the built-in analyzer decided instead.',
+      labelNames: ['provider', 'result'] as const,
+      registers,
+    }),
+    llmRequestDurationSeconds: new Histogram({
+      ...seconds('llm_request_duration_seconds', 'Seconds one LLM recommendation took (requests actually sent; retries included), by provider.', [
+        0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60,
+      ]),
+      labelNames: ['provider'] as const,
     }),
     eventLoopDelaySeconds: new Histogram(
       seconds('event_loop_delay_seconds', 'How late the event loop ran a 20 ms timer, in seconds: stalls of the operator thread.', [
