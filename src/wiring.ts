@@ -42,6 +42,7 @@ import { DashboardSource } from './dashboard/source.js';
 import { startDashboardServer, type DashboardServer } from './dashboard/server.js';
 import type { ForecastFor } from './dashboard/view-model.js';
 import { assessSeries } from './analysis/assess.js';
+import { createAdvisor, type Advisor } from './ai/advisor.js';
 import { createAssessmentCache } from './triggers/assessment-cache.js';
 import { VERSION as OPERATOR_VERSION } from './version.js';
 import { SafetyGate } from './safety/gate.js';
@@ -71,6 +72,8 @@ export interface OperatorRuntime {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly signals?: SignalSource;
+  /** The LLM provider's API key (read from the variable ai.apiKeyEnv names, by config loading); never logged. */
+  readonly aiApiKey?: string;
 }
 
 const PLURAL_POLICIES = 'healingpolicies';
@@ -306,7 +309,23 @@ async function readPolicyLive(co: k8s.CustomObjectsApi, id: PolicyId): Promise<A
   }
 }
 
-function createPolicyReconciler(b: Base, c: Caches, collectors: Collectors): HealingPolicyReconciler {
+/** The LLM advisor when ai.provider is set (a second opinion on AI-decided firings), else undefined. */
+function createAiAdvisor(b: Base, apiKey: string | undefined): Advisor | undefined {
+  const { ai } = b.config;
+  if (ai.provider === 'none' || ai.url === undefined || ai.model === undefined) return undefined;
+  return createAdvisor({
+    provider: ai.provider,
+    url: ai.url,
+    model: ai.model,
+    timeoutMs: ai.timeoutSeconds * 1000,
+    ...(apiKey === undefined ? {} : { apiKey }),
+    clock: b.clock,
+    logger: b.logger.child({ component: 'llm' }),
+    metrics: b.metrics,
+  });
+}
+
+function createPolicyReconciler(b: Base, c: Caches, collectors: Collectors, advisor: Advisor | undefined): HealingPolicyReconciler {
   const { config, clients } = b;
   const co = clients.customObjects;
   const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
@@ -343,6 +362,7 @@ function createPolicyReconciler(b: Base, c: Caches, collectors: Collectors): Hea
     eventsSynced: () => c.kubeEvents.hasSynced(),
     prometheusErrors: () => collectors.prometheus?.queryErrors() ?? new Map(),
     metricsServerError: () => collectors.metricsServer.error,
+    ...(advisor === undefined ? {} : { advisor }),
   });
 }
 
@@ -503,7 +523,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     for (const p of c.directory.covering(target.namespace)) policyController.enqueue(policyKeyOf(p));
   };
   const collectors = createCollectors(b, c, enqueuePoliciesFor);
-  const policyReconciler = createPolicyReconciler(b, c, collectors);
+  const policyReconciler = createPolicyReconciler(b, c, collectors, createAiAdvisor(b, rt.aiApiKey));
   const actionReconciler = createActionReconciler(b, c);
   const actionController = new Controller({
     name: 'healing-action',

@@ -40,13 +40,13 @@ export async function loadConfigFrom(flags: Record<string, unknown>, env: Readon
 export async function runCommand(flags: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): Promise<number> {
   const config = await loadConfigFrom(flags, env);
   // Fails fast (ConfigError: one clear line, exit 1) when ai.apiKeyEnv names a variable that is unset or empty,
-  // before anything connects anywhere. TODO(lead, wiring): pass the key to startOperator for createAdvisor.
-  readAiApiKey(config, env);
+  // before anything connects anywhere; the key goes to the LLM advisor and nowhere else.
+  const aiApiKey = readAiApiKey(config, env);
   const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty' });
   const kubeconfigPath = typeof flags['kubeconfig'] === 'string' ? flags['kubeconfig'] : config.kubeconfig;
   const loaded = loadKubeConfig({ ...(kubeconfigPath ? { kubeconfigPath } : {}), env });
   logger.info({ kubeconfig: loaded.location, source: loaded.source, dryRun: config.dryRun, paused: config.paused }, 'starting kubeskippy');
-  const operator = await startOperator({ config, kubeConfig: loaded.kubeConfig, clock: systemClock, logger, signals: process });
+  const operator = await startOperator({ config, kubeConfig: loaded.kubeConfig, clock: systemClock, logger, signals: process, ...(aiApiKey === undefined ? {} : { aiApiKey }) });
   const exit = await operator.done;
   logger.info({ reason: exit.reason, detail: exit.detail }, 'kubeskippy stopped');
   return exit.reason === 'stopped' || exit.reason === 'signal' ? 0 : 1;

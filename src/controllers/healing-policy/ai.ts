@@ -88,13 +88,24 @@ function ownerOf(target: SelectedTarget, inv: AiContext['inventory']): Recommend
  * actions. Never throws for lack of data: without series the assessments are simply absent.
  */
 export function recommendFor(target: SelectedTarget, obs: TargetObservations, firing: TriggerFiring, applicable: readonly ActionTemplate[], ctx: AiContext): Recommendation {
+  return analyzeTarget(target, obs, firing, applicable, ctx).recommendation;
+}
+
+/** What recommendFor decided, with the facts it decided on (for an LLM's second opinion). */
+export interface TargetAnalysis {
+  readonly input: RecommendationInput;
+  readonly recommendation: Recommendation;
+}
+
+/** recommendFor, returning the recommendation's input as well. */
+export function analyzeTarget(target: SelectedTarget, obs: TargetObservations, firing: TriggerFiring, applicable: readonly ActionTemplate[], ctx: AiContext): TargetAnalysis {
   const workload = targetKey(target.workload ?? target.ref);
   const memory = firing.forecast?.assessment !== undefined && firing.values['metric']?.startsWith('memory') ? firing.forecast.assessment : assessPercent(obs, 'memory_usage_percent', 'memory', ctx);
   const cpu = firing.forecast?.assessment !== undefined && firing.values['metric']?.startsWith('cpu') ? firing.forecast.assessment : assessPercent(obs, 'cpu_usage_percent', 'cpu', ctx);
   const owner = ownerOf(target, ctx.inventory);
   const rollout = latestRollout(target, ctx.inventory);
   const failing = failingDependencies({ ...(target.annotations ?? {}), ...workloadAnnotations(target, ctx.inventory) }, target.ref.namespace, ctx.inventory);
-  return recommend({
+  const input: RecommendationInput = {
     target: target.ref,
     now: ctx.now,
     ...(memory === undefined ? {} : { memory }),
@@ -107,7 +118,8 @@ export function recommendFor(target: SelectedTarget, obs: TargetObservations, fi
     allowedActions: applicable.map((a) => ({ name: a.name, type: a.type, ...(a.priority === undefined ? {} : { priority: a.priority }) })),
     history: (ctx.learning?.outcomes ?? []).filter((o) => o.workload === workload),
     trigger: firing.trigger,
-  });
+  };
+  return { input, recommendation: recommend(input) };
 }
 
 function workloadAnnotations(target: SelectedTarget, inv: AiContext['inventory']): Readonly<Record<string, string>> {

@@ -19,14 +19,17 @@ import type { Clock } from '../../runtime/clock.js';
 import type { ReconcileResult } from '../../runtime/controller.js';
 import { actionsAllowed } from '../../safety/budget.js';
 import { hasExecuted, parsePolicyKey, policyIdOf, policyKey, settledAt, toLedgerEntry, type PolicyId } from '../../safety/types.js';
-import { DEFAULT_EVALUATE_OPTIONS, evaluateTriggers, EVENTS_UNAVAILABLE_KEY, type EvaluateOptions, type TriggerState } from '../../triggers/evaluate.js';
+import { DEFAULT_EVALUATE_OPTIONS, evaluateTriggers, EVENTS_UNAVAILABLE_KEY, type EvaluateOptions, type TriggerFiring, type TriggerState } from '../../triggers/evaluate.js';
 import { buildHealingAction, LABELS } from './build-action.js';
 import { updateLearning } from './learning.js';
 import { decidePolicy, type ActionHistoryEntry } from './decide.js';
 import { selectTargets, type Inventory, type SelectedTarget } from './select.js';
-import { AI_METRICS, recommendFor, type AiContext } from './ai.js';
+import { AI_METRICS, analyzeTarget, recommendFor, type AiContext, type TargetAnalysis } from './ai.js';
+import type { AdvisedRecommendation } from '../../ai/answer.js';
+import type { Advisor } from '../../ai/advisor.js';
+import { summarizeObservations } from '../../ai/request.js';
+import type { ActionTemplate } from '../../api/v1alpha1/common.js';
 import { assessSeries } from '../../analysis/assess.js';
-import type { Recommendation } from '../../analysis/recommend.js';
 import { createAssessmentCache } from '../../triggers/assessment-cache.js';
 import { parseDuration } from '../../triggers/duration.js';
 import { invalidPolicyStatus, overBudgetPolicyStatus, policyStatus, statusMergePatch, statusNeedsWrite } from './status.js';
@@ -90,6 +93,8 @@ export interface HealingPolicyReconcilerDeps {
   readonly metricsServerError: () => string | undefined;
   /** Monotonic milliseconds for measuring work (default performance.now); tests pass a stepped one. */
   readonly stopwatch?: () => number;
+  /** The optional LLM advisor (ai.provider): a second opinion on AI-decided firings, with fallback. */
+  readonly advisor?: Pick<Advisor, 'advise'>;
   /** Lets other work run between slices of a long evaluation (default: setImmediate). */
   readonly yieldToEventLoop?: () => Promise<void>;
 }
@@ -208,9 +213,8 @@ export class HealingPolicyReconciler {
       assess: this.assessments.assess,
       horizonMs: parseDuration(predictiveHorizon ?? '30m'),
     };
-    const recommendations: { target: SelectedTarget; recommendation: Recommendation }[] = [];
-
-    const decision = decidePolicy({
+    const asked: { target: SelectedTarget; firing: TriggerFiring; applicable: readonly ActionTemplate[]; analysis: TargetAnalysis }[] = [];
+    const decisionInput = {
       policy,
       now,
       targets,
@@ -219,13 +223,23 @@ export class HealingPolicyReconciler {
       forceDryRun: settings.forceDryRun,
       escalationWindowMs: settings.escalationWindowMs,
       ...(raw.status?.learning === undefined ? {} : { learning: raw.status.learning }),
+    };
+    let decision = decidePolicy({
+      ...decisionInput,
       recommend: (target, firing, applicable) => {
-        const recommendation = recommendFor(target, observationsOf.get(target) ?? emptyObservations(target.ref), firing, applicable, aiContext);
-        recommendations.push({ target, recommendation });
-        return recommendation;
+        const analysis = analyzeTarget(target, observationsOf.get(target) ?? emptyObservations(target.ref), firing, applicable, aiContext);
+        asked.push({ target, firing, applicable, analysis });
+        return analysis.recommendation;
       },
     });
-    for (const { target, recommendation: r } of recommendations) {
+    // With an LLM configured, it gives a second opinion on each firing the analyzer decided; the decision is then
+    // taken again with its answers (the same pure decision, so nothing else changes). Any failure falls back.
+    const advised = this.deps.advisor && asked.length > 0 ? await this.adviseAll(policy, asked) : undefined;
+    if (advised !== undefined) {
+      decision = decidePolicy({ ...decisionInput, recommend: (target, firing, applicable) => advised.get(target) ?? recommendFor(target, observationsOf.get(target) ?? emptyObservations(target.ref), firing, applicable, aiContext) });
+    }
+    for (const { target, analysis } of asked) {
+      const r = advised?.get(target) ?? analysis.recommendation;
       this.deps.metrics.aiRecommendationsTotal.inc({ policy: name, namespace, outcome: r.kind === 'action' ? r.action.type : 'none' });
       // A declined firing is asked again on every reconcile while it lasts: only the decisions are worth info.
       this.deps.logger[r.kind === 'action' ? 'info' : 'debug'](
@@ -356,6 +370,34 @@ export class HealingPolicyReconciler {
       if (!isNotFound(e)) this.deps.logger.warn({ policy: key, err: describeKubeError(e) }, 'could not write status of a policy over budget');
     }
     return { requeueAfterMs: penaltyMs };
+  }
+
+  /**
+   * Asks the LLM advisor about every firing the analyzer decided, in parallel (the advisor bounds concurrency and
+   * time). A fallback keeps the analyzer's recommendation and says why in its reasoning. Never throws.
+   */
+  private async adviseAll(policy: AnyPolicy, asked: readonly { target: SelectedTarget; firing: TriggerFiring; applicable: readonly ActionTemplate[]; analysis: TargetAnalysis }[]): Promise<Map<SelectedTarget, AdvisedRecommendation>> {
+    const advisor = this.deps.advisor;
+    const out = new Map<SelectedTarget, AdvisedRecommendation>();
+    if (advisor === undefined) return out;
+    const id = policyIdOf(policy);
+    await Promise.all(
+      asked.map(async ({ target, firing, analysis }) => {
+        const { input, recommendation } = analysis;
+        const result = await advisor.advise({
+          policy: { kind: id.kind, ...(id.kind === 'HealingPolicy' ? { namespace: id.namespace } : {}), name: id.name },
+          target: target.ref,
+          trigger: { name: firing.trigger, type: firing.type, reason: firing.reason, values: firing.values },
+          builtin: recommendation,
+          ...summarizeObservations({ now: input.now, events: input.events, conditions: input.conditions, ...(input.memory ? { memory: input.memory } : {}), ...(input.cpu ? { cpu: input.cpu } : {}) }),
+          allowedActions: input.allowedActions,
+          // The answer may name only this target: the decision acts on the target that breached.
+          allowedTargets: [target.ref],
+        });
+        out.set(target, result.source === 'llm' ? result.recommendation : { ...recommendation, reasoning: [...recommendation.reasoning, `LLM advice not used (${result.fallbackReason}): the built-in analyzer decided`] });
+      }),
+    );
+    return out;
   }
 
   /** A target's observations, with reasons for data that cannot exist (no Prometheus, events not synced yet). */

@@ -9,7 +9,7 @@ import type { ActionPhase } from '../../api/v1alpha1/healing-action.js';
 import { TERMINAL_PHASES } from '../../api/v1alpha1/healing-action.js';
 import type { AnyPolicy, Learning, PolicyMode } from '../../api/v1alpha1/healing-policy.js';
 import { targetKey } from '../../metrics/types.js';
-import type { Recommendation } from '../../analysis/recommend.js';
+import type { AdvisedRecommendation } from '../../ai/answer.js';
 import type { TriggerEvaluations, TriggerFiring } from '../../triggers/evaluate.js';
 import type { SelectedTarget } from './select.js';
 
@@ -53,7 +53,7 @@ export interface PolicyDecisionInput {
    * AI-decided firings — a predictive trigger, or any firing of a policy with strategy ai — and only when an action
    * could be created. Absent: such firings take the ladder like any other.
    */
-  readonly recommend?: (target: SelectedTarget, firing: TriggerFiring, applicable: readonly ActionTemplate[]) => Recommendation;
+  readonly recommend?: (target: SelectedTarget, firing: TriggerFiring, applicable: readonly ActionTemplate[]) => AdvisedRecommendation;
 }
 
 /** A HealingAction to create. */
