@@ -21,6 +21,7 @@ import { isExecutorError, type ExecutorErrorCode } from '../../remediation/error
 import type { ExecutorRegistry } from '../../remediation/registry.js';
 import type { Execution, ExecutionRequest, VerifySpec } from '../../remediation/types.js';
 import type { SafetyGate } from '../../safety/gate.js';
+import { safetyChecks } from '../../safety/verdicts.js';
 import { actionPolicyId, actionPolicyKey, type PolicyId } from '../../safety/types.js';
 import { parseDuration } from '../../triggers/duration.js';
 import { formatValue } from '../../triggers/evaluate.js';
@@ -227,7 +228,7 @@ export class HealingActionReconciler {
       const ctx = this.context(policy);
       const step = nextStep(a, ctx);
       if (step.kind !== 'gate') return { requeue: true as const };
-      const { decision } = await this.deps.gate.check(a, policy, ctx.now);
+      const { decision, input } = await this.deps.gate.check(a, policy, ctx.now);
       const gate = decision.allowed ? decision : { allowed: false as const, reason: decision.reason, message: decision.message };
       const out = afterGate(a, ctx, gate);
       if (!decision.allowed) {
@@ -235,8 +236,12 @@ export class HealingActionReconciler {
         this.deps.logger.info({ action: `${namespace}/${name}`, reason: decision.reason, rule: decision.rule, message: decision.message }, 'safety gate denied');
       }
       const before = this.snapshot(a.spec.workloadRef ? { ...a.spec.workloadRef } : targetOf(a));
+      // Every rule's verdict, not only the deciding one: `kubeskippy explain` shows them after the cluster moved on.
+      const safety = input === undefined ? {} : { safety: safetyChecks(input) };
       const status: HealingActionStatus =
-        out.then === 'stop' ? out.status : { ...out.status, result: { ...(out.status.result ?? { success: false }), success: false, metricsBefore: { ...before, ...this.snapshot(targetOf(a)) } } };
+        out.then === 'stop'
+          ? { ...out.status, ...safety }
+          : { ...out.status, ...safety, result: { ...(out.status.result ?? { success: false }), success: false, metricsBefore: { ...before, ...this.snapshot(targetOf(a)) } } };
       const written = await this.write(a, status, out.event);
       return { action: written, then: out.then, ctx };
     });
