@@ -21,3 +21,31 @@ describe('kubeskippy CLI', () => {
     expect(c.err.join('\n')).toMatch(/unknown command 'frobnicate'/);
   });
 });
+
+describe('kubeskippy CLI commands', () => {
+  it('lists every command in its help', async () => {
+    const c = capture();
+    expect(await main(['--help'], c.io)).toBe(ExitCode.Ok);
+    for (const command of ['status', 'actions', 'explain', 'pause', 'resume', 'approve', 'reject', 'cancel', 'validate', 'run', 'install', 'crds', 'version']) {
+      expect(c.out.join('\n')).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    }
+  });
+
+  it('names itself "kubectl skippy" when run as the kubectl plugin', async () => {
+    const c = capture();
+    expect(await main(['--help'], c.io, { name: 'kubectl skippy' })).toBe(ExitCode.Ok);
+    expect(c.out[0]).toMatch(/^Usage: kubectl skippy/);
+  });
+
+  it('refuses an unknown output format as bad usage, before touching the cluster', async () => {
+    const c = capture();
+    expect(await main(['status', '-o', 'xml', '--kubeconfig', '/nonexistent'], c.io)).toBe(ExitCode.Usage);
+    expect(c.err).toEqual(['kubeskippy status: unknown output format "xml": use -o json or -o yaml (default: human-readable)']);
+  });
+
+  it.each([['status'], ['explain', 'x'], ['pause', '--reason', 'r'], ['resume'], ['actions', '-w']])('reports a missing kubeconfig for %s as one line, exit 4', async (...argv) => {
+    const c = capture();
+    expect(await main([...argv, '--kubeconfig', '/nonexistent/kubeconfig'], c.io, { env: {} })).toBe(ExitCode.Unavailable);
+    expect(c.err).toEqual([`kubeskippy ${argv[0] ?? ''}: kubeconfig /nonexistent/kubeconfig does not exist`]);
+  });
+});
