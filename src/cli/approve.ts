@@ -243,6 +243,8 @@ export function createActionsApi(kc: k8s.KubeConfig): ActionsApi {
 
 /** What every command registration gets: where to print, where to put the exit code, the environment. */
 export interface CommandContext {
+  /** The program name for messages: "kubeskippy", or "kubectl skippy" as the plugin. */
+  readonly name: string;
   readonly io: CliIo;
   readonly state: { code: number };
   /** The process environment (KUBECONFIG, HOME…), passed in so nothing here reads process.env. */
@@ -261,7 +263,7 @@ export async function runCommand(ctx: CommandContext, command: string, run: () =
     outcome = { code: exitCodeOf(e), out: [], err: [describeError(e)] };
   }
   for (const line of outcome.out) ctx.io.out(line);
-  for (const line of outcome.err) ctx.io.err(outcome.code === ExitCode.Ok ? line : `kubeskippy ${command}: ${line}`);
+  for (const line of outcome.err) ctx.io.err(outcome.code === ExitCode.Ok ? line : `${ctx.name} ${command}: ${line}`);
   ctx.state.code = outcome.code;
 }
 

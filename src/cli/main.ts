@@ -49,7 +49,7 @@ type OutputFlag = { output?: string };
 /** Builds the command tree. Each action sets `state.code`. */
 function buildProgram(io: CliIo, state: { code: number }, options: Required<Omit<MainOptions, 'signal'>> & { signal: () => AbortSignal }): Command {
   const { env, clock } = options;
-  const ctx: CommandContext = { io, state, env };
+  const ctx: CommandContext = { name: options.name, io, state, env };
   const program = new Command(options.name)
     .description('Self-healing operator for Kubernetes')
     .version(VERSION, '-v, --version')
