@@ -13,7 +13,6 @@ import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealingAction } from '../../src/api/v1alpha1/healing-action.js';
-import type { HealingPolicy } from '../../src/api/v1alpha1/healing-policy.js';
 import { createActionsApi } from '../../src/cli/approve.js';
 import { main } from '../../src/cli/main.js';
 import { OPERATOR_STATE_ANNOTATION, parseOperatorState } from '../../src/control/switch.js';
@@ -78,7 +77,7 @@ beforeAll(async () => {
     triggers: [{ name: 'always', type: 'metric', metricTrigger: { query: 'restart_count', threshold: 0, operator: '>=' } }],
     actions: [{ name: 'recreate', type: 'restart', restartAction: { strategy: 'recreate' } }],
     safetyRules: { maxActionsPerHour: 1 },
-  } as HealingPolicy['spec']);
+  });
 }, 300_000);
 
 afterAll(async () => {
