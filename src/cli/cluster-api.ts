@@ -16,16 +16,13 @@ import type { WatchedAction } from './actions.js';
 import { createActionsApi, type ActionsApi } from './approve.js';
 import type { ExplainApi } from './explain.js';
 import type { ControlApi } from './pause.js';
+import type { ReplayApi } from './replay.js';
 import type { ConfigMapInfo, LeaseInfo, StatusApi } from './status.js';
 
 /** Every call the CLI makes. */
-export interface ClusterApi extends ActionsApi, StatusApi, ExplainApi, ControlApi {
+export interface ClusterApi extends ActionsApi, StatusApi, ExplainApi, ControlApi, ReplayApi {
   /** The list-and-watch source of HealingActions in `namespace` (undefined: all namespaces). */
   actionSource(namespace: string | undefined): ListWatchSource<WatchedAction>;
-  /** Namespaces with their labels (replay resolves a cluster policy's namespaceSelector with them). */
-  listNamespaces(): Promise<readonly k8s.V1Namespace[]>;
-  /** The pods of a namespace (replay reads their labels). */
-  listPods(namespace: string): Promise<readonly k8s.V1Pod[]>;
 }
 
 async function orUndefined<T>(f: () => Promise<T>): Promise<T | undefined> {
@@ -42,6 +39,7 @@ export function createClusterApi(kc: k8s.KubeConfig): ClusterApi {
   const co = kc.makeApiClient(k8s.CustomObjectsApi);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
   const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
   const list = async <T>(plural: string, namespace: string | undefined): Promise<T[]> => {
     const l = (namespace === undefined
@@ -101,5 +99,14 @@ export function createClusterApi(kc: k8s.KubeConfig): ClusterApi {
       }),
     listNamespaces: async () => (await core.listNamespace()).items,
     listPods: async (namespace) => (await core.listNamespacedPod({ namespace })).items,
+    listWorkloads: async (namespace) => {
+      const [deployments, statefulSets, daemonSets, replicaSets] = await Promise.all([
+        apps.listNamespacedDeployment({ namespace }),
+        apps.listNamespacedStatefulSet({ namespace }),
+        apps.listNamespacedDaemonSet({ namespace }),
+        apps.listNamespacedReplicaSet({ namespace }),
+      ]);
+      return { deployments: deployments.items, statefulSets: statefulSets.items, daemonSets: daemonSets.items, replicaSets: replicaSets.items };
+    },
   };
 }

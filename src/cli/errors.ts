@@ -7,11 +7,12 @@
  *   2  bad usage: unknown command or flag, a missing or malformed argument
  *   3  not found: the named HealingAction or policy does not exist
  *   4  unreachable: no usable kubeconfig, the API server (or Prometheus, for replay) cannot be reached, timed
- *      out or answered 5xx
+ *      out or answered 5xx (Prometheus refusing a query is 1)
  *   5  not allowed: the API server refused the credentials (401) or the request (403: RBAC, admission policy)
  */
 import { KubeConfigError } from '../k8s/client.js';
 import { describeKubeError, KubeError, toKubeError } from '../k8s/errors.js';
+import { PrometheusUnavailableError, RangeQueryError } from '../replay/prometheus-range.js';
 
 /** Exit codes of the CLI (see the module comment). */
 export const ExitCode = { Ok: 0, Failure: 1, Usage: 2, NotFound: 3, Unavailable: 4, Forbidden: 5 } as const;
@@ -56,7 +57,8 @@ function isKubeCallError(e: unknown): boolean {
 export function exitCodeOf(e: unknown): ExitCodeValue {
   if (e instanceof UsageError) return ExitCode.Usage;
   if (e instanceof NotFoundError) return ExitCode.NotFound;
-  if (e instanceof UnavailableError || e instanceof KubeConfigError) return ExitCode.Unavailable;
+  if (e instanceof UnavailableError || e instanceof KubeConfigError || e instanceof PrometheusUnavailableError) return ExitCode.Unavailable;
+  if (e instanceof RangeQueryError) return ExitCode.Failure;
   if (isKubeCallError(e)) {
     switch (toKubeError(e).code) {
       case 'NotFound':
@@ -77,6 +79,7 @@ export function exitCodeOf(e: unknown): ExitCodeValue {
 /** One line for anything a command threw: the message of our own errors, the API server's words for API errors. */
 export function describeError(e: unknown): string {
   if (e instanceof UsageError || e instanceof NotFoundError || e instanceof UnavailableError || e instanceof KubeConfigError) return oneLine(e.message);
+  if (e instanceof PrometheusUnavailableError || e instanceof RangeQueryError) return oneLine(e.message);
   if (isKubeCallError(e)) return describeKubeError(e);
   return oneLine(e instanceof Error ? e.message : String(e));
 }

@@ -26,7 +26,7 @@ describe('kubeskippy CLI commands', () => {
   it('lists every command in its help', async () => {
     const c = capture();
     expect(await main(['--help'], c.io)).toBe(ExitCode.Ok);
-    for (const command of ['status', 'actions', 'explain', 'pause', 'resume', 'approve', 'reject', 'cancel', 'validate', 'run', 'install', 'crds', 'version']) {
+    for (const command of ['status', 'actions', 'explain', 'pause', 'resume', 'replay', 'approve', 'reject', 'cancel', 'validate', 'run', 'install', 'crds', 'version']) {
       expect(c.out.join('\n')).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     }
   });

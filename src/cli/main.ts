@@ -12,11 +12,12 @@ import { registerApprovalCommands, runCommand, type CommandContext } from './app
 import { createClusterApi } from './cluster-api.js';
 import { connect, withConnectionFlags, type ConnectionFlags } from './connect.js';
 import { crdsCommand } from './crds.js';
-import { describeError, ExitCode, exitCodeOf } from './errors.js';
+import { describeError, ExitCode, exitCodeOf, UsageError } from './errors.js';
 import { explainCommand } from './explain.js';
 import type { CliIo } from './io.js';
 import { parseOutputFormat } from './output.js';
 import { pauseCommand, resumeCommand } from './pause.js';
+import { loadMetricMap, parseDurationFlag, parsePolicyArg, parseTime, replayCommand } from './replay.js';
 import { addConfigFlags, installCommand, runCommand as runOperator } from './run.js';
 import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
@@ -193,6 +194,44 @@ function buildProgram(io: CliIo, state: { code: number }, options: Required<Omit
         const c = connect(flags, env);
         return resumeCommand(createClusterApi(c.kc), { namespace: operatorNamespace(flags.operatorNamespace, env) }, isoTime(clock.now()));
       }),
+  );
+
+  withConnectionFlags(
+    outputOption(
+      program
+        .command('replay')
+        .description('run a policy over history from Prometheus and print what it would have done and when: firings, actions, where its budget would have blocked (mutates nothing)')
+        .argument('<policy>', 'NAME (a HealingPolicy in -n), NAMESPACE/NAME, or chp/NAME for a ClusterHealingPolicy')
+        .requiredOption('--from <time>', 'start: RFC 3339 (2026-03-01T10:00:00Z), or a duration ago (2h)')
+        .option('--to <time>', 'end: RFC 3339, a duration ago, or now', 'now')
+        .option('--step <duration>', 'simulated clock step (also the query resolution)', '1m')
+        .option('--prometheus-url <url>', 'Prometheus base URL; default $KUBESKIPPY_PROMETHEUS_URL')
+        .option('--metrics-map <file>', 'YAML overriding the PromQL of built-in metrics and conditions (see docs/replay.md)')
+        .option('--escalation-window <duration>', 'a recurrence within this of the last action escalates (as the operator\'s escalationWindowSeconds)', '1h')
+        .option('--timeout <duration>', 'per Prometheus request', '30s'),
+    ),
+    'the policy',
+  ).action(async (policyArg: string, flags: ConnectionFlags & OutputFlag & { from: string; to: string; step: string; prometheusUrl?: string; metricsMap?: string; escalationWindow: string; timeout: string }) =>
+    runCommand(ctx, 'replay', async () => {
+      const output = parseOutputFormat(flags.output);
+      const now = clock.now();
+      const prometheusUrl = flags.prometheusUrl ?? env['KUBESKIPPY_PROMETHEUS_URL'];
+      if (prometheusUrl === undefined || !/^https?:\/\/\S+$/.test(prometheusUrl)) {
+        throw new UsageError('replay reads history from Prometheus: give --prometheus-url http://… (or set KUBESKIPPY_PROMETHEUS_URL)');
+      }
+      const input = {
+        from: parseTime('--from', flags.from, now),
+        to: parseTime('--to', flags.to, now),
+        stepMs: parseDurationFlag('--step', flags.step),
+        escalationWindowMs: parseDurationFlag('--escalation-window', flags.escalationWindow),
+        timeoutMs: parseDurationFlag('--timeout', flags.timeout),
+        metricMap: await loadMetricMap(flags.metricsMap),
+        prometheusUrl,
+        output,
+      };
+      const c = connect(flags, env);
+      return replayCommand(createClusterApi(c.kc), { ...input, policy: parsePolicyArg(policyArg, c.namespace) }, (line) => io.err(line));
+    }),
   );
 
   return program;
