@@ -83,9 +83,11 @@ async function chunk(o: RangeQueryOptions, start: number, end: number): Promise<
   }));
 }
 
+/** What fetch's generic "fetch failed" hides: the cause's code (ECONNREFUSED) or, without one, its message. */
 function causeCode(e: Error): string {
-  const cause = (e as { cause?: { code?: unknown } }).cause;
-  return typeof cause?.code === 'string' ? ` (${cause.code})` : '';
+  const cause = (e as { cause?: { code?: unknown; message?: unknown } }).cause;
+  if (typeof cause?.code === 'string') return ` (${cause.code})`;
+  return typeof cause?.message === 'string' && cause.message !== '' ? ` (${cause.message})` : '';
 }
 
 /**
