@@ -44,6 +44,7 @@ import { matchesLabelSelector } from './safety/label-selector.js';
 import { evaluateGlobalBreaker, evaluatePolicyBreaker } from './safety/circuit-breaker.js';
 import { actionPolicyKey, DEFAULT_OPERATOR_SAFETY, toLedgerEntry, type OperatorSafetySettings, type PolicyId } from './safety/types.js';
 import { createControlPublisher, type ControlPublisher } from './control/publisher.js';
+import { createNotifier, type Notifier } from './notifications/notifier.js';
 import { CONTROL_CONFIGMAP, describePause, OPERATOR_STATE_ANNOTATION, readControl, type ControlState } from './control/switch.js';
 import { VERSION as PACKAGE_VERSION } from './version.js';
 
@@ -67,6 +68,8 @@ export interface OperatorRuntime {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly signals?: SignalSource;
+  /** The process environment, read only for notification headers (headersFromEnv) at send time. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 const PLURAL_POLICIES = 'healingpolicies';
@@ -148,6 +151,8 @@ interface Base {
   readonly events: EventRecorder;
   /** This replica's identity: its leader-election holder name, and the name it reports its state under. */
   readonly identity: string;
+  /** Notifications of HealingAction events to the configured sinks. */
+  readonly notifier: Notifier;
 }
 
 function createBase(rt: OperatorRuntime): Base {
@@ -156,6 +161,8 @@ function createBase(rt: OperatorRuntime): Base {
   // Every request the operator makes goes through this view of the caller's KubeConfig, and is counted.
   const kc = countingKubeConfig(rt.kubeConfig, (r) => metrics.apiRequestsTotal.inc({ verb: r.verb, group: r.group, resource: r.resource, subresource: r.subresource }));
   const clients: KubeClients = createKubeClients(kc);
+  // Every sink's counters exist from the start, so a dashboard shows 0 rather than nothing.
+  for (const sink of config.notifications.sinks) for (const result of ['sent', 'failed', 'dropped'] as const) metrics.notificationsTotal.inc({ sink: sink.name, result }, 0);
   return {
     config,
     clock,
@@ -167,6 +174,13 @@ function createBase(rt: OperatorRuntime): Base {
     audit: config.auditLogPath ? createAuditLog({ clock, path: config.auditLogPath, logger }) : disabledAuditLog,
     events: new EventRecorder({ core: clients.core, clock, logger, component: 'kubeskippy' }),
     identity: config.leaderElection.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`,
+    notifier: createNotifier({
+      settings: config.notifications,
+      env: rt.env ?? {},
+      clock,
+      logger: logger.child({ component: 'notifications' }),
+      count: (sink, result) => metrics.notificationsTotal.inc({ sink, result }),
+    }),
   };
 }
 
@@ -401,6 +415,7 @@ function createActionReconciler(b: Base, c: Caches): HealingActionReconciler {
     getPolicy: (id) => c.directory.get(id),
     readPolicy: (id) => readPolicyLive(co, id),
     settings: { approvalTtlMs: config.approvalTimeoutSeconds * 1000, callTimeoutMs: 30_000, stabilityMs: config.verificationStabilitySeconds * 1000 },
+    notify: (n) => b.notifier.notify(n),
   });
 }
 
@@ -570,6 +585,8 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
       { name: 'collectors', close: async () => Promise.all([collectors.metricsServer.stop(), collectors.prometheus?.stop()]).then(() => undefined) },
       { name: 'events', close: () => b.events.flush() },
       { name: 'audit', close: () => b.audit.close() },
+      // What is still queued gets a few seconds; notifications must not hold up a shutdown for long.
+      { name: 'notifications', close: () => b.notifier.close(Math.min(5_000, config.shutdownTimeoutSeconds * 1000)) },
     ],
     cacheSyncTimeoutMs: config.cacheSyncTimeoutSeconds * 1000,
     shutdownTimeoutMs: config.shutdownTimeoutSeconds * 1000,

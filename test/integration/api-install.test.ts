@@ -156,6 +156,26 @@ describe('the Helm chart', () => {
     expect(config.leaderElection.enabled).toBe(false);
   });
 
+  it('passes notification sinks to the operator config and their secrets to its environment', async () => {
+    const objects = helmTemplate(
+      'kubeskippy',
+      'default',
+      [
+        'notifications:',
+        '  sinks:',
+        '  - {name: chat, kind: slack, urlFromEnv: SLACK_WEBHOOK_URL, events: [failed, blocked]}',
+        '  secretEnv:',
+        '  - {name: SLACK_WEBHOOK_URL, secretName: kubeskippy-notifications, key: slack-url}',
+      ].join('\n'),
+    );
+    const data = (find(objects, 'ConfigMap', '-config')['data'] as Record<string, string>)['config.yaml'] ?? '';
+    const config = await loadOperatorConfig({ flags: { config: 'config.yaml' }, env: { SLACK_WEBHOOK_URL: 'https://hooks.example/T/B/x' }, readFile: () => data });
+    expect(config.notifications.sinks).toEqual([{ name: 'chat', kind: 'slack', urlFromEnv: 'SLACK_WEBHOOK_URL', events: ['failed', 'blocked'] }]);
+    const deployment = find(objects, 'Deployment') as unknown as PodTemplateOwner;
+    const env = ((deployment.spec.template.spec['containers'] as { env: { name: string; valueFrom?: unknown }[] }[])[0]?.env ?? []).find((e) => e.name === 'SLACK_WEBHOOK_URL');
+    expect(env?.valueFrom).toEqual({ secretKeyRef: { name: 'kubeskippy-notifications', key: 'slack-url' } });
+  });
+
   it('refuses values outside its schema', () => {
     const r = spawnSync(helm, ['template', 'x', chartDir, '--kube-version', kubeVersion, '--set', 'ai.provider=skynet'], { encoding: 'utf8' });
     expect(r.status).not.toBe(0);

@@ -25,6 +25,8 @@ import { safetyChecks } from '../../safety/verdicts.js';
 import { actionPolicyId, actionPolicyKey, type PolicyId } from '../../safety/types.js';
 import { parseDuration } from '../../triggers/duration.js';
 import { formatValue } from '../../triggers/evaluate.js';
+import { isoTime } from '../conditions.js';
+import { eventsForTransition, notificationOf, type Notification } from '../../notifications/events.js';
 import { afterExecute, afterGate, afterPlan, afterVerify, nextStep, type ActionContext, type ExecutionOutcome, type StepEvent } from './state-machine.js';
 import { checkTriggerCleared, clearanceSubject } from './verify-trigger.js';
 
@@ -64,6 +66,11 @@ export interface HealingActionReconcilerDeps {
    */
   readonly readPolicy?: (id: PolicyId) => Promise<AnyPolicy | undefined>;
   readonly settings: ActionReconcilerSettings;
+  /**
+   * Fire-and-forget notifications of phase transitions (created, waiting-approval, succeeded, failed, blocked):
+   * called after the status write succeeded; must return at once and never throw (the notifier only enqueues).
+   */
+  readonly notify?: (n: Notification) => void;
 }
 
 /** Serialises async sections (the gate and its journal write). */
@@ -191,6 +198,7 @@ export class HealingActionReconciler {
       }
     }
     const phase = status.phase;
+    for (const event of eventsForTransition(a.status?.phase, phase)) this.deps.notify?.(notificationOf(event, a, status, isoTime(this.deps.clock.now())));
     if (phase && phase !== a.status?.phase) {
       this.deps.metrics.actionsTotal.inc({ policy: a.spec.policyRef.name, namespace: a.metadata.namespace ?? '', type: a.spec.action.type, phase, source: a.spec.source ?? 'rule' });
       this.deps.audit.write({
