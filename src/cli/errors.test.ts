@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../config/load.js';
 import { KubeConfigError } from '../k8s/client.js';
 import { KubeError } from '../k8s/errors.js';
 import { describeError, ExitCode, exitCodeOf, NotFoundError, UnavailableError, UsageError } from './errors.js';
@@ -6,6 +7,7 @@ import { describeError, ExitCode, exitCodeOf, NotFoundError, UnavailableError, U
 describe('exit codes', () => {
   it.each([
     ['a usage error', new UsageError('bad flag'), ExitCode.Usage],
+    ['an invalid operator configuration', new ConfigError([{ path: 'logFormat', source: 'env', origin: 'KUBESKIPPY_LOG_FORMAT', message: 'must be one of "json", "pretty"' }]), ExitCode.Usage],
     ['our not-found', new NotFoundError('no such action'), ExitCode.NotFound],
     ['the API server\'s 404', new KubeError('NotFound', 'not found', { status: 404 }), ExitCode.NotFound],
     ['a missing kubeconfig', new KubeConfigError('kubeconfig x does not exist'), ExitCode.Unavailable],

@@ -4,12 +4,13 @@
  *
  *   0  done
  *   1  refused or failed: nothing to approve, validate found errors, an API error not listed below
- *   2  bad usage: unknown command or flag, a missing or malformed argument
+ *   2  bad usage: unknown command or flag, a missing or malformed argument, an invalid operator configuration
  *   3  not found: the named HealingAction or policy does not exist
  *   4  unreachable: no usable kubeconfig, the API server (or Prometheus, for replay) cannot be reached, timed
  *      out or answered 5xx (Prometheus refusing a query is 1)
  *   5  not allowed: the API server refused the credentials (401) or the request (403: RBAC, admission policy)
  */
+import { ConfigError } from '../config/load.js';
 import { KubeConfigError } from '../k8s/client.js';
 import { describeKubeError, KubeError, toKubeError } from '../k8s/errors.js';
 import { PrometheusUnavailableError, RangeQueryError } from '../replay/prometheus-range.js';
@@ -55,7 +56,7 @@ function isKubeCallError(e: unknown): boolean {
 
 /** The exit code for anything a command threw. */
 export function exitCodeOf(e: unknown): ExitCodeValue {
-  if (e instanceof UsageError) return ExitCode.Usage;
+  if (e instanceof UsageError || e instanceof ConfigError) return ExitCode.Usage;
   if (e instanceof NotFoundError) return ExitCode.NotFound;
   if (e instanceof UnavailableError || e instanceof KubeConfigError || e instanceof PrometheusUnavailableError) return ExitCode.Unavailable;
   if (e instanceof RangeQueryError) return ExitCode.Failure;
@@ -76,8 +77,13 @@ export function exitCodeOf(e: unknown): ExitCodeValue {
   return ExitCode.Failure;
 }
 
-/** One line for anything a command threw: the message of our own errors, the API server's words for API errors. */
+/**
+ * One line for anything a command threw: the message of our own errors, the API server's words for API errors — and
+ * for an invalid operator configuration, its list of problems, one line each.
+ */
 export function describeError(e: unknown): string {
+  // A configuration error lists every bad setting, one per line: joined, the list would be unreadable.
+  if (e instanceof ConfigError) return e.message;
   if (e instanceof UsageError || e instanceof NotFoundError || e instanceof UnavailableError || e instanceof KubeConfigError) return oneLine(e.message);
   if (e instanceof PrometheusUnavailableError || e instanceof RangeQueryError) return oneLine(e.message);
   if (isKubeCallError(e)) return describeKubeError(e);
