@@ -386,7 +386,21 @@ function createPolicyReconciler(b: Base, c: Caches, collectors: Collectors): Hea
 function createActionReconciler(b: Base, c: Caches): HealingActionReconciler {
   const { config, clients } = b;
   const co = clients.customObjects;
-  const gate = new SafetyGate({ clients, settings: () => safetySettings(config, c.controlState()), inScope: c.inScope });
+  // The pause switch is read live for every gate check, as the gate reads everything it decides on: a pause given a
+  // moment ago stops the next action even if the informer has not delivered it yet. A failed read fails the check.
+  const gate = new SafetyGate({
+    clients,
+    settings: async () => {
+      let cm: k8s.V1ConfigMap | undefined;
+      try {
+        cm = await clients.core.readNamespacedConfigMap({ name: CONTROL_CONFIGMAP, namespace: config.namespace });
+      } catch (e: unknown) {
+        if (!isNotFound(e)) throw e;
+      }
+      return safetySettings(config, readControl(cm));
+    },
+    inScope: c.inScope,
+  });
   return new HealingActionReconciler({
     clock: b.clock,
     logger: b.logger.child({ component: 'healing-action' }),

@@ -11,6 +11,9 @@
  *                   own pause flag, the budgets and breaker thresholds), which `kubeskippy status` cannot see
  *                   otherwise.
  *
+ * The operator watches it (an informer: the policies' Paused condition follows every change) and the safety gate
+ * reads it again right before every action, as it reads everything it decides on.
+ *
  * Why a ConfigMap in the operator's namespace rather than a field of some cluster object: pausing is an operations
  * decision about this installation, the right to make it is one namespaced RBAC rule (patch on one named object),
  * and it reads with plain kubectl. Pure: parsing and formatting only.

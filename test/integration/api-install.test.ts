@@ -282,6 +282,7 @@ describe('the Helm chart', () => {
       { verb: 'create', group: 'coordination.k8s.io', resource: 'leases', namespace: ns },
       { verb: 'update', group: 'coordination.k8s.io', resource: 'leases', namespace: ns },
       { verb: 'watch', resource: 'configmaps', name: 'kubeskippy-control', namespace: ns },
+      { verb: 'get', resource: 'configmaps', name: 'kubeskippy-control', namespace: ns },
       { verb: 'patch', resource: 'configmaps', name: 'kubeskippy-control', namespace: ns },
     ];
     const denied: Record<string, string>[] = [

@@ -190,7 +190,7 @@ describe("the operator's ServiceAccount, with a real token", () => {
     await ok({ method: 'POST', path: `/apis/coordination.k8s.io/v1/namespaces/${home}/leases`, body: { metadata: { name: 'kubeskippy-leader' }, spec: { holderIdentity: 'me' } } }, 201);
   });
 
-  it('watches and patches the control ConfigMap by name (a list narrowed by field selector is authorized by resourceNames), and no other ConfigMap', async () => {
+  it('watches, reads and patches the control ConfigMap by name (a list narrowed by field selector is authorized by resourceNames), and no other ConfigMap', async () => {
     await admin({ method: 'POST', path: `/api/v1/namespaces/${home}/configmaps`, body: { metadata: { name: 'kubeskippy-control' } } });
     await admin({ method: 'POST', path: `/api/v1/namespaces/${home}/configmaps`, body: { metadata: { name: 'kubeskippy-config' }, data: { 'config.yaml': '{}' } } });
     const byName = `fieldSelector=${encodeURIComponent('metadata.name=kubeskippy-control')}`;
@@ -198,6 +198,8 @@ describe("the operator's ServiceAccount, with a real token", () => {
     expect(list.status, list.message).toBe(200);
     const watch = await asOperator({ method: 'GET', path: `/api/v1/namespaces/${home}/configmaps?${byName}&watch=true&timeoutSeconds=1` });
     expect(watch.status, watch.message).toBe(200);
+    const get = await asOperator({ method: 'GET', path: `/api/v1/namespaces/${home}/configmaps/kubeskippy-control` });
+    expect(get.status, get.message).toBe(200);
     const patch = await asOperator({
       method: 'PATCH',
       path: `/api/v1/namespaces/${home}/configmaps/kubeskippy-control`,

@@ -54,9 +54,10 @@ export const EXPECTED_LEADER_ELECTION_GRANTS: readonly string[] = expand(['coord
 
 /**
  * The pause switch (the kubeskippy-control Role, in the operator's namespace only): list and watch the one
- * ConfigMap by name (field selector), patch it to report the operator's settings. Nothing else of ConfigMaps.
+ * ConfigMap by name (field selector), get it before every action (the gate), patch it to report the operator's
+ * settings. Nothing else of ConfigMaps.
  */
-export const EXPECTED_CONTROL_GRANTS: readonly string[] = expand(['core/configmaps[kubeskippy-control]'], ['list', 'watch', 'patch']).sort();
+export const EXPECTED_CONTROL_GRANTS: readonly string[] = expand(['core/configmaps[kubeskippy-control]'], ['get', 'list', 'watch', 'patch']).sort();
 
 const READ = ['get', 'list', 'watch'];
 

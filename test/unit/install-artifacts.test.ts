@@ -41,7 +41,7 @@ describe('config/rbac', () => {
     expect(grants(role['rules'] as Rule[])).toEqual(EXPECTED_LEADER_ELECTION_GRANTS);
   });
 
-  it('grants the one control ConfigMap (the pause switch) only in the operator namespace, by name: list, watch, patch', () => {
+  it('grants the one control ConfigMap (the pause switch) only in the operator namespace, by name: get, list, watch, patch', () => {
     const role = byName('Role', 'kubeskippy-control');
     expect(role.metadata.namespace).toBe('kubeskippy-system');
     expect(grants(role['rules'] as Rule[])).toEqual(EXPECTED_CONTROL_GRANTS);
