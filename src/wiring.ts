@@ -12,6 +12,7 @@ import type { HealingAction, HealingActionStatus } from './api/v1alpha1/healing-
 import type { AnyPolicy, ClusterHealingPolicy, HealingPolicy, HealingPolicyStatus } from './api/v1alpha1/healing-policy.js';
 import type { OperatorConfig } from './config/operator-config.js';
 import { parseBindAddress } from './config/operator-config.js';
+import { isoTime } from './controllers/conditions.js';
 import { HealingActionReconciler } from './controllers/healing-action/controller.js';
 import { HealingPolicyReconciler, policyKeyOf } from './controllers/healing-policy/controller.js';
 import { PolicyDirectory } from './controllers/healing-policy/directory.js';
@@ -49,6 +50,10 @@ import { SafetyGate } from './safety/gate.js';
 import { matchesLabelSelector } from './safety/label-selector.js';
 import { evaluateGlobalBreaker, evaluatePolicyBreaker } from './safety/circuit-breaker.js';
 import { actionPolicyKey, DEFAULT_OPERATOR_SAFETY, toLedgerEntry, type OperatorSafetySettings, type PolicyId } from './safety/types.js';
+import { createControlPublisher, type ControlPublisher } from './control/publisher.js';
+import { createNotifier, type Notifier } from './notifications/notifier.js';
+import { CONTROL_CONFIGMAP, describePause, OPERATOR_STATE_ANNOTATION, readControl, type ControlState } from './control/switch.js';
+import { VERSION as PACKAGE_VERSION } from './version.js';
 
 /** A running operator. */
 export interface RunningOperator {
@@ -74,6 +79,8 @@ export interface OperatorRuntime {
   readonly signals?: SignalSource;
   /** The LLM provider's API key (read from the variable ai.apiKeyEnv names, by config loading); never logged. */
   readonly aiApiKey?: string;
+  /** The process environment, read only for notification headers (headersFromEnv) at send time. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 const PLURAL_POLICIES = 'healingpolicies';
@@ -100,12 +107,17 @@ function informer<T extends k8s.KubernetesObject>(
   });
 }
 
-/** The safety settings the gate reads, from the operator config. */
-export function safetySettings(config: OperatorConfig): OperatorSafetySettings {
+/**
+ * The safety settings the gate reads, from the operator config and the control switch (`kubeskippy pause`): either
+ * one pauses.
+ */
+export function safetySettings(config: OperatorConfig, control?: ControlState): OperatorSafetySettings {
   const selector = config.protectedLabelSelector ? parseLabelSelector(config.protectedLabelSelector) : undefined;
+  const switched = control?.paused === true;
   return {
     ...DEFAULT_OPERATOR_SAFETY,
-    paused: config.paused,
+    paused: config.paused || switched,
+    ...(switched ? { pausedBecause: `${describePause(control)}; kubeskippy resume to lift it` } : config.paused ? { pausedBecause: 'paused by the operator configuration (paused: true)' } : {}),
     forceDryRun: config.dryRun,
     protectedNamespaces: config.protectedNamespaces,
     ...(selector ? { protectedLabelSelector: selector } : {}),
@@ -150,6 +162,10 @@ interface Base {
   readonly store: SeriesStore;
   readonly audit: AuditLog;
   readonly events: EventRecorder;
+  /** This replica's identity: its leader-election holder name, and the name it reports its state under. */
+  readonly identity: string;
+  /** Notifications of HealingAction events to the configured sinks. */
+  readonly notifier: Notifier;
 }
 
 function createBase(rt: OperatorRuntime): Base {
@@ -158,6 +174,8 @@ function createBase(rt: OperatorRuntime): Base {
   // Every request the operator makes goes through this view of the caller's KubeConfig, and is counted.
   const kc = countingKubeConfig(rt.kubeConfig, (r) => metrics.apiRequestsTotal.inc({ verb: r.verb, group: r.group, resource: r.resource, subresource: r.subresource }));
   const clients: KubeClients = createKubeClients(kc);
+  // Every sink's counters exist from the start, so a dashboard shows 0 rather than nothing.
+  for (const sink of config.notifications.sinks) for (const result of ['sent', 'failed', 'dropped'] as const) metrics.notificationsTotal.inc({ sink: sink.name, result }, 0);
   return {
     config,
     clock,
@@ -168,6 +186,14 @@ function createBase(rt: OperatorRuntime): Base {
     store: new SeriesStore({ retentionMs: config.seriesRetentionSeconds * 1000 }),
     audit: config.auditLogPath ? createAuditLog({ clock, path: config.auditLogPath, logger }) : disabledAuditLog,
     events: new EventRecorder({ core: clients.core, clock, logger, component: 'kubeskippy' }),
+    identity: config.leaderElection.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`,
+    notifier: createNotifier({
+      settings: config.notifications,
+      env: rt.env ?? {},
+      clock,
+      logger: logger.child({ component: 'notifications' }),
+      count: (sink, result) => metrics.notificationsTotal.inc({ sink, result }),
+    }),
   };
 }
 
@@ -183,6 +209,10 @@ interface Caches {
   readonly daemonSets: Informer<k8s.V1DaemonSet>;
   readonly namespaces: Informer<k8s.V1Namespace>;
   readonly kubeEvents: Informer<k8s.CoreV1Event>;
+  /** The control ConfigMap (kubeskippy-control in the operator's namespace): the pause switch. */
+  readonly control: Informer<k8s.V1ConfigMap>;
+  /** The switch as the cache holds it now. */
+  readonly controlState: () => ControlState;
   /** Whether this operator serves `namespace` (config.namespaceSelector). */
   readonly inScope: (namespace: string | undefined) => boolean;
   readonly directory: PolicyDirectory;
@@ -210,6 +240,19 @@ function createCaches(b: Base): Caches {
   const daemonSets = make<k8s.V1DaemonSet>('daemonsets', '/apis/apps/v1/daemonsets', (s) => clients.apps.listDaemonSetForAllNamespaces({}, requestOptions(s)));
   const namespaces = make<k8s.V1Namespace>('namespaces', '/api/v1/namespaces', (s) => clients.core.listNamespace({}, requestOptions(s)));
   const kubeEvents = make<k8s.CoreV1Event>('events', '/api/v1/events', (s) => clients.core.listEventForAllNamespaces({}, requestOptions(s)));
+  // One named object: the field selector keeps the watch (and the RBAC rule, by resourceNames) to it.
+  const controlSelector = `metadata.name=${CONTROL_CONFIGMAP}`;
+  const control = new Informer<k8s.V1ConfigMap>({
+    name: 'control',
+    source: createKubeListWatch<k8s.V1ConfigMap>(kc, {
+      path: resourcePath({ version: 'v1', plural: 'configmaps', namespace: config.namespace }),
+      fieldSelector: controlSelector,
+      list: (s) => clients.core.listNamespacedConfigMap({ namespace: config.namespace, fieldSelector: controlSelector }, requestOptions(s)),
+    }),
+    clock,
+    logger,
+    onRestart: () => metrics.informerRestartsTotal.inc({ resource: 'control' }),
+  });
   const scopeSelector = config.namespaceSelector ? parseLabelSelector(config.namespaceSelector) : undefined;
   const inScope = (namespace: string | undefined): boolean =>
     scopeSelector === undefined || matchesLabelSelector(scopeSelector, namespaces.get('', namespace ?? '')?.metadata?.labels);
@@ -239,10 +282,13 @@ function createCaches(b: Base): Caches {
     daemonSets,
     namespaces,
     kubeEvents,
+    control,
+    controlState: () => readControl(control.get(config.namespace, CONTROL_CONFIGMAP)),
     inScope,
     directory: new PolicyDirectory({ policies, clusterPolicies, actions, namespaceLabels, inScope }),
     inventory: () => inventory,
-    all: () => [namespaces, policies, clusterPolicies, actions, pods, replicaSets, deployments, statefulSets, daemonSets, kubeEvents],
+    // The control informer must sync like the others: an operator that cannot tell whether it is paused must not act.
+    all: () => [namespaces, policies, clusterPolicies, actions, pods, replicaSets, deployments, statefulSets, daemonSets, kubeEvents, control],
   };
 }
 
@@ -349,7 +395,10 @@ function createPolicyReconciler(b: Base, c: Caches, collectors: Collectors, advi
     },
     settings: {
       forceDryRun: config.dryRun,
-      paused: config.paused,
+      // Read on every reconcile: the control switch changes while the operator runs (the Paused condition follows).
+      get paused(): boolean {
+        return safetySettings(config, c.controlState()).paused;
+      },
       prometheusConfigured: config.prometheus.url !== undefined,
       escalationWindowMs: config.escalationWindowSeconds * 1000,
       maxRequeueMs: 30_000,
@@ -369,7 +418,21 @@ function createPolicyReconciler(b: Base, c: Caches, collectors: Collectors, advi
 function createActionReconciler(b: Base, c: Caches): HealingActionReconciler {
   const { config, clients } = b;
   const co = clients.customObjects;
-  const gate = new SafetyGate({ clients, settings: () => safetySettings(config), inScope: c.inScope });
+  // The pause switch is read live for every gate check, as the gate reads everything it decides on: a pause given a
+  // moment ago stops the next action even if the informer has not delivered it yet. A failed read fails the check.
+  const gate = new SafetyGate({
+    clients,
+    settings: async () => {
+      let cm: k8s.V1ConfigMap | undefined;
+      try {
+        cm = await clients.core.readNamespacedConfigMap({ name: CONTROL_CONFIGMAP, namespace: config.namespace });
+      } catch (e: unknown) {
+        if (!isNotFound(e)) throw e;
+      }
+      return safetySettings(config, readControl(cm));
+    },
+    inScope: c.inScope,
+  });
   return new HealingActionReconciler({
     clock: b.clock,
     logger: b.logger.child({ component: 'healing-action' }),
@@ -398,6 +461,7 @@ function createActionReconciler(b: Base, c: Caches): HealingActionReconciler {
     getPolicy: (id) => c.directory.get(id),
     readPolicy: (id) => readPolicyLive(co, id),
     settings: { approvalTtlMs: config.approvalTimeoutSeconds * 1000, callTimeoutMs: 30_000, stabilityMs: config.verificationStabilitySeconds * 1000 },
+    notify: (n) => b.notifier.notify(n),
   });
 }
 
@@ -406,13 +470,46 @@ function createElector(b: Base): LeaderElector | undefined {
   if (!config.leaderElection.enabled) return undefined;
   return new LeaderElector({
     store: createLeaseStore(clients.coordination, config.namespace, config.leaderElection.leaseName),
-    identity: config.leaderElection.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`,
+    identity: b.identity,
     clock: b.clock,
     logger: b.logger,
     leaseDurationMs: config.leaderElection.leaseDurationSeconds * 1000,
     renewDeadlineMs: config.leaderElection.renewDeadlineSeconds * 1000,
     retryPeriodMs: config.leaderElection.retryPeriodSeconds * 1000,
     leaderGauge: b.metrics.leader,
+  });
+}
+
+/** The leader's report of its effective settings on the control ConfigMap (see control/switch.ts). */
+function createPublisher(b: Base, c: Caches): ControlPublisher {
+  const { config, clients } = b;
+  const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+  return createControlPublisher({
+    logger: b.logger.child({ component: 'control' }),
+    state: {
+      identity: b.identity,
+      version: PACKAGE_VERSION,
+      since: isoTime(b.clock.now()),
+      dryRun: config.dryRun,
+      configPaused: config.paused,
+      maxActionsPerHour: config.maxActionsPerHour,
+      aiMaxActionsPerHour: config.aiMaxActionsPerHour,
+      policyBreaker: { failureThreshold: config.circuitBreaker.failureThreshold, openSeconds: config.circuitBreaker.openSeconds },
+      globalBreaker: {
+        failureRate: config.globalCircuitBreaker.failureRate,
+        minActions: config.globalCircuitBreaker.minActions,
+        windowSeconds: config.globalCircuitBreaker.windowSeconds,
+        openSeconds: config.circuitBreaker.openSeconds,
+      },
+      ...(config.namespaceSelector === undefined ? {} : { namespaceSelector: config.namespaceSelector }),
+    },
+    current: () => c.control.get(config.namespace, CONTROL_CONFIGMAP),
+    patchAnnotation: async (value) => {
+      await clients.core.patchNamespacedConfigMap(
+        { name: CONTROL_CONFIGMAP, namespace: config.namespace, body: { metadata: { annotations: { [OPERATOR_STATE_ANNOTATION]: value } } } },
+        mergePatch,
+      );
+    },
   });
 }
 
@@ -552,17 +649,38 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   collectors.kubeStatus.start();
   collectors.eventCollector.start();
 
+  // The pause switch: every change re-evaluates the policies (their Paused condition) and is logged once.
+  const publisher = createPublisher(b, c);
+  let wasPaused: boolean | undefined;
+  const onControl = (): void => {
+    const control = c.controlState();
+    const paused = safetySettings(config, control).paused;
+    metrics.paused.set(paused ? 1 : 0);
+    if (paused !== wasPaused) {
+      if (wasPaused !== undefined || paused) {
+        logger.info({ paused, ...(control.paused ? { because: describePause(control) } : {}), configPaused: config.paused }, paused ? 'operator paused: no action runs' : 'operator resumed');
+      }
+      wasPaused = paused;
+      for (const p of c.directory.all()) policyController.enqueue(policyKeyOf(p));
+    }
+    void publisher.sync();
+  };
+  c.control.addHandler({ onAdd: onControl, onUpdate: onControl, onDelete: onControl });
+
   const elector = createElector(b);
   const manager: Manager = new Manager({
     clock,
     logger,
     informers: c.all(),
-    controllers: [policyController, actionController],
+    // The publisher is a controller so that only the leader reports its settings.
+    controllers: [policyController, actionController, publisher],
     ...(elector ? { elector } : {}),
     closeables: [
       { name: 'collectors', close: async () => Promise.all([collectors.metricsServer.stop(), collectors.prometheus?.stop()]).then(() => undefined) },
       { name: 'events', close: () => b.events.flush() },
       { name: 'audit', close: () => b.audit.close() },
+      // What is still queued gets a few seconds; notifications must not hold up a shutdown for long.
+      { name: 'notifications', close: () => b.notifier.close(Math.min(5_000, config.shutdownTimeoutSeconds * 1000)) },
     ],
     cacheSyncTimeoutMs: config.cacheSyncTimeoutSeconds * 1000,
     shutdownTimeoutMs: config.shutdownTimeoutSeconds * 1000,
@@ -577,6 +695,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
 
   await manager.start();
   gauges();
+  onControl();
   // The caches are complete now: record every workload, whose pod-derived observations were held back until then.
   collectors.kubeStatus.recordAll();
   collectors.metricsServer.start();
@@ -590,6 +709,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
       collectors.kubeStatus.resample();
       b.store.prune(clock.now());
       gauges();
+      void publisher.sync();
     },
     onError: (e) => logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'housekeeping failed'),
   });

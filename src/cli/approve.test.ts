@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { HealingAction } from '../api/v1alpha1/healing-action.js';
 import { KubeError } from '../k8s/errors.js';
 import * as k8s from '@kubernetes/client-node';
-import { actionsCommand, approveCommand, cancelCommand, formatAge, impersonate, isAwaitingApproval, rejectCommand, usernameOf, type ActionsApi } from './approve.js';
+import { approveCommand, cancelCommand, impersonate, isAwaitingApproval, rejectCommand, usernameOf, type ActionsApi } from './approve.js';
+import { formatAge } from './output.js';
 import { ExitCode, main } from './main.js';
 
 const t0 = Date.parse('2026-03-01T12:00:00Z');
@@ -132,7 +133,7 @@ describe('kubeskippy approve', () => {
 
   it('says "not found" for a missing action', async () => {
     const out = await approveCommand(new FakeApi(), { namespace: 'apps', name: 'nope' });
-    expect(out).toEqual({ code: 1, out: [], err: ['healingaction "nope" not found in namespace "apps"'] });
+    expect(out).toEqual({ code: ExitCode.NotFound, out: [], err: ['healingaction "nope" not found in namespace "apps"'] });
   });
 
   it('refuses when someone already rejected it (the operator would cancel it anyway)', async () => {
@@ -224,40 +225,6 @@ describe('kubeskippy cancel', () => {
   });
 });
 
-describe('kubeskippy actions', () => {
-  const api = new FakeApi(
-    action('heal-new', { phase: 'WaitingApproval', reason: 'AwaitingApproval', createdAgoMs: 5_000 }),
-    action('heal-old', { phase: 'Blocked', reason: 'RateLimited', createdAgoMs: 3 * 3600_000 }),
-    action('heal-fresh', { createdAgoMs: 1_000 }),
-    action('heal-elsewhere', { phase: 'Succeeded', namespace: 'other', createdAgoMs: 200_000 }),
-  );
-
-  it('lists a namespace oldest first with NAME, POLICY, ACTION, TARGET, PHASE, REASON, AGE', async () => {
-    const out = await actionsCommand(api, { namespace: 'apps', pending: false }, t0);
-    expect(out.code).toBe(0);
-    expect(out.out).toEqual([
-      'NAME         POLICY      ACTION    TARGET               PHASE             REASON             AGE',
-      'heal-old     crashloop   restart   Pod/heal-old-pod     Blocked           RateLimited        3h',
-      'heal-new     crashloop   restart   Pod/heal-new-pod     WaitingApproval   AwaitingApproval   5s',
-      'heal-fresh   crashloop   restart   Pod/heal-fresh-pod   Pending           <none>             1s',
-    ]);
-  });
-
-  it('with --pending lists only actions waiting for approval', async () => {
-    const out = await actionsCommand(api, { namespace: 'apps', pending: true }, t0);
-    expect(out.out.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['heal-new', 'heal-fresh']);
-  });
-
-  it('adds a NAMESPACE column across all namespaces and says so when nothing matches', async () => {
-    const all = await actionsCommand(api, { namespace: undefined, pending: false }, t0);
-    expect(all.out[0]).toMatch(/^NAMESPACE\s+NAME\s+POLICY/);
-    expect(all.out).toHaveLength(5);
-    expect(all.out.some((l) => l.startsWith('other ') && l.includes('heal-elsewhere') && l.endsWith('3m20s'))).toBe(true);
-    const none = await actionsCommand(api, { namespace: 'empty', pending: true }, t0);
-    expect(none).toEqual({ code: 0, out: [], err: ['No actions waiting for approval found in empty namespace.'] });
-  });
-});
-
 describe('approval helpers', () => {
   it('reads the username of a SelfSubjectReview, and refuses an answer without one', () => {
     expect(usernameOf({ status: { userInfo: { username: 'kubernetes-admin', groups: ['system:masters'] } } })).toBe('kubernetes-admin');
@@ -313,9 +280,9 @@ describe('the approval commands in the CLI', () => {
     }
   });
 
-  it('reports an unreadable kubeconfig as one line and exit code 1', async () => {
+  it('reports an unreadable kubeconfig as one line and the "unreachable" exit code', async () => {
     const c = capture();
-    expect(await main(['approve', 'heal-a', '--kubeconfig', '/nonexistent/kubeconfig'], c.io)).toBe(ExitCode.Failure);
+    expect(await main(['approve', 'heal-a', '--kubeconfig', '/nonexistent/kubeconfig'], c.io)).toBe(ExitCode.Unavailable);
     expect(c.err).toEqual(['kubeskippy approve: kubeconfig /nonexistent/kubeconfig does not exist']);
   });
 });

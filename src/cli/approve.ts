@@ -1,6 +1,5 @@
 /**
- * `kubeskippy approve NAME`, `kubeskippy reject NAME --reason TEXT`, `kubeskippy cancel NAME` and
- * `kubeskippy actions [--pending]`.
+ * `kubeskippy approve NAME`, `kubeskippy reject NAME --reason TEXT` and `kubeskippy cancel NAME`.
  *
  * Decisions are recorded the same way plain kubectl records them — annotations on the HealingAction
  * (kubeskippy.io/approved-by, kubeskippy.io/rejected-by + kubeskippy.io/reject-reason, kubeskippy.io/cancel) — so
@@ -15,16 +14,19 @@
  *
  * The commands are thin functions over {@link ActionsApi} (input → output lines + exit code) so they are tested
  * with an in-memory fake; {@link registerApprovalCommands} wires them into the command tree with a real client.
- * Exit codes: 0 done, 1 refused (not found, nothing to approve) or an API failure, 2 bad usage.
+ * Exit codes (errors.ts): 0 done, 1 refused (nothing to approve…), 2 bad usage, 3 not found, 4 unreachable, 5 not
+ * allowed.
  */
 import * as k8s from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { GROUP, VERSION } from '../api/v1alpha1/common.js';
 import type { HealingAction } from '../api/v1alpha1/healing-action.js';
 import { ANNOTATIONS } from '../controllers/healing-action/state-machine.js';
-import { KubeConfigError, loadKubeConfig } from '../k8s/client.js';
-import { describeKubeError, isConflict, isNotFound } from '../k8s/errors.js';
-import { systemClock, type Clock } from '../runtime/clock.js';
+import { isConflict, isNotFound } from '../k8s/errors.js';
+import { connect, withConnectionFlags, type ConnectionFlags } from './connect.js';
+// Tests elsewhere import impersonation from here, where it used to live.
+export { impersonate } from './connect.js';
+import { describeError, ExitCode, exitCodeOf, type ExitCodeValue } from './errors.js';
 import type { CliIo } from './io.js';
 
 /** The small slice of the Kubernetes API these commands need. */
@@ -47,7 +49,7 @@ export interface ActionsApi {
 
 /** What a command printed and how it ended. */
 export interface CommandOutcome {
-  readonly code: 0 | 1 | 2;
+  readonly code: ExitCodeValue;
   /** Lines for stdout. */
   readonly out: readonly string[];
   /** Lines for stderr. */
@@ -90,11 +92,11 @@ export function isAwaitingApproval(a: HealingAction): boolean {
 }
 
 function refused(line: string): CommandOutcome {
-  return { code: 1, out: [], err: [line] };
+  return { code: ExitCode.Failure, out: [], err: [line] };
 }
 
 function notFound(input: DecisionInput): CommandOutcome {
-  return refused(`healingaction "${input.name}" not found in namespace "${input.namespace}"`);
+  return { code: ExitCode.NotFound, out: [], err: [`healingaction "${input.name}" not found in namespace "${input.namespace}"`] };
 }
 
 /** Phases in which the operator still honours kubeskippy.io/cancel (the state machine's "before execution"). */
@@ -173,7 +175,7 @@ export async function approveCommand(api: ActionsApi, input: DecisionInput): Pro
  */
 export async function rejectCommand(api: ActionsApi, input: DecisionInput & { readonly reason: string }): Promise<CommandOutcome> {
   const reason = input.reason.trim();
-  if (reason === '') return { code: 2, out: [], err: ['a rejection needs a reason: --reason TEXT'] };
+  if (reason === '') return { code: ExitCode.Usage, out: [], err: ['a rejection needs a reason: --reason TEXT'] };
   return decide(
     api,
     input,
@@ -197,71 +199,6 @@ export async function cancelCommand(api: ActionsApi, input: DecisionInput): Prom
     (user) => ({ [ANNOTATIONS.cancel]: user }),
     (user) => `${RESOURCE}/${input.name} cancellation requested by ${user} (the operator cancels it unless execution has started)`,
   );
-}
-
-/** Input of the actions listing. */
-export interface ListInput {
-  /** undefined: every namespace (adds a NAMESPACE column). */
-  readonly namespace: string | undefined;
-  /** Only actions that wait for approval (see {@link isAwaitingApproval}). */
-  readonly pending: boolean;
-}
-
-/**
- * A duration as kubectl prints ages: "45s", "3m12s" under 10 minutes, "42m", "5h7m" under 8 hours, "20h", "3d".
- * Negative durations (clock skew) print as "0s". Pure.
- */
-export function formatAge(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 120) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 10) return s % 60 === 0 ? `${m}m` : `${m}m${s % 60}s`;
-  if (m < 180) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 8) return m % 60 === 0 ? `${h}h` : `${h}h${m % 60}m`;
-  if (h < 48) return `${h}h`;
-  return `${Math.floor(h / 24)}d`;
-}
-
-/** Left-aligned columns separated by three spaces, as kubectl prints tables. Pure. */
-export function formatTable(rows: readonly (readonly string[])[]): string[] {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('   ').trimEnd());
-}
-
-/**
- * Lists HealingActions oldest first as NAME, POLICY, ACTION, TARGET, PHASE, REASON, AGE (NAMESPACE first when
- * listing every namespace). `now` is the time ages are measured from. Empty reasons print as "<none>".
- */
-export async function actionsCommand(api: ActionsApi, input: ListInput, now: number): Promise<CommandOutcome> {
-  const items = (await api.list(input.namespace)).filter((a) => !input.pending || isAwaitingApproval(a));
-  if (items.length === 0) {
-    const where = input.namespace === undefined ? '' : ` in ${input.namespace} namespace`;
-    return { code: 0, out: [], err: [`No ${input.pending ? 'actions waiting for approval' : 'resources'} found${where}.`] };
-  }
-  const sorted = [...items].sort(
-    (x, y) =>
-      (x.metadata.creationTimestamp ?? '').localeCompare(y.metadata.creationTimestamp ?? '') ||
-      (x.metadata.namespace ?? '').localeCompare(y.metadata.namespace ?? '') ||
-      (x.metadata.name ?? '').localeCompare(y.metadata.name ?? ''),
-  );
-  const all = input.namespace === undefined;
-  const header = [...(all ? ['NAMESPACE'] : []), 'NAME', 'POLICY', 'ACTION', 'TARGET', 'PHASE', 'REASON', 'AGE'];
-  const rows = sorted.map((a) => {
-    const created = Date.parse(a.metadata.creationTimestamp ?? '');
-    return [
-      ...(all ? [a.metadata.namespace ?? ''] : []),
-      a.metadata.name ?? '',
-      a.spec.policyRef.name,
-      a.spec.action.type,
-      `${a.spec.targetResource.kind}/${a.spec.targetResource.name}`,
-      phaseOf(a),
-      a.status?.reason ?? '<none>',
-      Number.isFinite(created) ? formatAge(now - created) : '<unknown>',
-    ];
-  });
-  return { code: 0, out: formatTable([header, ...rows]), err: [] };
 }
 
 /** Reads the username out of a SelfSubjectReview answer; rejects when there is none. Pure. */
@@ -304,114 +241,77 @@ export function createActionsApi(kc: k8s.KubeConfig): ActionsApi {
   };
 }
 
-/**
- * Makes every request of `kc` impersonate `user` (the Impersonate-User header, kubectl's --as): the server checks
- * that the kubeconfig's own identity may impersonate, then treats the request as USER's. Mutates `kc`.
- */
-export function impersonate(kc: k8s.KubeConfig, user: string): void {
-  const current = kc.getCurrentUser();
-  if (current === null) throw new KubeConfigError(`the kubeconfig's current context "${kc.getCurrentContext()}" has no user to impersonate with`);
-  kc.users = kc.users.map((u) => (u.name === current.name ? { ...u, impersonateUser: user } : u));
-}
-
-interface ConnectionFlags {
-  readonly namespace?: string;
-  readonly kubeconfig?: string;
-  /** Impersonate this user (Kubernetes impersonation, as kubectl --as). */
-  readonly as?: string;
-}
-
-/** The API over the kubeconfig (impersonating `--as` when given) and the namespace to use (flag > context > "default"). */
-function connect(flags: ConnectionFlags, env: Readonly<Record<string, string | undefined>>): { api: ActionsApi; namespace: string } {
-  const { kubeConfig: kc } = loadKubeConfig({ ...(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig } : {}), env });
-  if (flags.as !== undefined) impersonate(kc, flags.as);
-  const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
-  return { api: createActionsApi(kc), namespace: flags.namespace ?? contextNamespace ?? 'default' };
+/** What every command registration gets: where to print, where to put the exit code, the environment. */
+export interface CommandContext {
+  /** The program name for messages: "kubeskippy", or "kubectl skippy" as the plugin. */
+  readonly name: string;
+  readonly io: CliIo;
+  readonly state: { code: number };
+  /** The process environment (KUBECONFIG, HOME…), passed in so nothing here reads process.env. */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 /**
- * Adds `approve`, `reject`, `cancel` and `actions` to the command tree. Each action sets `state.code` and prints
- * through `io`; API and kubeconfig failures become one line on stderr and exit code 1. `env` is the process
- * environment (KUBECONFIG, HOME…), passed in so nothing here reads process.env.
+ * Runs a command and reports its outcome through `ctx`: outcome lines to stdout/stderr (refusals prefixed with the
+ * command), anything thrown as one line and the exit code errors.ts gives it.
  */
-export function registerApprovalCommands(
-  program: Command,
-  io: CliIo,
-  state: { code: number },
-  env: Readonly<Record<string, string | undefined>>,
-  clock: Clock = systemClock,
-): void {
-  const report = (command: string, outcome: CommandOutcome): void => {
-    for (const line of outcome.out) io.out(line);
-    for (const line of outcome.err) io.err(outcome.code === 0 ? line : `kubeskippy ${command}: ${line}`);
-    state.code = outcome.code;
-  };
-  const guarded = async (command: string, run: () => Promise<CommandOutcome>): Promise<void> => {
-    try {
-      report(command, await run());
-    } catch (e: unknown) {
-      report(command, { code: 1, out: [], err: [e instanceof KubeConfigError ? e.message : describeKubeError(e)] });
-    }
-  };
-  // The connection flags every command shares.
-  const connection = (c: Command, what: string): Command =>
-    c
-      .option('-n, --namespace <namespace>', `namespace of the ${what}; default: the kubeconfig context's, else "default"`)
-      .option('--as <user>', 'impersonate this user (Kubernetes impersonation, as kubectl --as; needs the impersonate right)')
-      .option('--kubeconfig <path>', 'kubeconfig file; default $KUBECONFIG, in-cluster, ~/.kube/config');
+export async function runCommand(ctx: CommandContext, command: string, run: () => Promise<CommandOutcome>): Promise<void> {
+  let outcome: CommandOutcome;
+  try {
+    outcome = await run();
+  } catch (e: unknown) {
+    outcome = { code: exitCodeOf(e), out: [], err: [describeError(e)] };
+  }
+  for (const line of outcome.out) ctx.io.out(line);
+  for (const line of outcome.err) ctx.io.err(outcome.code === ExitCode.Ok ? line : `${ctx.name} ${command}: ${line}`);
+  ctx.state.code = outcome.code;
+}
+
+/** Adds `approve`, `reject` and `cancel` to the command tree. */
+export function registerApprovalCommands(program: Command, ctx: CommandContext): void {
   const recorded = 'records the user the API server authenticates you as';
+  const api = (flags: ConnectionFlags): { api: ActionsApi; namespace: string } => {
+    const c = connect(flags, ctx.env);
+    return { api: createActionsApi(c.kc), namespace: c.namespace };
+  };
 
-  connection(
+  withConnectionFlags(
     program
       .command('approve')
       .description(`approve a HealingAction that waits for approval (sets the kubeskippy.io/approved-by annotation; ${recorded})`)
       .argument('<name>', 'the HealingAction'),
-    'action',
+    'the action',
   ).action(async (name: string, flags: ConnectionFlags) =>
-    guarded('approve', async () => {
-      const c = connect(flags, env);
+    runCommand(ctx, 'approve', async () => {
+      const c = api(flags);
       return approveCommand(c.api, { namespace: c.namespace, name });
     }),
   );
 
-  connection(
+  withConnectionFlags(
     program
       .command('reject')
       .description(`reject a HealingAction that waits for approval; the operator cancels it with the reason (${recorded})`)
       .argument('<name>', 'the HealingAction')
       .requiredOption('--reason <text>', 'why it is rejected (recorded on the action)'),
-    'action',
+    'the action',
   ).action(async (name: string, flags: ConnectionFlags & { reason: string }) =>
-    guarded('reject', async () => {
-      const c = connect(flags, env);
+    runCommand(ctx, 'reject', async () => {
+      const c = api(flags);
       return rejectCommand(c.api, { namespace: c.namespace, name, reason: flags.reason });
     }),
   );
 
-  connection(
+  withConnectionFlags(
     program
       .command('cancel')
       .description(`cancel a HealingAction that has not started executing (sets the kubeskippy.io/cancel annotation; ${recorded})`)
       .argument('<name>', 'the HealingAction'),
-    'action',
+    'the action',
   ).action(async (name: string, flags: ConnectionFlags) =>
-    guarded('cancel', async () => {
-      const c = connect(flags, env);
+    runCommand(ctx, 'cancel', async () => {
+      const c = api(flags);
       return cancelCommand(c.api, { namespace: c.namespace, name });
-    }),
-  );
-
-  connection(
-    program
-      .command('actions')
-      .description('list HealingActions: NAME, POLICY, ACTION, TARGET, PHASE, REASON, AGE')
-      .option('-A, --all-namespaces', 'list the actions of every namespace')
-      .option('--pending', 'only actions waiting for approval'),
-    'actions',
-  ).action(async (flags: ConnectionFlags & { allNamespaces?: boolean; pending?: boolean }) =>
-    guarded('actions', async () => {
-      const c = connect(flags, env);
-      return actionsCommand(c.api, { namespace: flags.allNamespaces === true ? undefined : c.namespace, pending: flags.pending === true }, clock.now());
     }),
   );
 }

@@ -21,7 +21,7 @@ export function addConfigFlags(cmd: Command): Command {
   cmd.option('--config <file>', 'operator configuration file (YAML); env KUBESKIPPY_CONFIG');
   for (const s of CONFIG_SETTINGS) {
     if (s.path === 'kubeconfig') continue;
-    const arg = s.type === 'boolean' ? `${s.flag} [bool]` : s.type === 'string[]' ? `${s.flag} <values...>` : `${s.flag} <value>`;
+    const arg = s.type === 'boolean' ? `${s.flag} [bool]` : s.type === 'string[]' ? `${s.flag} <values...>` : s.type === 'json' ? `${s.flag} <json>` : `${s.flag} <value>`;
     cmd.option(arg, `${s.description} (env ${s.env})`);
   }
   cmd.option('--kubeconfig <path>', 'kubeconfig file; default $KUBECONFIG, in-cluster, ~/.kube/config');
@@ -46,7 +46,7 @@ export async function runCommand(flags: Record<string, unknown>, env: Readonly<R
   const kubeconfigPath = typeof flags['kubeconfig'] === 'string' ? flags['kubeconfig'] : config.kubeconfig;
   const loaded = loadKubeConfig({ ...(kubeconfigPath ? { kubeconfigPath } : {}), env });
   logger.info({ kubeconfig: loaded.location, source: loaded.source, dryRun: config.dryRun, paused: config.paused }, 'starting kubeskippy');
-  const operator = await startOperator({ config, kubeConfig: loaded.kubeConfig, clock: systemClock, logger, signals: process, ...(aiApiKey === undefined ? {} : { aiApiKey }) });
+  const operator = await startOperator({ config, kubeConfig: loaded.kubeConfig, clock: systemClock, logger, signals: process, env, ...(aiApiKey === undefined ? {} : { aiApiKey }) });
   const exit = await operator.done;
   logger.info({ reason: exit.reason, detail: exit.detail }, 'kubeskippy stopped');
   return exit.reason === 'stopped' || exit.reason === 'signal' ? 0 : 1;

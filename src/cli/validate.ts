@@ -10,6 +10,10 @@ import path from 'node:path';
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { API_VERSION } from '../api/v1alpha1/common.js';
 import { parsePath, validateClusterHealingPolicy, validateHealingAction, validateHealingPolicy, type ValidationProblem } from '../api/v1alpha1/validate.js';
+import { UsageError } from './errors.js';
+
+// A bad invocation (no file, a file that cannot be read) is a UsageError: exit code 2.
+export { UsageError };
 
 /** The file access validate needs; injectable so tests run in memory. */
 export interface ValidateFs {
@@ -38,15 +42,6 @@ export interface FileReport {
   /** Policies (of either kind) and HealingActions checked. */
   readonly objects: number;
   readonly problems: readonly LocatedProblem[];
-}
-
-/** A bad invocation (exit code 2): no file, or a file that cannot be read. The message is one line. */
-export class UsageError extends Error {
-  readonly code = 'Usage';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'UsageError';
-  }
 }
 
 /** Kinds this command validates, with their validators. */

@@ -58,6 +58,7 @@ describe('loadOperatorConfig defaults', () => {
       metricsServer: { enabled: true, pollIntervalSeconds: 15 },
       prometheus: { timeoutSeconds: 5 },
       ai: { provider: 'none', timeoutSeconds: 30 },
+      notifications: { sinks: [], queueSize: 500, timeoutSeconds: 5, maxAttempts: 5, initialBackoffSeconds: 1, maxBackoffSeconds: 60 },
       concurrency: { policyWorkers: 2, actionWorkers: 4 },
       approvalTimeoutSeconds: 3600,
       verificationStabilitySeconds: 10,
@@ -218,5 +219,46 @@ describe('CONFIG_SETTINGS', () => {
     expect(byPath['protectedNamespaces']?.type).toBe('string[]');
     expect(byPath['aiMaxActionsPerHour']?.env).toBe('KUBESKIPPY_AI_MAX_ACTIONS_PER_HOUR');
     expect(CONFIG_SETTINGS.every((s) => s.description !== '')).toBe(true);
+  });
+});
+
+describe('notifications settings', () => {
+  const file = (text: string): LoadConfigInput => ({ flags: { config: '/n.yaml' }, readFile: () => text });
+
+  it('reads sinks from the file, with defaults for kind and events, and header variables that are set', async () => {
+    const c = await loadOperatorConfig({
+      ...file('notifications:\n  sinks:\n  - name: ops\n    url: https://hooks.example/x\n    headersFromEnv: {Authorization: OPS_TOKEN}\n  - {name: chat, kind: slack, url: "https://hooks.slack.example/T/B/secret", events: [failed, blocked]}\n'),
+      env: { OPS_TOKEN: 'Bearer t' },
+    });
+    expect(c.notifications.sinks).toEqual([
+      { name: 'ops', kind: 'webhook', url: 'https://hooks.example/x', events: ['created', 'waiting-approval', 'succeeded', 'failed', 'blocked'], headersFromEnv: { Authorization: 'OPS_TOKEN' } },
+      { name: 'chat', kind: 'slack', url: 'https://hooks.slack.example/T/B/secret', events: ['failed', 'blocked'] },
+    ]);
+    expect(c.notifications).toMatchObject({ queueSize: 500, timeoutSeconds: 5, maxAttempts: 5, initialBackoffSeconds: 1, maxBackoffSeconds: 60 });
+  });
+
+  it('reads sinks as JSON from the environment', async () => {
+    const c = await loadOperatorConfig({ env: { KUBESKIPPY_NOTIFICATIONS_SINKS: '[{"name":"ops","url":"http://127.0.0.1:9/x","events":["failed"]}]' } });
+    expect(c.notifications.sinks).toEqual([{ name: 'ops', kind: 'webhook', url: 'http://127.0.0.1:9/x', events: ['failed'] }]);
+    const byPath = Object.fromEntries(CONFIG_SETTINGS.map((s) => [s.path, s]));
+    expect(byPath['notifications.sinks']).toMatchObject({ type: 'json', env: 'KUBESKIPPY_NOTIFICATIONS_SINKS', flag: '--notifications-sinks' });
+  });
+
+  it.each([
+    ['a header variable that is not set', 'notifications:\n  sinks:\n  - {name: ops, url: "http://x/y", headersFromEnv: {Authorization: OPS_TOKEN}}\n', /names the environment variable OPS_TOKEN, which is not set/],
+    ['two sinks with one name', 'notifications:\n  sinks:\n  - {name: ops, url: "http://x/y"}\n  - {name: ops, url: "http://x/z"}\n', /sink name "ops" is used twice/],
+    ['an unknown event', 'notifications:\n  sinks:\n  - {name: ops, url: "http://x/y", events: [exploded]}\n', /must be one of/],
+    ['an unknown sink key (a typo of url)', 'notifications:\n  sinks:\n  - {name: ops, uri: "http://x/y"}\n', /uri|url/],
+    ['a sink with neither url nor urlFromEnv', 'notifications:\n  sinks:\n  - {name: ops}\n', /needs exactly one of url and urlFromEnv/],
+    ['a URL variable that is not set', 'notifications:\n  sinks:\n  - {name: ops, kind: slack, urlFromEnv: SLACK_URL}\n', /takes its URL from SLACK_URL, which is not set/],
+    ['a URL that is not http(s)', 'notifications:\n  sinks:\n  - {name: ops, url: "ftp://x/y"}\n', /expected format/],
+  ])('refuses %s', async (_what, text, message) => {
+    const problems = await problemsOf({ ...file(text), env: {} });
+    expect(problems.map((p) => `${p.path}: ${p.message}`).join('\n')).toMatch(message);
+  });
+
+  it('refuses sinks in the environment that are not JSON', async () => {
+    const problems = await problemsOf({ env: { KUBESKIPPY_NOTIFICATIONS_SINKS: 'ops=http://x' } });
+    expect(problems[0]).toMatchObject({ path: 'notifications.sinks', origin: 'KUBESKIPPY_NOTIFICATIONS_SINKS', message: expect.stringMatching(/must be JSON/) as unknown });
   });
 });

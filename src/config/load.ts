@@ -80,6 +80,12 @@ function parseValue(setting: ConfigSetting, raw: string): { value: unknown } | {
     }
     case 'string[]':
       return { value: s.split(',').map((x) => x.trim()).filter((x) => x !== '') };
+    case 'json':
+      try {
+        return { value: JSON.parse(s) as unknown };
+      } catch {
+        return { error: `must be JSON (a list of objects), got ${JSON.stringify(raw.slice(0, 80))}` };
+      }
     case 'string':
       return { value: raw };
   }
@@ -283,9 +289,28 @@ export async function loadOperatorConfig(input: LoadConfigInput = {}): Promise<O
   if (problems.length > 0) throw new ConfigError(problems);
 
   const config = merged as OperatorConfig;
-  const ruleProblems = checkConfigRules(config).map((r) => ({ path: r.path, ...originFor(r.path.split('.'), origins), message: r.message }));
+  const ruleProblems = [...checkConfigRules(config), ...checkEnvReferences(config, env)].map((r) => ({ path: r.path, ...originFor(r.path.split('.'), origins), message: r.message }));
   if (ruleProblems.length > 0) throw new ConfigError(ruleProblems);
   return config;
+}
+
+/**
+ * Settings that name environment variables must name set ones: a sink whose Authorization header would be empty is
+ * a misconfiguration to report at start, not a stream of 401s later. Only names are reported, never values.
+ */
+export function checkEnvReferences(config: OperatorConfig, env: Readonly<Record<string, string | undefined>>): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  config.notifications.sinks.forEach((sink, i) => {
+    const url = sink.urlFromEnv === undefined ? undefined : env[sink.urlFromEnv];
+    if (sink.urlFromEnv !== undefined && (url === undefined || !/^https?:\/\/\S+$/.test(url))) {
+      problems.push({ path: `notifications.sinks.${i}.urlFromEnv`, message: `sink ${sink.name} takes its URL from ${sink.urlFromEnv}, which is ${url === undefined || url === '' ? 'not set' : 'not an http(s) URL'}` });
+    }
+    for (const [header, name] of Object.entries(sink.headersFromEnv ?? {})) {
+      const value = env[name];
+      if (value === undefined || value === '') problems.push({ path: `notifications.sinks.${i}.headersFromEnv`, message: `header ${header} of sink ${sink.name} names the environment variable ${name}, which is not set` });
+    }
+  });
+  return problems;
 }
 
 /** The configuration with every default and nothing else (no flags, env or file). */

@@ -28,6 +28,41 @@ function Section<P extends TProperties>(properties: P, description: string): TOb
 
 const HttpUrl = (description: string): TString => Type.String({ pattern: '^https?://[^\\s]+$', description });
 
+/** The action life-cycle events a notification sink can ask for. */
+export const NOTIFICATION_EVENTS = ['created', 'waiting-approval', 'succeeded', 'failed', 'blocked'] as const;
+/** One of {@link NOTIFICATION_EVENTS}. */
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
+/** Environment variable names, as the config names them (never their values). */
+const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+
+const NotificationSinkSchema = Type.Object(
+  {
+    name: DnsLabel({ description: 'names the sink in logs and in kubeskippy_notifications_total{sink}' }),
+    kind: StringEnum(['webhook', 'slack'] as const, {
+      default: 'webhook',
+      description: 'webhook: POST the event as JSON; slack: POST {"text": …} to a Slack-compatible incoming webhook',
+    }),
+    url: Type.Optional(HttpUrl('where to POST; treated as a secret (never logged): Slack webhook URLs carry their token')),
+    urlFromEnv: Type.Optional(
+      Type.String({ pattern: ENV_NAME_PATTERN, description: 'NAME of the environment variable holding the URL instead (keeps a Slack token out of the config)' }),
+    ),
+    events: Type.Array(StringEnum(NOTIFICATION_EVENTS), {
+      minItems: 1,
+      uniqueItems: true,
+      default: [...NOTIFICATION_EVENTS],
+      description: `which action events to send: ${NOTIFICATION_EVENTS.join(', ')}`,
+    }),
+    headersFromEnv: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[A-Za-z0-9-]+$' }), Type.String({ pattern: ENV_NAME_PATTERN }), {
+        description: 'HTTP headers whose values come from environment variables, header name → variable NAME (e.g. Authorization: SLACK_TOKEN); values are never logged',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+
 /** The OperatorConfig schema (with defaults). */
 export const OperatorConfigSchema = Type.Object(
   {
@@ -110,6 +145,21 @@ export const OperatorConfigSchema = Type.Object(
       },
       'LLM analysis',
     ),
+    notifications: Section(
+      {
+        sinks: Type.Array(NotificationSinkSchema, {
+          default: [],
+          maxItems: 16,
+          description: 'webhook and Slack sinks for HealingAction events (in a file, or as JSON in the env/flag)',
+        }),
+        queueSize: Type.Integer({ minimum: 1, maximum: 100_000, default: 500, description: 'notifications waiting per sink; past it new ones are dropped (counted)' }),
+        timeoutSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 300, default: 5, description: 'per request; a sink that does not answer in time counts as a failed attempt' }),
+        maxAttempts: Type.Integer({ minimum: 1, maximum: 20, default: 5, description: 'tries per notification (network errors, timeouts, 429 and 5xx are retried)' }),
+        initialBackoffSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 600, default: 1, description: 'wait before the first retry; doubles each time' }),
+        maxBackoffSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 60, description: 'longest wait between retries' }),
+      },
+      'notifications of HealingAction events',
+    ),
     concurrency: Section(
       {
         policyWorkers: Type.Integer({ minimum: 1, maximum: 64, default: 2, description: 'concurrent HealingPolicy reconciles' }),
@@ -159,8 +209,11 @@ export const OperatorConfigSchema = Type.Object(
 /** The validated, defaulted operator configuration. */
 export type OperatorConfig = Static<typeof OperatorConfigSchema>;
 
-/** The JSON type of a setting, which decides how env/flag strings are parsed. */
-export type SettingType = 'string' | 'boolean' | 'integer' | 'number' | 'string[]';
+/**
+ * The JSON type of a setting, which decides how env/flag strings are parsed. 'json': a list of objects
+ * (notifications.sinks), given as JSON text in the env or a flag.
+ */
+export type SettingType = 'string' | 'boolean' | 'integer' | 'number' | 'string[]' | 'json';
 
 /** One leaf setting: where it sits in the config, and its env and flag names. */
 export interface ConfigSetting {
@@ -184,7 +237,7 @@ const camelFromKebab = (s: string): string => s.replace(/-([a-z0-9])/g, (_, c: s
 
 function settingType(schema: Record<string, unknown>): SettingType {
   const t = schema['type'];
-  if (t === 'array') return 'string[]';
+  if (t === 'array') return (schema['items'] as Record<string, unknown> | undefined)?.['type'] === 'object' ? 'json' : 'string[]';
   if (t === 'boolean' || t === 'integer' || t === 'number') return t;
   return 'string';
 }
@@ -278,6 +331,17 @@ export function checkConfigRules(config: OperatorConfig): ConfigRuleProblem[] {
     for (const other of ['metricsBindAddress', 'healthBindAddress'] as const) {
       if (config[other] === dashboard) problems.push({ path: 'dashboardBindAddress', message: `must differ from ${other} (${dashboard})` });
     }
+  }
+  config.notifications.sinks.forEach((sink, i) => {
+    if ((sink.url === undefined) === (sink.urlFromEnv === undefined)) {
+      problems.push({ path: `notifications.sinks.${i}`, message: `sink ${sink.name} needs exactly one of url and urlFromEnv` });
+    }
+  });
+  const sinkNames = config.notifications.sinks.map((x) => x.name);
+  const duplicate = sinkNames.find((n, i) => sinkNames.indexOf(n) !== i);
+  if (duplicate !== undefined) problems.push({ path: 'notifications.sinks', message: `sink name "${duplicate}" is used twice (names label the metrics)` });
+  if (config.notifications.maxBackoffSeconds < config.notifications.initialBackoffSeconds) {
+    problems.push({ path: 'notifications.maxBackoffSeconds', message: `must not be below notifications.initialBackoffSeconds (${config.notifications.initialBackoffSeconds})` });
   }
   if (config.ai.provider !== 'none' && config.ai.model === undefined) {
     // Blame the provider: that is the setting someone gave, and the one whose origin is worth reporting.

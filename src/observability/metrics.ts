@@ -29,6 +29,10 @@ export interface OperatorMetrics {
   readonly workqueueDepth: Gauge<'controller'>;
   /** 1 while this replica holds the leader Lease, else 0. */
   readonly leader: Gauge;
+  /** 1 while the operator is paused (its config's paused flag, or the control switch of `kubeskippy pause`), else 0. */
+  readonly paused: Gauge;
+  /** Notifications by sink and result: sent, failed (gave up after retries, or refused), dropped (queue full). */
+  readonly notificationsTotal: Counter<'sink' | 'result'>;
   /** Informer restarts (after errors, staleness or by request). */
   readonly informerRestartsTotal: Counter<'resource'>;
   /** HealingPolicies by mode. */
@@ -128,6 +132,17 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
     leader: new Gauge({
       name: `${METRIC_PREFIX}leader`,
       help: '1 while this replica holds the leader Lease, else 0.',
+      registers,
+    }),
+    paused: new Gauge({
+      name: `${METRIC_PREFIX}paused`,
+      help: '1 while the operator is paused (config flag or the kubeskippy-control switch), else 0.',
+      registers,
+    }),
+    notificationsTotal: new Counter({
+      name: `${METRIC_PREFIX}notifications_total`,
+      help: 'Notifications to the configured sinks, by sink name and result (sent, failed, dropped).',
+      labelNames: ['sink', 'result'],
       registers,
     }),
     informerRestartsTotal: new Counter({

@@ -89,7 +89,11 @@ export class SafetyGate {
   constructor(
     private readonly deps: {
       readonly clients: GateClients;
-      readonly settings: () => OperatorSafetySettings;
+      /**
+       * The operator-wide settings as they are now. May read the cluster (the pause switch is read live, like
+       * everything else the gate decides on); a rejection fails the check, so nothing acts on unknown settings.
+       */
+      readonly settings: () => OperatorSafetySettings | Promise<OperatorSafetySettings>;
       /**
        * Which HealingActions count for budgets, breakers and storms: those in namespaces this operator serves
        * (its namespaceSelector). Default: all.
@@ -187,6 +191,7 @@ export class SafetyGate {
       needsNamespaceLabels ? this.namespaceLabels(t.namespace) : Promise.resolve(undefined),
     ]);
     const policyKind = action.spec.policyRef.kind ?? 'HealingPolicy';
+    const operator = await this.deps.settings();
     const gitOps = detectGitOps(workload?.labels ?? labels, workload?.annotations ?? annotations);
     const input: SafetyInput = {
       now,
@@ -197,7 +202,7 @@ export class SafetyGate {
         maxUnavailable: safety?.maxUnavailable ?? DEFAULT_POLICY_SAFETY.maxUnavailable,
         cooldownMs: trigger?.cooldownPeriod ? parseDuration(trigger.cooldownPeriod) : DEFAULT_POLICY_SAFETY.cooldownMs,
       },
-      operator: this.deps.settings(),
+      operator,
       ledger,
       tenancy: {
         policyKind,

@@ -184,9 +184,10 @@ function candidateDisruption(input: SafetyInput): Disruption {
 
 /** Rule 1: the global pause stops every action, dry runs included. */
 export function checkPaused(input: SafetyInput): RuleResult {
-  return input.operator.paused
-    ? deny('paused', 'Paused', 'the operator is paused (global pause): no action runs until it is resumed')
-    : null;
+  const { paused, pausedBecause } = input.operator;
+  if (!paused) return null;
+  const why = pausedBecause === undefined ? 'global pause' : pausedBecause;
+  return deny('paused', 'Paused', `the operator is paused (${why}): no action runs until it is resumed`);
 }
 
 /**

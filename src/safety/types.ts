@@ -311,6 +311,8 @@ export interface StormSettings {
 export interface OperatorSafetySettings {
   /** Global pause: nothing runs. */
   readonly paused: boolean;
+  /** Who paused and why ("paused by alice at …: incident 42"), for the denial message; absent for the config flag. */
+  readonly pausedBecause?: string | undefined;
   /** Global dry-run: everything allowed runs as a dry run. */
   readonly forceDryRun: boolean;
   readonly protectedNamespaces: readonly string[];

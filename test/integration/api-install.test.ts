@@ -19,7 +19,7 @@ import { loadOperatorConfig } from '../../src/config/load.js';
 import { apiRequest, crdManifests, installCrds, kubectl, repoRoot, statusMessage, type ApiResponse, type KubeObject } from '../support/api-server.js';
 import { createTestNamespace, deleteTestNamespace, testKubeConfig, waitFor } from '../support/cluster.js';
 import { applyObject, chartDir, ensureHelm, findObject as find, helmTemplate as renderChart, objectPath, parseObjects, serverVersion } from '../support/install.js';
-import { EXPECTED_MANAGER_GRANTS, EXPECTED_USER_GRANTS, grants, riskyRules, type Rule } from '../support/rbac.js';
+import { EXPECTED_CONTROL_GRANTS, EXPECTED_MANAGER_GRANTS, EXPECTED_USER_GRANTS, grants, riskyRules, type Rule } from '../support/rbac.js';
 
 const kc = testKubeConfig();
 let helm = '';
@@ -80,7 +80,7 @@ interface PodTemplateOwner {
 
 /** The operator config a rendered ConfigMap carries, loaded by the operator's own loader. */
 async function renderedConfig(objects: readonly KubeObject[]): ReturnType<typeof loadOperatorConfig> {
-  const data = (find(objects, 'ConfigMap')['data'] as Record<string, string>)['config.yaml'] ?? '';
+  const data = (find(objects, 'ConfigMap', '-config')['data'] as Record<string, string>)['config.yaml'] ?? '';
   return loadOperatorConfig({ flags: { config: 'config.yaml' }, env: {}, readFile: () => data });
 }
 
@@ -156,6 +156,26 @@ describe('the Helm chart', () => {
     expect(config.leaderElection.enabled).toBe(false);
   });
 
+  it('passes notification sinks to the operator config and their secrets to its environment', async () => {
+    const objects = helmTemplate(
+      'kubeskippy',
+      'default',
+      [
+        'notifications:',
+        '  sinks:',
+        '  - {name: chat, kind: slack, urlFromEnv: SLACK_WEBHOOK_URL, events: [failed, blocked]}',
+        '  secretEnv:',
+        '  - {name: SLACK_WEBHOOK_URL, secretName: kubeskippy-notifications, key: slack-url}',
+      ].join('\n'),
+    );
+    const data = (find(objects, 'ConfigMap', '-config')['data'] as Record<string, string>)['config.yaml'] ?? '';
+    const config = await loadOperatorConfig({ flags: { config: 'config.yaml' }, env: { SLACK_WEBHOOK_URL: 'https://hooks.example/T/B/x' }, readFile: () => data });
+    expect(config.notifications.sinks).toEqual([{ name: 'chat', kind: 'slack', urlFromEnv: 'SLACK_WEBHOOK_URL', events: ['failed', 'blocked'] }]);
+    const deployment = find(objects, 'Deployment') as unknown as PodTemplateOwner;
+    const env = ((deployment.spec.template.spec['containers'] as { env: { name: string; valueFrom?: unknown }[] }[])[0]?.env ?? []).find((e) => e.name === 'SLACK_WEBHOOK_URL');
+    expect(env?.valueFrom).toEqual({ secretKeyRef: { name: 'kubeskippy-notifications', key: 'slack-url' } });
+  });
+
   it('refuses values outside its schema', () => {
     const r = spawnSync(helm, ['template', 'x', chartDir, '--kube-version', kubeVersion, '--set', 'ai.provider=skynet'], { encoding: 'utf8' });
     expect(r.status).not.toBe(0);
@@ -167,6 +187,12 @@ describe('the Helm chart', () => {
     expect(grants(find(objects, 'ClusterRole', '-manager')['rules'] as Rule[])).toEqual(EXPECTED_MANAGER_GRANTS);
     const configRole = parse(readFileSync(path.join(repoRoot, 'config/rbac/role.yaml'), 'utf8')) as { rules: Rule[] };
     expect(find(objects, 'ClusterRole', '-manager')['rules']).toEqual(configRole.rules);
+    const controlRole = parse(readFileSync(path.join(repoRoot, 'config/rbac/control_role.yaml'), 'utf8')) as { rules: Rule[] };
+    expect(find(objects, 'Role', '-control')['rules']).toEqual(controlRole.rules);
+    expect(grants(controlRole.rules)).toEqual(EXPECTED_CONTROL_GRANTS);
+    // The pause switch itself, named as the operator looks for it, without data.
+    const control = find(objects, 'ConfigMap', 'kubeskippy-control');
+    expect([control.metadata.name, control['data']]).toEqual(['kubeskippy-control', undefined]);
     expect(roleProblems(objects)).toEqual([]);
   });
 
@@ -255,6 +281,9 @@ describe('the Helm chart', () => {
       { verb: 'list', group: 'policy', resource: 'poddisruptionbudgets' },
       { verb: 'create', group: 'coordination.k8s.io', resource: 'leases', namespace: ns },
       { verb: 'update', group: 'coordination.k8s.io', resource: 'leases', namespace: ns },
+      { verb: 'watch', resource: 'configmaps', name: 'kubeskippy-control', namespace: ns },
+      { verb: 'get', resource: 'configmaps', name: 'kubeskippy-control', namespace: ns },
+      { verb: 'patch', resource: 'configmaps', name: 'kubeskippy-control', namespace: ns },
     ];
     const denied: Record<string, string>[] = [
       { verb: 'get', resource: 'secrets', namespace: ns },
@@ -269,6 +298,9 @@ describe('the Helm chart', () => {
       { verb: 'update', group: 'kubeskippy.io', resource: 'healingactions', namespace: 'default' },
       { verb: 'delete', group: 'kubeskippy.io', resource: 'healingpolicies', namespace: 'default' },
       { verb: 'get', resource: 'configmaps', namespace: 'default' },
+      { verb: 'list', resource: 'configmaps', namespace: ns },
+      { verb: 'patch', resource: 'configmaps', name: 'kubeskippy-config', namespace: ns },
+      { verb: 'patch', resource: 'configmaps', name: 'kubeskippy-control', namespace: 'default' },
       { verb: 'create', group: 'coordination.k8s.io', resource: 'leases', namespace: 'default' },
       { verb: 'delete', group: 'coordination.k8s.io', resource: 'leases', namespace: ns },
       { verb: 'create', group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings' },
@@ -313,9 +345,9 @@ describe('kubectl kustomize config/default', () => {
       const objects = parseObjects(r.stdout);
       expect(objects.map((o) => o.kind).sort()).toEqual(
         [
-          ...['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap'],
+          ...['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'ConfigMap'],
           ...['CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition'],
-          ...['Deployment', 'Namespace', 'Role', 'RoleBinding', 'Service', 'Service', 'ServiceAccount'],
+          ...['Deployment', 'Namespace', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'Service', 'ServiceAccount'],
           ...['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'],
         ],
       );

@@ -11,7 +11,7 @@ import { apiRequest, installCrds, statusMessage, type ApiRequest, type KubeObjec
 import { createTestNamespace, deleteTestNamespace, testKubeConfig, waitFor } from '../support/cluster.js';
 import { createIdentity, type TestIdentity } from '../support/identity.js';
 import { applyOrThrow, deleteObject, ensureHelm, findObject, helmTemplate, serverVersion } from '../support/install.js';
-import { EXPECTED_LEADER_ELECTION_GRANTS, EXPECTED_MANAGER_GRANTS, expand } from '../support/rbac.js';
+import { EXPECTED_CONTROL_GRANTS, EXPECTED_LEADER_ELECTION_GRANTS, EXPECTED_MANAGER_GRANTS, expand } from '../support/rbac.js';
 
 const kc = testKubeConfig();
 /** The operator's namespace (where its Lease lives) and a workload namespace it serves. */
@@ -52,11 +52,14 @@ async function rulesReview(namespace: string): Promise<RulesReview> {
   return (res.body as { status: RulesReview }).status;
 }
 
-/** "group/resource:verb" for every rule of a review (resourceNames would narrow a rule: none may appear). */
+/** "group/resource:verb" for every rule of a review; a rule narrowed to named objects gives "group/resource[name]:verb". */
 function reviewGrants(review: RulesReview): string[] {
-  for (const r of review.resourceRules) expect(r.resourceNames ?? [], JSON.stringify(r)).toEqual([]);
   const all = review.resourceRules.flatMap((r) =>
-    (r.apiGroups ?? []).flatMap((g) => (r.resources ?? []).flatMap((res) => r.verbs.map((v) => `${g === '' ? 'core' : g}/${res}:${v}`))),
+    (r.apiGroups ?? []).flatMap((g) =>
+      (r.resources ?? []).flatMap((res) =>
+        (r.resourceNames ?? ['']).flatMap((name) => r.verbs.map((v) => `${g === '' ? 'core' : g}/${res}${name === '' ? '' : `[${name}]`}:${v}`)),
+      ),
+    ),
   );
   return [...new Set(all)].sort();
 }
@@ -64,7 +67,7 @@ function reviewGrants(review: RulesReview): string[] {
 /** One line per rule, "group resource[,resource…]: verb,verb", sorted: what the test prints to quote. */
 function summary(review: RulesReview): string[] {
   return review.resourceRules
-    .map((r) => `${(r.apiGroups ?? []).map((g) => (g === '' ? 'core' : g)).join(',')} ${(r.resources ?? []).join(',')}: ${r.verbs.join(',')}`)
+    .map((r) => `${(r.apiGroups ?? []).map((g) => (g === '' ? 'core' : g)).join(',')} ${(r.resources ?? []).join(',')}${r.resourceNames ? ` [${r.resourceNames.join(',')}]` : ''}: ${r.verbs.join(',')}`)
     .concat(review.nonResourceRules.map((r) => `nonResourceURLs ${r.nonResourceURLs.join(',')}: ${r.verbs.join(',')}`))
     .sort();
 }
@@ -116,7 +119,7 @@ afterAll(async () => {
 });
 
 describe("the operator's ServiceAccount, with a real token", () => {
-  it('is granted exactly the manager role, plus the Lease in its own namespace only, by the server\'s own account (SelfSubjectRulesReview)', async () => {
+  it('is granted exactly the manager role, plus the Lease and the control ConfigMap in its own namespace only, by the server\'s own account (SelfSubjectRulesReview)', async () => {
     const atHome = await rulesReview(home);
     const inApps = await rulesReview(apps);
     console.log(
@@ -124,11 +127,11 @@ describe("the operator's ServiceAccount, with a real token", () => {
         `SelfSubjectRulesReview of ${operator.username}`,
         `-- in its own namespace ${home} (incomplete: ${String(atHome.incomplete)}):`,
         ...summary(atHome).map((l) => `   ${l}`),
-        `-- in a workload namespace ${apps}: the same without coordination.k8s.io leases`,
+        `-- in a workload namespace ${apps}: the same without coordination.k8s.io leases and the control ConfigMap`,
       ].join('\n'),
     );
     expect(atHome.incomplete).toBe(false);
-    expect(reviewGrants(atHome)).toEqual([...new Set([...EXPECTED_MANAGER_GRANTS, ...EXPECTED_LEADER_ELECTION_GRANTS, ...BASIC_USER_GRANTS])].sort());
+    expect(reviewGrants(atHome)).toEqual([...new Set([...EXPECTED_MANAGER_GRANTS, ...EXPECTED_LEADER_ELECTION_GRANTS, ...EXPECTED_CONTROL_GRANTS, ...BASIC_USER_GRANTS])].sort());
     expect(reviewGrants(inApps)).toEqual([...new Set([...EXPECTED_MANAGER_GRANTS, ...BASIC_USER_GRANTS])].sort());
   });
 
@@ -185,5 +188,34 @@ describe("the operator's ServiceAccount, with a real token", () => {
     );
     await ok({ method: 'GET', path: `/apis/apps/v1/namespaces/${apps}/deployments/web/scale` }, 200);
     await ok({ method: 'POST', path: `/apis/coordination.k8s.io/v1/namespaces/${home}/leases`, body: { metadata: { name: 'kubeskippy-leader' }, spec: { holderIdentity: 'me' } } }, 201);
+  });
+
+  it('watches, reads and patches the control ConfigMap by name (a list narrowed by field selector is authorized by resourceNames), and no other ConfigMap', async () => {
+    await admin({ method: 'POST', path: `/api/v1/namespaces/${home}/configmaps`, body: { metadata: { name: 'kubeskippy-control' } } });
+    await admin({ method: 'POST', path: `/api/v1/namespaces/${home}/configmaps`, body: { metadata: { name: 'kubeskippy-config' }, data: { 'config.yaml': '{}' } } });
+    const byName = `fieldSelector=${encodeURIComponent('metadata.name=kubeskippy-control')}`;
+    const list = await asOperator({ method: 'GET', path: `/api/v1/namespaces/${home}/configmaps?${byName}` });
+    expect(list.status, list.message).toBe(200);
+    const watch = await asOperator({ method: 'GET', path: `/api/v1/namespaces/${home}/configmaps?${byName}&watch=true&timeoutSeconds=1` });
+    expect(watch.status, watch.message).toBe(200);
+    const get = await asOperator({ method: 'GET', path: `/api/v1/namespaces/${home}/configmaps/kubeskippy-control` });
+    expect(get.status, get.message).toBe(200);
+    const patch = await asOperator({
+      method: 'PATCH',
+      path: `/api/v1/namespaces/${home}/configmaps/kubeskippy-control`,
+      body: { metadata: { annotations: { 'kubeskippy.io/operator-state': '{}' } } },
+      contentType: 'application/merge-patch+json',
+    });
+    expect(patch.status, patch.message).toBe(200);
+    const refused: ApiRequest[] = [
+      { method: 'GET', path: `/api/v1/namespaces/${home}/configmaps` },
+      { method: 'GET', path: `/api/v1/namespaces/${home}/configmaps/kubeskippy-config` },
+      { method: 'PATCH', path: `/api/v1/namespaces/${home}/configmaps/kubeskippy-config`, body: { data: { 'config.yaml': 'paused: false' } }, contentType: 'application/merge-patch+json' },
+      { method: 'GET', path: `/api/v1/namespaces/${apps}/configmaps?${byName}` },
+      { method: 'DELETE', path: `/api/v1/namespaces/${home}/configmaps/kubeskippy-control` },
+      { method: 'POST', path: `/api/v1/namespaces/${home}/configmaps`, body: { metadata: { name: 'other' } } },
+    ];
+    const outcomes = await Promise.all(refused.map(async (r) => `${r.method} ${r.path} -> ${(await asOperator(r)).status}`));
+    expect(outcomes).toEqual(refused.map((r) => `${r.method} ${r.path} -> 403`));
   });
 });

@@ -4,13 +4,24 @@
 export interface Rule {
   apiGroups: string[];
   resources: string[];
+  /** When present, the rule grants only these objects. */
+  resourceNames?: string[];
   verbs: string[];
 }
 
-/** Every (group, resource, verb) the rules grant, as sorted "group/resource:verb" strings ("core" for ""). */
+/**
+ * Every (group, resource, verb) the rules grant, as sorted "group/resource:verb" strings ("core" for ""); a rule
+ * limited to named objects gives "group/resource[name]:verb" per name.
+ */
 export function grants(rules: readonly Rule[]): string[] {
   return rules
-    .flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g === '' ? 'core' : g}/${res}:${v}`))))
+    .flatMap((r) =>
+      r.apiGroups.flatMap((g) =>
+        r.resources.flatMap((res) =>
+          (r.resourceNames ?? ['']).flatMap((name) => r.verbs.map((v) => `${g === '' ? 'core' : g}/${res}${name === '' ? '' : `[${name}]`}:${v}`)),
+        ),
+      ),
+    )
     .sort();
 }
 
@@ -40,6 +51,13 @@ export const EXPECTED_MANAGER_GRANTS: readonly string[] = [
 
 /** What the operator may do in its own namespace only (the leader-election Role). */
 export const EXPECTED_LEADER_ELECTION_GRANTS: readonly string[] = expand(['coordination.k8s.io/leases'], ['get', 'create', 'update']).sort();
+
+/**
+ * The pause switch (the kubeskippy-control Role, in the operator's namespace only): list and watch the one
+ * ConfigMap by name (field selector), get it before every action (the gate), patch it to report the operator's
+ * settings. Nothing else of ConfigMaps.
+ */
+export const EXPECTED_CONTROL_GRANTS: readonly string[] = expand(['core/configmaps[kubeskippy-control]'], ['get', 'list', 'watch', 'patch']).sort();
 
 const READ = ['get', 'list', 'watch'];
 

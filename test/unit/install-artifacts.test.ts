@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { loadOperatorConfig } from '../../src/config/load.js';
 import { repoRoot } from '../support/api-server.js';
-import { EXPECTED_LEADER_ELECTION_GRANTS, EXPECTED_MANAGER_GRANTS, EXPECTED_USER_GRANTS, grants, riskyRules, type Rule } from '../support/rbac.js';
+import { EXPECTED_CONTROL_GRANTS, EXPECTED_LEADER_ELECTION_GRANTS, EXPECTED_MANAGER_GRANTS, EXPECTED_USER_GRANTS, grants, riskyRules, type Rule } from '../support/rbac.js';
 
 type Obj = { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: unknown };
 
@@ -41,6 +41,12 @@ describe('config/rbac', () => {
     expect(grants(role['rules'] as Rule[])).toEqual(EXPECTED_LEADER_ELECTION_GRANTS);
   });
 
+  it('grants the one control ConfigMap (the pause switch) only in the operator namespace, by name: get, list, watch, patch', () => {
+    const role = byName('Role', 'kubeskippy-control');
+    expect(role.metadata.namespace).toBe('kubeskippy-system');
+    expect(grants(role['rules'] as Rule[])).toEqual(EXPECTED_CONTROL_GRANTS);
+  });
+
   it.each(['view', 'edit', 'admin'] as const)('gives people kubeskippy-%s, aggregated into the built-in role of the same name', (level) => {
     const role = byName('ClusterRole', `kubeskippy-${level}`);
     expect(grants(role['rules'] as Rule[])).toEqual(EXPECTED_USER_GRANTS[level]);
@@ -65,9 +71,9 @@ describe('config/rbac', () => {
     expect(roles.flatMap((o) => riskyRules(o.metadata.name, o['rules'] as Rule[]))).toEqual([]);
   });
 
-  it('binds both roles to the kubeskippy ServiceAccount in kubeskippy-system', () => {
+  it('binds the operator\'s roles to the kubeskippy ServiceAccount in kubeskippy-system', () => {
     expect(byName('ServiceAccount', 'kubeskippy').metadata.namespace).toBe('kubeskippy-system');
-    for (const [kind, name] of [['ClusterRoleBinding', 'kubeskippy-manager'], ['RoleBinding', 'kubeskippy-leader-election']] as const) {
+    for (const [kind, name] of [['ClusterRoleBinding', 'kubeskippy-manager'], ['RoleBinding', 'kubeskippy-leader-election'], ['RoleBinding', 'kubeskippy-control']] as const) {
       const b = byName(kind, name);
       expect(b['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'kubeskippy', namespace: 'kubeskippy-system' }]);
       expect((b['roleRef'] as { name: string }).name).toBe(name);
@@ -168,6 +174,12 @@ describe('config/manager', () => {
       '0.0.0.0:8082',
     ]);
     expect(config.protectedNamespaces).toContain('kube-system');
+  });
+
+  it('ships the control ConfigMap (the pause switch) without data, so re-applying never resumes a paused operator', () => {
+    const control = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'kubeskippy-control');
+    expect(control?.metadata.namespace).toBe('kubeskippy-system');
+    expect(control?.['data']).toBeUndefined();
   });
 
   it('lives in a namespace that enforces the restricted Pod Security Standard', () => {

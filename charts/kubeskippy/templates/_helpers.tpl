@@ -65,6 +65,12 @@ prometheus:
   url: {{ .Values.prometheus.url | quote }}
 {{- else }} {}
 {{- end }}
+{{- with .Values.notifications.sinks }}
+# Sinks as given in values (notifications.sinks); the operator refuses to start on a bad one.
+notifications:
+  sinks:
+    {{- toYaml . | nindent 4 }}
+{{- end }}
 ai:
   provider: {{ .Values.ai.provider }}
 {{- if ne .Values.ai.provider "none" }}

@@ -136,6 +136,17 @@ export const HealingActionSpecSchema = withRules(HealingActionSpecObject, [
 ]);
 export type HealingActionSpec = Static<typeof HealingActionSpecSchema>;
 
+/** A safety rule's verdict as recorded on an action. */
+export const SAFETY_VERDICTS = ['pass', 'deny', 'note'] as const;
+export type SafetyVerdict = (typeof SAFETY_VERDICTS)[number];
+
+const SafetyCheckSchema = Type.Object({
+  rule: Type.String({ maxLength: 63, description: 'The safety rule (paused, tenancy, selection, protected, policy-rate, pdb …).' }),
+  verdict: StringEnum(SAFETY_VERDICTS, { description: 'pass; note: passed with something worth saying; deny: refused.' }),
+  message: Type.Optional(Type.String({ maxLength: 1024 })),
+});
+export type SafetyCheck = Static<typeof SafetyCheckSchema>;
+
 export const HealingActionStatusSchema = Type.Object({
   phase: Type.Optional(StringEnum(ACTION_PHASES)),
   reason: Type.Optional(Type.String({ maxLength: 256, description: 'Machine-readable reason for the phase (Blocked: why).' })),
@@ -159,6 +170,13 @@ export const HealingActionStatusSchema = Type.Object({
       metricsAfter: Type.Optional(StringMap()),
       changes: Type.Optional(Type.Array(ChangeSchema, { maxItems: 64 })),
       plan: Type.Optional(AnyJson({ description: 'Dry run: the exact change that would be made.' })),
+    }),
+  ),
+  safety: Type.Optional(
+    Type.Array(SafetyCheckSchema, {
+      maxItems: 32,
+      description:
+        'Every safety rule\'s verdict at the last gate check, in evaluation order. The first deny decided (phase Blocked); rules after it are recorded too, so a reader sees what else would have refused.',
     }),
   ),
   approval: Type.Optional(

@@ -293,17 +293,31 @@ function isNonEmptySelector(ls: LabelSelector | undefined): boolean {
 }
 
 /**
+ * True when a human approves every delete the policy can make: the policy is in manual mode, or each delete action
+ * has requiresApproval. Exported for the validator's warning, which must agree with the rule below.
+ */
+export function deletesNeedApproval(spec: { readonly mode?: PolicyMode | undefined; readonly actions: readonly { readonly type: string; readonly requiresApproval?: boolean | undefined }[] }): boolean {
+  return spec.mode === 'manual' || spec.actions.every((a) => a.type !== 'delete' || a.requiresApproval === true);
+}
+
+/** True when the policy has a delete action but no label selector that constrains anything. */
+export function deletesWithoutLabels(spec: { readonly selector: { readonly labelSelector?: LabelSelector | undefined }; readonly actions: readonly { readonly type: string }[] }): boolean {
+  return spec.actions.some((a) => a.type === 'delete') && !isNonEmptySelector(spec.selector.labelSelector);
+}
+
+/**
  * A delete over "every pod in the namespace" is the one mistake that cannot be undone by the next reconcile, so a
- * delete action demands a label selector that constrains something; namespaces alone do not count.
+ * delete action demands a label selector that constrains something (namespaces and kinds alone do not count) —
+ * unless a human approves each delete (mode manual, or requiresApproval on every delete action): then the person
+ * approving is the narrowing, and `kubeskippy validate` warns instead of refusing.
  */
 const deleteNeedsLabels = {
     rule:
-      "!self.actions.exists(a, a.type == 'delete') || (has(self.selector.labelSelector) && ((has(self.selector.labelSelector.matchLabels) && size(self.selector.labelSelector.matchLabels) > 0) || (has(self.selector.labelSelector.matchExpressions) && size(self.selector.labelSelector.matchExpressions) > 0)))",
+      "!self.actions.exists(a, a.type == 'delete') || (has(self.selector.labelSelector) && ((has(self.selector.labelSelector.matchLabels) && size(self.selector.labelSelector.matchLabels) > 0) || (has(self.selector.labelSelector.matchExpressions) && size(self.selector.labelSelector.matchExpressions) > 0))) || (has(self.mode) && self.mode == 'manual') || self.actions.all(a, a.type != 'delete' || (has(a.requiresApproval) && a.requiresApproval))",
     message:
-      'a policy with a delete action needs a non-empty selector.labelSelector (matchLabels or matchExpressions), so that it cannot delete everything it watches',
+      'a policy with a delete action needs a non-empty selector.labelSelector (matchLabels or matchExpressions), so that it cannot delete everything it watches, unless a human approves each delete (requiresApproval: true on every delete action, or mode: manual)',
     fieldPath: '.selector',
-    check: (s: Static<typeof HealingPolicySpecObject> | Static<typeof ClusterHealingPolicySpecObject>) =>
-      !s.actions.some((a) => a.type === 'delete') || isNonEmptySelector(s.selector.labelSelector),
+    check: (s: Static<typeof HealingPolicySpecObject> | Static<typeof ClusterHealingPolicySpecObject>) => !deletesWithoutLabels(s) || deletesNeedApproval(s),
 };
 
 export const HealingPolicySpecSchema = withRules(HealingPolicySpecObject, [deleteNeedsLabels]);
@@ -340,7 +354,9 @@ export const HealingPolicyStatusSchema = Type.Object({
   lastEvaluated: Type.Optional(Type.String({ format: 'date-time' })),
   matchedResources: Type.Optional(Type.Integer({ minimum: 0 })),
   activeTriggers: Type.Optional(Type.Array(Type.String({ maxLength: 63 }), { maxItems: 32 })),
-  actionsTaken: Type.Optional(Type.Integer({ minimum: 0, description: 'HealingActions created by this policy, ever.' })),
+  actionsTaken: Type.Optional(
+    Type.Integer({ minimum: 0, description: 'HealingActions of this policy that executed (or are executing); Blocked and Cancelled-before-start ones did nothing and are not counted.' }),
+  ),
   actionsAllowed: Type.Optional(Type.Integer({ minimum: 0, description: 'Budget left in the current rolling hour.' })),
   lastActionTime: Type.Optional(Type.String({ format: 'date-time' })),
   learning: Type.Optional(LearningSchema),

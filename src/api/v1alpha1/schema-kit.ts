@@ -106,7 +106,14 @@ export function Duration(options: SchemaOptions = {}): TUnsafe<string> {
   ]);
 }
 
-/** An integer or a percentage string such as "25%" (Kubernetes int-or-string). */
+/** A percentage of at most 100 ("0%" … "100%", leading zeros allowed): the CEL and TypeScript forms agree. */
+const AT_MOST_100_PERCENT = '^0*([0-9]?[0-9]|100)%$';
+
+/**
+ * An integer or a percentage string such as "25%" (Kubernetes int-or-string). A percentage above 100% is refused
+ * with the message Kubernetes gives a Deployment's maxUnavailable: it can only mean a typo, and read literally it
+ * would let one action disrupt more replicas than the workload has.
+ */
 export function IntOrPercent(options: SchemaOptions = {}): TUnsafe<number | string> {
   return withRules(
     Type.Unsafe<number | string>({
@@ -119,6 +126,13 @@ export function IntOrPercent(options: SchemaOptions = {}): TUnsafe<number | stri
         rule: "type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",
         message: 'must be a non-negative integer or a percentage such as "25%"',
         check: (self) => (typeof self === 'number' ? Number.isInteger(self) && self >= 0 : /^[0-9]+%$/.test(self)),
+      },
+      {
+        // Only percentages are judged here; anything else is the rule above's to refuse (one message per mistake).
+        rule: `type(self) == int || !self.matches('^[0-9]+%$') || self.matches('${AT_MOST_100_PERCENT}')`,
+        message: 'must not be greater than 100%',
+        check: (self) => typeof self === 'number' || !/^[0-9]+%$/.test(self) || new RegExp(AT_MOST_100_PERCENT).test(self),
+        explain: (self) => `Invalid value: ${JSON.stringify(self)}`,
       },
     ],
   );

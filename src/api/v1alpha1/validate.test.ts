@@ -57,6 +57,20 @@ describe('validateHealingPolicy warnings', () => {
     expect(result.problems).toContainEqual(expect.objectContaining({ severity: 'warning', path: 'spec.actions[0]' }));
   });
 
+  it('warns, instead of refusing, about a delete without a labelSelector when a human approves each delete', () => {
+    const p = structuredClone(base);
+    p.spec['selector'] = { resources: [{ apiVersion: 'v1', kind: 'Pod' }] };
+    p.spec['actions'] = [{ name: 'd', type: 'delete', requiresApproval: true }];
+    const result = validateHealingPolicy(p);
+    expect(result.valid).toBe(true);
+    expect(result.problems).toEqual([
+      expect.objectContaining({ severity: 'warning', path: 'spec.selector', message: expect.stringMatching(/delete action.*waits for a human to approve/) as unknown }),
+    ]);
+    // The same policy without the approval is refused: the warning exists only because a person stands in between.
+    p.spec['actions'] = [{ name: 'd', type: 'delete' }];
+    expect(validateHealingPolicy(p).problems).toContainEqual(expect.objectContaining({ severity: 'error', path: 'spec.selector' }));
+  });
+
   it('warns about a trigger without cooldown', () => {
     const p = structuredClone(base);
     p.spec['triggers'] = [{ name: 't', type: 'metric', metricTrigger: { query: 'restart_count', threshold: 3 }, cooldownPeriod: '0s' }];

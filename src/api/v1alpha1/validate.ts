@@ -5,7 +5,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { HealingActionSchema, type HealingAction } from './healing-action.js';
-import { ClusterHealingPolicySchema, HealingPolicySchema, type AnyPolicy, type ClusterHealingPolicy, type HealingPolicy } from './healing-policy.js';
+import { ClusterHealingPolicySchema, deletesWithoutLabels, HealingPolicySchema, type AnyPolicy, type ClusterHealingPolicy, type HealingPolicy } from './healing-policy.js';
 import { BUILTIN_METRICS } from './common.js';
 import { DURATION_PATTERN, RULES, type CelRule } from './schema-kit.js';
 
@@ -317,6 +317,9 @@ export function policyWarnings(policy: AnyPolicy): ValidationProblem[] {
   const emptyLabels = !ls || (Object.keys(ls.matchLabels ?? {}).length === 0 && (ls.matchExpressions ?? []).length === 0);
   if (emptyLabels && (sel.namespaces ?? []).includes('*') && !('namespaceSelector' in sel && sel.namespaceSelector !== undefined)) {
     warn('spec.selector', 'the selector matches every pod in every namespace');
+  } else if (deletesWithoutLabels(spec)) {
+    // Valid only because a human approves each delete (the schema refuses it otherwise): say what that person signs up for.
+    warn('spec.selector', 'no labelSelector with a delete action: every object the policy watches in its namespaces can be proposed for deletion; each delete waits for a human to approve it — add a labelSelector to narrow it');
   } else if (emptyLabels) {
     warn('spec.selector', 'no labelSelector: the policy matches every pod in its namespaces');
   }

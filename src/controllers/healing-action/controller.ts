@@ -21,9 +21,12 @@ import { isExecutorError, type ExecutorErrorCode } from '../../remediation/error
 import type { ExecutorRegistry } from '../../remediation/registry.js';
 import type { Execution, ExecutionRequest, VerifySpec } from '../../remediation/types.js';
 import type { SafetyGate } from '../../safety/gate.js';
+import { safetyChecks } from '../../safety/verdicts.js';
 import { actionPolicyId, actionPolicyKey, type PolicyId } from '../../safety/types.js';
 import { parseDuration } from '../../triggers/duration.js';
 import { formatValue } from '../../triggers/evaluate.js';
+import { isoTime } from '../conditions.js';
+import { eventsForTransition, notificationOf, type Notification } from '../../notifications/events.js';
 import { afterExecute, afterGate, afterPlan, afterVerify, nextStep, type ActionContext, type ExecutionOutcome, type StepEvent } from './state-machine.js';
 import { checkTriggerCleared, clearanceSubject } from './verify-trigger.js';
 
@@ -63,6 +66,11 @@ export interface HealingActionReconcilerDeps {
    */
   readonly readPolicy?: (id: PolicyId) => Promise<AnyPolicy | undefined>;
   readonly settings: ActionReconcilerSettings;
+  /**
+   * Fire-and-forget notifications of phase transitions (created, waiting-approval, succeeded, failed, blocked):
+   * called after the status write succeeded; must return at once and never throw (the notifier only enqueues).
+   */
+  readonly notify?: (n: Notification) => void;
 }
 
 /** Serialises async sections (the gate and its journal write). */
@@ -190,6 +198,7 @@ export class HealingActionReconciler {
       }
     }
     const phase = status.phase;
+    for (const event of eventsForTransition(a.status?.phase, phase)) this.deps.notify?.(notificationOf(event, a, status, isoTime(this.deps.clock.now())));
     if (phase && phase !== a.status?.phase) {
       this.deps.metrics.actionsTotal.inc({ policy: a.spec.policyRef.name, namespace: a.metadata.namespace ?? '', type: a.spec.action.type, phase, source: a.spec.source ?? 'rule' });
       this.deps.audit.write({
@@ -227,7 +236,7 @@ export class HealingActionReconciler {
       const ctx = this.context(policy);
       const step = nextStep(a, ctx);
       if (step.kind !== 'gate') return { requeue: true as const };
-      const { decision } = await this.deps.gate.check(a, policy, ctx.now);
+      const { decision, input } = await this.deps.gate.check(a, policy, ctx.now);
       const gate = decision.allowed ? decision : { allowed: false as const, reason: decision.reason, message: decision.message };
       const out = afterGate(a, ctx, gate);
       if (!decision.allowed) {
@@ -235,8 +244,12 @@ export class HealingActionReconciler {
         this.deps.logger.info({ action: `${namespace}/${name}`, reason: decision.reason, rule: decision.rule, message: decision.message }, 'safety gate denied');
       }
       const before = this.snapshot(a.spec.workloadRef ? { ...a.spec.workloadRef } : targetOf(a));
+      // Every rule's verdict, not only the deciding one: `kubeskippy explain` shows them after the cluster moved on.
+      const safety = input === undefined ? {} : { safety: safetyChecks(input) };
       const status: HealingActionStatus =
-        out.then === 'stop' ? out.status : { ...out.status, result: { ...(out.status.result ?? { success: false }), success: false, metricsBefore: { ...before, ...this.snapshot(targetOf(a)) } } };
+        out.then === 'stop'
+          ? { ...out.status, ...safety }
+          : { ...out.status, ...safety, result: { ...(out.status.result ?? { success: false }), success: false, metricsBefore: { ...before, ...this.snapshot(targetOf(a)) } } };
       const written = await this.write(a, status, out.event);
       return { action: written, then: out.then, ctx };
     });

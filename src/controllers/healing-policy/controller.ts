@@ -303,7 +303,7 @@ export class HealingPolicyReconciler {
       generation,
       matched: selection.targets.length,
       activeTriggers: decision.activeTriggers,
-      actionsTaken: ledger.length + created,
+      actionsTaken: ledger.filter(hasExecuted).length,
       actionsAllowed: allowed,
       maxActionsPerHour,
       ...(lastActionAt === undefined && created === 0 ? {} : { lastActionAt: created > 0 ? now : (lastActionAt ?? now) }),
