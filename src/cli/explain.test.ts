@@ -120,8 +120,8 @@ describe('kubeskippy explain', () => {
     expect(text).toMatch(/restart_count\s+4\s+0/);
     expect(text).toMatch(/memory_usage_percent\s+91%\s+-/);
     expect(text).toMatch(/change: pod: web-7d9-x → \(evicted\)/);
-    expect(text).toMatch(/Analysis \(AI\).*\n\s+Source:\s+rule: a policy rule decided/);
-    expect(text).toMatch(/Learning:\s+not recorded yet/);
+    expect(text).toMatch(/Analysis \(AI\).*\n\s+Source:\s+rule: the policy's escalation ladder decided/);
+    expect(text).toMatch(/Learning \(this workload, this trigger\):\n\s+- (nothing learnt yet|unknown)/);
   });
 
   it('shows the AI fields when the analysis layer proposed the action', async () => {
@@ -130,6 +130,23 @@ describe('kubeskippy explain', () => {
     expect(text).toMatch(/Confidence:\s+87%/);
     expect(text).toContain('    - limit in 12 min');
     expect(text).toContain('    - scale (40%): more replicas share the load');
+  });
+
+  it("shows what the policy has learnt on the action's workload for its trigger", async () => {
+    const learnt: HealingPolicy = {
+      ...policy,
+      status: {
+        learning: {
+          outcomes: [
+            { workload: 'Deployment/shop/web', trigger: 'restarts', action: 'restart-pod', successes: 3, failures: 0, recurrences: 3, lastOutcome: '2026-03-01T11:00:00Z' },
+            { workload: 'Deployment/shop/other', trigger: 'restarts', action: 'restart-pod', successes: 9, failures: 0, recurrences: 0 },
+          ],
+        },
+      },
+    };
+    const text = (await explainCommand(fakeApi(action(), learnt), { namespace: 'shop', name: 'x', output: 'human' }, NOW)).out.join('\n');
+    expect(text).toContain('    - restart-pod: 3 verified (0 held, 3 recurred within the escalation window), 0 failed; last 2026-03-01T11:00:00Z — never held: the ladder starts past it here');
+    expect(text).not.toContain('9 verified');
   });
 
   it('marks the deciding denial, and says when the policy is gone or unreadable', async () => {

@@ -7,7 +7,8 @@
  */
 import type { HealingAction, SafetyCheck } from '../api/v1alpha1/healing-action.js';
 import type { AnyPolicy } from '../api/v1alpha1/healing-policy.js';
-import { ladder } from '../controllers/healing-policy/decide.js';
+import { ladder, neverHeld } from '../controllers/healing-policy/decide.js';
+import { learningWorkload, outcomesFor } from '../controllers/healing-policy/learning.js';
 import { describeKubeError } from '../k8s/errors.js';
 import { actionPolicyId, type PolicyId } from '../safety/types.js';
 import type { CommandOutcome } from './approve.js';
@@ -80,9 +81,21 @@ export interface Explanation {
     readonly confidence?: number;
     readonly reasoning?: readonly string[];
     readonly alternatives?: NonNullable<HealingAction['spec']['alternatives']>;
-    /** Outcome learning for this workload × trigger × action; not recorded by this version. */
-    readonly learning: string;
+    /** What the policy has learnt on this workload (status.learning): each action's outcomes for this trigger. */
+    readonly learning: readonly string[];
   };
+}
+
+/** The policy's outcome records for this action's workload and trigger, one line per action. */
+function learningLines(policy: AnyPolicy | undefined, action: HealingAction): string[] {
+  if (policy === undefined) return ['unknown: the policy is not readable'];
+  const trigger = action.spec.trigger?.name ?? '';
+  const records = outcomesFor(policy.status?.learning, learningWorkload(action)).filter((o) => o.trigger === trigger);
+  if (records.length === 0) return [`nothing learnt yet on ${learningWorkload(action)} for trigger ${trigger}`];
+  return records.map((o) => {
+    const held = o.successes - o.recurrences;
+    return `${o.action}: ${o.successes} verified (${held} held, ${o.recurrences} recurred within the escalation window), ${o.failures} failed${o.lastOutcome ? `; last ${o.lastOutcome}` : ''}${neverHeld(o) ? ' — never held: the ladder starts past it here' : ''}`;
+  });
 }
 
 function ts(s: string | undefined): number {
@@ -173,7 +186,7 @@ export function explainAction(action: HealingAction, policy: AnyPolicy | undefin
       ...(action.spec.confidence !== undefined ? { confidence: action.spec.confidence } : {}),
       ...(action.spec.reasoning ? { reasoning: action.spec.reasoning } : {}),
       ...(action.spec.alternatives ? { alternatives: action.spec.alternatives } : {}),
-      learning: 'not recorded yet: outcome learning (per workload × trigger × action) is not part of this version',
+      learning: learningLines(policy, action),
     },
   };
 }
@@ -328,10 +341,11 @@ export function renderExplanation(e: Explanation, now: number): string[] {
   // saying so, for rule-made ones.
   section('Analysis (AI): source, confidence, reasoning, alternatives, learning history', [
     ...formatFields([
-      ['Source', an.source === 'ai' ? 'ai: proposed by the analysis layer' : 'rule: a policy rule decided; no model was asked'],
+      ['Source', an.source === 'ai' ? 'ai: chosen by the analysis layer' : 'rule: the policy\'s escalation ladder decided'],
       ['Confidence', an.confidence !== undefined ? `${Math.round(an.confidence * 100)}%` : '-'],
-      ['Learning', an.learning],
     ]),
+    '  Learning (this workload, this trigger):',
+    ...an.learning.map((x) => `    - ${x}`),
     ...(an.reasoning && an.reasoning.length > 0 ? ['  Reasoning:', ...an.reasoning.map((x) => `    - ${x}`)] : []),
     ...(an.alternatives && an.alternatives.length > 0
       ? ['  Alternatives:', ...an.alternatives.map((x) => `    - ${x.action} (${Math.round(x.confidence * 100)}%)${x.reason ? `: ${x.reason}` : ''}`)]
