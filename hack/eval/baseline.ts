@@ -1,7 +1,8 @@
 /**
- * The baseline the analyzer is compared with: what the operator's `predictive` trigger does today — a
- * least-squares line over the last 15 minutes, acting when R² ≥ 0.8 and the line reaches the limit within the
- * horizon. It runs the real trigger code (src/triggers/evaluate.ts), not a re-implementation.
+ * The baseline the analyzer is compared with: the operator's `predictive` trigger as it was before the analyzer
+ * (now `method: linear`) — a least-squares line over the last 15 minutes, acting when R² ≥ 0.8 and the line
+ * reaches the limit within the horizon. It runs the real trigger code (src/triggers/evaluate.ts), not a
+ * re-implementation.
  */
 import type { Trigger } from '../../src/api/v1alpha1/healing-policy.js';
 import type { Sample, TargetObservations } from '../../src/metrics/types.js';
@@ -28,7 +29,8 @@ export function baselineAt(id: string, kind: 'memory' | 'cpu', limit: number, sa
   const trigger: Trigger = {
     name: 'baseline',
     type: 'predictive',
-    predictiveTrigger: { metric, threshold: limit, horizon: '30m', minConfidence: 0.8, lookback: '15m', minSamples: 5 },
+    // method: 'linear' pinned: the trigger's default became the analyzer, and this is the line fit it replaced.
+    predictiveTrigger: { metric, method: 'linear', threshold: limit, horizon: '30m', minConfidence: 0.8, lookback: '15m', minSamples: 5 },
   };
   const observations: TargetObservations = {
     target: { apiVersion: 'v1', kind: 'Pod', namespace: 'eval', name: id },
