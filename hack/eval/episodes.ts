@@ -14,7 +14,8 @@
  */
 import { assessSeries } from '../../src/analysis/assess.js';
 import type { Sample } from '../../src/metrics/types.js';
-import { baselineAt } from './baseline.js';
+import { createAssessmentCache } from '../../src/triggers/assessment-cache.js';
+import { baselineAt, operatorAt } from './baseline.js';
 import { generateSeries, HORIZON_SECONDS, type LabelledSeries } from './generator.js';
 
 /** Length of a simulated trajectory: two assessed hours and the horizon after them, which only labels. */
@@ -96,6 +97,34 @@ export const analyzerVerdict = (series: LabelledSeries): Verdict => (samples, no
 
 /** The baseline (the real predictive trigger) at `now`. */
 export const baselineVerdictAt = (series: LabelledSeries): Verdict => (samples, now) => baselineAt(series.id, series.kind, series.limit, samples, now).willBreach;
+
+/** How often the operator's trigger said what, over all ticks of a run: status (unknown: with its code) → ticks. */
+export type StatusTally = Record<string, number>;
+
+/**
+ * The operator's predictive trigger with its defaults (baseline.ts operatorAt) at `now`: an alarm is `firing`. One
+ * assessment memo per trajectory, as the operator keeps one per target. `tally` counts the results by status, and
+ * the clear results the guards produced by guard (minHistory, confirmation, minConfidence).
+ */
+export const operatorVerdictAt = (series: LabelledSeries, tally?: StatusTally): Verdict => {
+  const cache = createAssessmentCache(assessSeries, 64);
+  return (samples, now) => {
+    const v = operatorAt(series.id, series.kind, series.limit, samples, now, cache.assess);
+    if (tally !== undefined) {
+      const key = v.status === 'unknown' ? `unknown ${v.code ?? ''}` : v.status === 'clear' ? `clear${guardOf(v.reason)}` : v.status;
+      tally[key] = (tally[key] ?? 0) + 1;
+    }
+    return v.status === 'firing';
+  };
+};
+
+/** Which guard of the analyzer method withheld a forecast breach, from the trigger's reason ('' when none did). */
+function guardOf(reason: string): string {
+  if (reason.includes('of history since the container started')) return ' (minHistory)';
+  if (reason.includes('on the latest sample only')) return ' (confirmation)';
+  if (reason.includes('is below minConfidence')) return ' (minConfidence)';
+  return '';
+}
 
 /** Episode figures of one component. */
 export interface EpisodeReport {
@@ -198,14 +227,20 @@ export function episodeReport(traces: readonly EpisodeTrace[]): EpisodeReport {
   };
 }
 
-/** Runs both components over `count` trajectories of set `seed`. */
-export function runEpisodes(seed: number, count: number): { analyzer: EpisodeReport; baseline: EpisodeReport; traces: { analyzer: EpisodeTrace[]; baseline: EpisodeTrace[] } } {
+/** Runs the three components over `count` trajectories of set `seed`. */
+export function runEpisodes(
+  seed: number,
+  count: number,
+): { analyzer: EpisodeReport; baseline: EpisodeReport; operator: EpisodeReport; operatorTicks: StatusTally; traces: { analyzer: EpisodeTrace[]; baseline: EpisodeTrace[]; operator: EpisodeTrace[] } } {
   const ours: EpisodeTrace[] = [];
   const base: EpisodeTrace[] = [];
+  const op: EpisodeTrace[] = [];
+  const operatorTicks: StatusTally = {};
   for (let i = 0; i < count; i++) {
     const tr = trajectory(seed, i);
     ours.push(replay(tr, analyzerVerdict(tr.series)));
     base.push(replay(tr, baselineVerdictAt(tr.series)));
+    op.push(replay(tr, operatorVerdictAt(tr.series, operatorTicks)));
   }
-  return { analyzer: episodeReport(ours), baseline: episodeReport(base), traces: { analyzer: ours, baseline: base } };
+  return { analyzer: episodeReport(ours), baseline: episodeReport(base), operator: episodeReport(op), operatorTicks, traces: { analyzer: ours, baseline: base, operator: op } };
 }
