@@ -18,7 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'vitest';
 import { CALIBRATION } from '../../src/analysis/calibration-table.js';
-import { ASSESS_EVERY_SECONDS, ASSESSED_SECONDS, MIN_DATA_SECONDS, runEpisodes, type EpisodeReport } from './episodes.js';
+import { ASSESS_EVERY_SECONDS, ASSESSED_SECONDS, MIN_DATA_SECONDS, POLL_SECONDS, runEpisodes, type EpisodeReport } from './episodes.js';
 import { generateSet, type LabelledSeries } from './generator.js';
 import { report, type Report, type Scored } from './metrics.js';
 import { oracleProbabilities } from './oracle.js';
@@ -146,6 +146,7 @@ test('analyzer evaluation', () => {
     ['analyzer', episodes.analyzer],
     ['baseline', episodes.baseline],
     ['operator', episodes.operator],
+    ['op. @15 s', episodes.operatorEveryPoll],
   ];
   const byPattern = (f: (r: EpisodeReport) => Readonly<Record<string, number>>): string =>
     namedEpisodes.map(([n, r]) => `${n}: ${Object.entries(f(r)).sort((a, b) => b[1] - a[1]).map(([k, c]) => `${k} ${c}`).join(', ') || 'none'}`).join('; ');
@@ -172,7 +173,8 @@ test('analyzer evaluation', () => {
     '',
     `episodes: ${SET_SIZES.episodes} trajectories of seed ${SEEDS.episodes} (same generator and mix), each ${ASSESSED_SECONDS / 3600} h assessed and 30 min more simulated;`,
     `re-assessed every ${ASSESS_EVERY_SECONDS} s (every 4th poll of 15 s) from ${MIN_DATA_SECONDS / 60} min of data until the first breach; an alarm = willBreach`,
-    `(operator = the predictive trigger with its defaults: analyzer, minConfidence 0.7, minHistory 8m, confirmed on the previous sample, 2-min staleness; an alarm = firing)`,
+    `(operator = the predictive trigger with its defaults: analyzer, minConfidence 0.7, minHistory 8m, confirmed on the previous sample, 2-min staleness; an alarm = firing;`,
+    ` op. @15 s = the same trigger at every ${POLL_SECONDS}-s poll, as the operator runs it)`,
     ...episodeRows(namedEpisodes),
     `missed breaches (no alarm 5–30 min before), by true pattern — ${byPattern((r) => r.missedByPattern)}`,
     `false alarm episodes on healthy trajectories, by true pattern — ${byPattern((r) => r.falseAlarmsByPattern)}`,
@@ -210,6 +212,7 @@ test('analyzer evaluation', () => {
       analyzer: episodes.analyzer,
       baseline: episodes.baseline,
       operator: episodes.operator,
+      operatorEveryPoll: { ...episodes.operatorEveryPoll, assessEverySeconds: POLL_SECONDS },
       operatorTicks: episodes.operatorTicks,
     },
     recognisedPatterns: patternAgreement,
