@@ -109,6 +109,15 @@ describe('recommend: rules', () => {
     expect(r.reasoning.join(' ')).toMatch(/at least 10 min before the earliest forecast crossing/);
   });
 
+  it('scales up before the next peak of a stationary oscillation that the forecast takes over the limit', () => {
+    const r = recommend(input({ cpu: assessment('oscillation', 0.59, { secondsToLimit: 51, interval: { low: 40, high: 60 } }), owner: { kind: 'Deployment', name: 'api', replicas: 2 } }));
+    expect(r).toMatchObject({ kind: 'action', rule: 'cpu-peaks-rising', action: { type: 'scale' }, replicas: 3, confidence: 0.59 });
+  });
+
+  it('does not scale an oscillation whose peaks stay under the limit', () => {
+    expect(recommend(input({ cpu: assessment('oscillation', 0.2), owner: { kind: 'Deployment', name: 'api', replicas: 2 } })).kind).toBe('none');
+  });
+
   it('scales back once the peak has passed', () => {
     const r = recommend(input({ cpu: assessment('oscillation', 0.02), owner: { kind: 'Deployment', name: 'api', replicas: 5, baselineReplicas: 3 } }));
     expect(r).toMatchObject({ kind: 'action', rule: 'cpu-peak-passed', action: { type: 'scale' }, replicas: 3 });

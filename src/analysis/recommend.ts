@@ -138,7 +138,12 @@ const EVENT_WINDOW_MS = 15 * 60_000;
 const ROLLOUT_WINDOW_MS = 10 * 60_000;
 
 const LEAK_PATTERNS: readonly Pattern[] = ['linear-leak', 'sawtooth-leak', 'leak-after-change-point', 'rising-oscillation', 'saturating-growth'];
-const CPU_RISING_PATTERNS: readonly Pattern[] = ['rising-oscillation', 'linear-leak', 'leak-after-change-point', 'saturating-growth'];
+/**
+ * CPU shapes whose forecast breach a scale-up answers. A stationary `oscillation` is among them: when the forecast
+ * (which keeps the cycle's phase) takes its next peak over the limit, the peak is coming whether or not the mean
+ * rises — the seed's "predictive scaling before peaks" of a sine-wave load.
+ */
+const CPU_RISING_PATTERNS: readonly Pattern[] = ['oscillation', 'rising-oscillation', 'linear-leak', 'leak-after-change-point', 'saturating-growth'];
 
 interface Facts {
   readonly input: RecommendationInput;
