@@ -13,6 +13,7 @@ import { registerApprovalCommands, runCommand, type CommandContext } from './app
 import { createClusterApi } from './cluster-api.js';
 import { connect, withConnectionFlags, type ConnectionFlags } from './connect.js';
 import { crdsCommand } from './crds.js';
+import { demoCommand, type DemoFlags } from './demo.js';
 import { describeError, ExitCode, exitCodeOf, UsageError } from './errors.js';
 import { explainCommand } from './explain.js';
 import type { CliIo } from './io.js';
@@ -39,6 +40,33 @@ export interface MainOptions {
   readonly clock?: Clock;
   /** Aborted on Ctrl-C: ends `actions --watch` (exit 0). Default: SIGINT/SIGTERM of this process. */
   readonly signal?: AbortSignal;
+  /** The terminal, for `demo`'s live summary and confirmation; default: this process's, when stdout is a TTY. */
+  readonly terminal?: Terminal | undefined;
+}
+
+/** A terminal to redraw on and to ask on. */
+export interface Terminal {
+  /** Replaces the screen's content with these lines. */
+  redraw(lines: readonly string[]): void;
+  /** Asks a yes/no question; true for an answer starting with y. */
+  confirm(question: string): Promise<boolean>;
+}
+
+/** This process's terminal, or undefined when stdin and stdout are not both TTYs. */
+function processTerminal(): Terminal | undefined {
+  if (process.stdout.isTTY !== true || process.stdin.isTTY !== true) return undefined;
+  return {
+    redraw: (lines) => process.stdout.write(`\x1b[H\x1b[2J${lines.join('\n')}\n`),
+    confirm: async (question) => {
+      const { createInterface } = await import('node:readline/promises');
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      try {
+        return /^y/i.test((await rl.question(question)).trim());
+      } finally {
+        rl.close();
+      }
+    },
+  };
 }
 
 /** The operator's namespace for commands that read its Lease and control switch: flag > KUBESKIPPY_NAMESPACE > default. */
@@ -49,7 +77,7 @@ function operatorNamespace(flag: string | undefined, env: Readonly<Record<string
 type OutputFlag = { output?: string };
 
 /** Builds the command tree. Each action sets `state.code`. */
-function buildProgram(io: CliIo, state: { code: number }, options: Required<Omit<MainOptions, 'signal'>> & { signal: () => AbortSignal }): Command {
+function buildProgram(io: CliIo, state: { code: number }, options: Required<Omit<MainOptions, 'signal' | 'terminal'>> & { signal: () => AbortSignal; terminal: Terminal | undefined }): Command {
   const { env, clock } = options;
   const ctx: CommandContext = { name: options.name, io, state, env };
   const program = new Command(options.name)
@@ -115,6 +143,33 @@ function buildProgram(io: CliIo, state: { code: number }, options: Required<Omit
     .option('--kubeconfig <path>', 'kubeconfig file; default $KUBECONFIG, in-cluster, ~/.kube/config')
     .action(async (opts: { kubeconfig?: string }) =>
       runCommand(ctx, 'install', async () => ({ code: ExitCode.Ok, out: await installCommand(opts, env), err: [] })),
+    );
+
+  program
+    .command('demo')
+    .description(
+      'run the demo against the cluster of the current context (its nodes must be kwok\'s, as npm run demo\'s are): replaces the namespaces demo-* with every seed scenario, runs Prometheus and the operator with its dashboard, shows a live summary, and reports on Ctrl-C or after --duration',
+    )
+    .option('--duration <duration>', 'run this long, then stop and report (e.g. 10m); default: until Ctrl-C')
+    .option('--report <file>', 'write the JSON report here (the HTML page beside it, .html); default STATE_DIR/report.json')
+    .option('-y, --yes', 'do not ask before changing the cluster')
+    .option('--kubeconfig <path>', 'kubeconfig file; default $KUBECONFIG, ~/.kube/config (its current context)')
+    .option('--state-dir <dir>', 'the operator log, Prometheus data and the default report', '.kubeskippy-demo')
+    .option('--no-prometheus', 'do not start Prometheus (the network scenario then has no latency data)')
+    .option('--scenarios <ids>', 'only these scenarios, comma-separated (default: all)')
+    .option('--print', 'print the scenarios\' manifests as YAML and exit (touches no cluster)')
+    .option('--local', 'the cluster is the local one of npm run demo (says so at the end)')
+    .action(async (flags: DemoFlags) =>
+      runCommand(ctx, 'demo', async () => {
+        const terminal = options.terminal;
+        return demoCommand(flags, {
+          io: { out: io.out, err: io.err, ...(terminal === undefined ? {} : { live: (lines: readonly string[]) => terminal.redraw(lines) }) },
+          env,
+          clock,
+          signal: options.signal(),
+          ...(terminal === undefined ? {} : { confirm: (q: string) => terminal.confirm(q) }),
+        });
+      }),
     );
 
   registerApprovalCommands(program, ctx);
@@ -273,6 +328,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo, optio
     env: options.env ?? process.env,
     clock: options.clock ?? systemClock,
     signal: () => options.signal ?? processSignal(),
+    terminal: 'terminal' in options ? options.terminal : io === defaultIo ? processTerminal() : undefined,
   });
   try {
     await program.parseAsync([...argv], { from: 'user' });
