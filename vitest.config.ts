@@ -6,7 +6,8 @@ import { defineConfig } from 'vitest/config';
 // - integration: against the real local cluster (kube-apiserver, controller-manager, kwok, metrics-server);
 //   the global setup brings the cluster up (building it on a cache miss) and every test uses its own namespace.
 // - e2e: what a person sees — the real operator on the real cluster, its dashboard driven in Debian's headless
-//   Chromium (playwright-core); same cluster setup as integration, screenshots in test-artifacts/.
+//   Chromium (playwright-core), and the demo's scenarios healed and measured (test/e2e/scenarios.test.ts); same
+//   cluster setup as integration, screenshots and the scenario report in test-artifacts/.
 export default defineConfig({
   test: {
     projects: [
@@ -38,6 +39,8 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
+          // The scenario suite runs its scenarios at once, each in its own namespace.
+          maxConcurrency: 10,
         },
       },
     ],
