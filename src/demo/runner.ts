@@ -81,7 +81,7 @@ function uplotAssets(): { js: string; css: string } {
  * A log destination for the in-process operator: records at info and above go to the log file; the analyzer's
  * recommendations (logged at debug when they decline) go to `onDecision` as well, for the live view and the report.
  */
-export function operatorLogSink(file: LogDestination, onDecision: (d: DecisionRecord) => void): LogDestination {
+export function operatorLogSink(file: LogDestination, onDecision: (d: DecisionRecord) => void, clock: Pick<Clock, 'now'>): LogDestination {
   const LOW = new Set(['trace', 'debug']);
   return {
     write(chunk: string): void {
@@ -94,7 +94,7 @@ export function operatorLogSink(file: LogDestination, onDecision: (d: DecisionRe
           file.write(`${line}\n`);
           continue;
         }
-        const d = decisionFromLog(rec, typeof rec['time'] === 'string' ? Date.parse(rec['time']) : Date.now());
+        const d = decisionFromLog(rec, typeof rec['time'] === 'string' ? Date.parse(rec['time']) : clock.now());
         if (d !== undefined) onDecision(d);
         if (!LOW.has(String(rec['level'])) || d !== undefined) file.write(`${line}\n`);
       }
@@ -157,7 +157,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
       flags: { ...DEMO_OPERATOR_SETTINGS, ...DEMO_ADDRESSES, namespaceSelector: DEMO_NAMESPACE_SELECTOR, ...(prometheus ? { 'prometheus.url': prometheus.url } : {}) },
       env: {},
     });
-    const logger = createLogger({ level: 'debug', destination: operatorLogSink(logFile, (d) => recorder.addDecision(d)) });
+    const logger = createLogger({ level: 'debug', destination: operatorLogSink(logFile, (d) => recorder.addDecision(d), clock) });
     operator = await startOperator({ config, kubeConfig: kc, clock, logger });
     started.push({ name: 'the operator', stop: () => operator!.stop() });
     if (operator.dashboard) urls.unshift({ name: 'dashboard', url: operator.dashboard.url });

@@ -95,7 +95,7 @@ beforeAll(async () => {
     flags: { ...TEST_OPERATOR_FLAGS, ...DEMO_OPERATOR_SETTINGS, namespaceSelector: TEST_NAMESPACE_SELECTOR, 'prometheus.url': prometheusUrl },
     env: {},
   });
-  const logger = createLogger({ level: 'debug', destination: operatorLogSink({ write: () => true }, (d) => recorder.addDecision(d)) });
+  const logger = createLogger({ level: 'debug', destination: operatorLogSink({ write: () => true }, (d) => recorder.addDecision(d), systemClock) });
   operator = await startOperator({ config, kubeConfig: kc, clock: systemClock, logger });
   simulator.start();
   recorder.start();
