@@ -411,8 +411,9 @@ function measureCpu(c: Context): Measured {
     let prevented = 0;
     let happened = 0;
     const breachAt: number[] = [];
-    for (const peak of sinePeaks(t.periodSeconds, firstUsage + halfWindow, quietAt - halfWindow)) {
-      const around = usage.filter((u) => u.at >= peak - halfWindow && u.at <= peak + halfWindow);
+    // Peaks up to the load's subsiding; after it the load only falls, so samples past it cannot make a breach.
+    for (const peak of sinePeaks(t.periodSeconds, firstUsage + halfWindow, quietAt)) {
+      const around = usage.filter((u) => u.at >= peak - halfWindow && u.at <= Math.min(peak + halfWindow, quietAt));
       if (around.length === 0) continue;
       const max = Math.max(...around.map((u) => u.cpuPercent ?? 0));
       if (max > CPU_BREACH_PERCENT) {

@@ -135,7 +135,7 @@ export const DEMO_TIMINGS: DemoTimings = {
   chaosUnreadySeconds: [20, 60],
   flakyIntervalSeconds: 90,
   badReleaseAtSeconds: [60, 330],
-  cpu: { baseMillicores: 1400, amplitudeMillicores: 600, periodSeconds: 120, quietMillicores: 700, quietAfterSeconds: 480 },
+  cpu: { baseMillicores: 1400, amplitudeMillicores: 600, periodSeconds: 120, quietMillicores: 700, quietAfterSeconds: 500 },
   network: {
     firstDegradationAtSeconds: 45,
     healthySeconds: 90,
@@ -195,11 +195,14 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
           strategy: 'ai',
           // minConfidence 0.55: the analyzer's calibrated probability from under 8 minutes of data tops out at 0.59
           // (docs/analyze.md), and this leak fills the limit in 8.4 minutes; at 0.7 it would act only at the limit.
+          // minValue 50: the restart is verified once the trigger clears on the new container, which for a forecast
+          // needs 4 minutes of its data — until then only "below minValue" clears it, and at 30% this leak's new
+          // container passes 30% 48 s after its start, before its first samples are seen (VerificationTimeout).
           triggers: [
             {
               name: 'leak-forecast',
               type: 'predictive',
-              predictiveTrigger: { metric: 'memory_usage_percent', threshold: 100, horizon: '30m', minHistory: '4m', minConfidence: 0.55, minValue: 30 },
+              predictiveTrigger: { metric: 'memory_usage_percent', threshold: 100, horizon: '30m', minHistory: '4m', minConfidence: 0.55, minValue: 50 },
               cooldownPeriod: '2m',
             },
           ],
