@@ -161,6 +161,8 @@ describe('the Grafana dashboard on a real Prometheus', () => {
     expect(await total(`kubeskippy_time_to_heal_seconds_count{${scope}}`)).toBe(4);
     expect(await total(`kubeskippy_safety_denials_total{${scope}, reason="Protected"}`)).toBe(1);
     expect(await total(`kubeskippy_llm_requests_total{job="${JOB}"}`)).toBeGreaterThan(0);
+    // Leader election is off in tests: the one replica acts, and says so (a "no leader" alert must not fire).
+    expect(await total(`kubeskippy_leader{job="${JOB}"}`)).toBe(1);
 
     // Every variable resolves, and offers what this test created.
     const values = { job: JOB, namespace: ns, policy: POLICIES, __range: `${Math.ceil((Date.now() - started) / 60_000) + 1}m`, __rate_interval: '1m' };
