@@ -6,6 +6,7 @@ import { SeriesStore } from '../../metrics/series-store.js';
 import { silentLogger } from '../../observability/logger.js';
 import { createMetrics } from '../../observability/metrics.js';
 import { FakeClock } from '../../runtime/clock.js';
+import { FencedError } from '../../runtime/controller.js';
 import { HealingPolicyReconciler, POLICY_EVENTS } from './controller.js';
 import { inventoryOf } from './select.js';
 
@@ -27,7 +28,7 @@ function policy(selector: HealingPolicy['spec']['selector'] = {}): HealingPolicy
 const pod = (name: string, namespace = NS): V1Pod => ({ metadata: { name, namespace, uid: `uid-${name}` }, status: { phase: 'Running' } });
 
 /** A reconciler over `pods` whose stopwatch advances `msPerRead` on every read, as if each target cost that. */
-function setup(pods: V1Pod[], msPerRead: number, budgetMs: number, stored: HealingPolicy = policy()) {
+function setup(pods: V1Pod[], msPerRead: number, budgetMs: number, stored: HealingPolicy = policy(), mayAct: () => boolean = () => true) {
   const clock = new FakeClock('2026-01-01T12:00:00Z');
   const events: EventSpec[] = [];
   const statuses: (HealingPolicyStatus | Record<string, unknown>)[] = [];
@@ -57,6 +58,7 @@ function setup(pods: V1Pod[], msPerRead: number, budgetMs: number, stored: Heali
       yields++;
       return Promise.resolve();
     },
+    mayAct,
   });
   return { reconciler, clock, events, statuses, metrics, yields: () => yields };
 }
@@ -108,5 +110,13 @@ describe('HealingPolicyReconciler tenancy', () => {
     // Reported once per generation, not on every reconcile.
     await reconciler.reconcile(`${NS}/heavy`);
     expect(events).toHaveLength(1);
+  });
+});
+
+describe('HealingPolicyReconciler fencing', () => {
+  it('writes no status (and creates no action) once this replica may no longer act', async () => {
+    const { reconciler, statuses } = setup([pod('p0')], 0, 10_000, policy(), () => false);
+    await expect(reconciler.reconcile(`${NS}/heavy`)).rejects.toBeInstanceOf(FencedError);
+    expect(statuses).toEqual([]);
   });
 });

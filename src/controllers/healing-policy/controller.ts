@@ -16,7 +16,7 @@ import { targetKey, type TargetObservations, type TargetRef } from '../../metric
 import type { Logger } from '../../observability/logger.js';
 import type { OperatorMetrics } from '../../observability/metrics.js';
 import type { Clock } from '../../runtime/clock.js';
-import type { ReconcileResult } from '../../runtime/controller.js';
+import { FencedError, type ReconcileResult } from '../../runtime/controller.js';
 import { actionsAllowed } from '../../safety/budget.js';
 import { hasExecuted, parsePolicyKey, policyIdOf, policyKey, settledAt, toLedgerEntry, type PolicyId } from '../../safety/types.js';
 import { DEFAULT_EVALUATE_OPTIONS, evaluateTriggers, EVENTS_UNAVAILABLE_KEY, type EvaluateOptions, type TriggerFiring, type TriggerState } from '../../triggers/evaluate.js';
@@ -97,6 +97,12 @@ export interface HealingPolicyReconcilerDeps {
   readonly advisor?: Pick<Advisor, 'advise'>;
   /** Lets other work run between slices of a long evaluation (default: setImmediate). */
   readonly yieldToEventLoop?: () => Promise<void>;
+  /**
+   * Fencing: true while this replica may act (with leader election, `elector.isLeader()`). Asked right before every
+   * HealingAction create and every status write; false throws FencedError, so a leader that was frozen and wakes
+   * after another took the Lease creates and writes nothing. Default: always true.
+   */
+  readonly mayAct?: () => boolean;
 }
 
 const EXPECTATION_TTL_MS = 60_000;
@@ -118,6 +124,21 @@ export class HealingPolicyReconciler {
 
   constructor(deps: HealingPolicyReconcilerDeps) {
     this.deps = deps;
+  }
+
+  /** The API writes, each behind the fence. */
+  private async createAction(namespace: string, action: HealingAction): Promise<void> {
+    this.fence(`creating a HealingAction in ${namespace}`);
+    await this.deps.api.createAction(namespace, action);
+  }
+
+  private async patchStatus(id: PolicyId, status: HealingPolicyStatus | Record<string, unknown>): Promise<void> {
+    this.fence(`writing the status of policy ${id.name}`);
+    await this.deps.api.patchPolicyStatus(id, status);
+  }
+
+  private fence(what: string): void {
+    if (this.deps.mayAct !== undefined && !this.deps.mayAct()) throw new FencedError(`not ${what}: this replica no longer holds the leader lease`);
   }
 
   /** Metric queries a policy needs collected (built-in names and PromQL), for the collectors. */
@@ -252,7 +273,7 @@ export class HealingPolicyReconciler {
     for (const p of decision.proposals) {
       const action = buildHealingAction(policy, p, now);
       try {
-        await this.deps.api.createAction(action.metadata.namespace ?? p.target.ref.namespace, action);
+        await this.createAction(action.metadata.namespace ?? p.target.ref.namespace, action);
       } catch (e: unknown) {
         if (!isAlreadyExists(e)) throw e;
         // The same firing was already recorded (deterministic name): nothing to do.
@@ -315,7 +336,7 @@ export class HealingPolicyReconciler {
     });
     if (statusNeedsWrite(raw.status, status, now, settings.statusRefreshMs)) {
       try {
-        await this.deps.api.patchPolicyStatus(id, statusMergePatch(raw.status, status));
+        await this.patchStatus(id, statusMergePatch(raw.status, status));
       } catch (e: unknown) {
         if (!isNotFound(e)) throw e;
       }
@@ -365,8 +386,9 @@ export class HealingPolicyReconciler {
     this.deps.logger.warn({ policy: key, elapsedMs: Math.round(run.elapsedMs), evaluated: run.results.length, total }, 'policy evaluation over budget: skipped');
     if (firstTime) this.deps.events.record(policySubject(raw), { type: 'Warning', reason: POLICY_EVENTS.EvaluationOverBudget, message, action: 'Evaluate' });
     try {
-      await this.deps.api.patchPolicyStatus(id, overBudgetPolicyStatus(raw, message, now));
+      await this.patchStatus(id, overBudgetPolicyStatus(raw, message, now));
     } catch (e: unknown) {
+      if (e instanceof FencedError) throw e;
       if (!isNotFound(e)) this.deps.logger.warn({ policy: key, err: describeKubeError(e) }, 'could not write status of a policy over budget');
     }
     return { requeueAfterMs: penaltyMs };
@@ -440,8 +462,9 @@ export class HealingPolicyReconciler {
       this.deps.events.record(policySubject(raw), { type: 'Warning', reason: POLICY_EVENTS.InvalidPolicy, message: problems.join('; ') });
       this.deps.logger.warn({ policy: key, problems }, 'invalid HealingPolicy: not evaluated');
       try {
-        await this.deps.api.patchPolicyStatus(policyIdOf(raw), invalidPolicyStatus(raw, problems, now));
+        await this.patchStatus(policyIdOf(raw), invalidPolicyStatus(raw, problems, now));
       } catch (e: unknown) {
+        if (e instanceof FencedError) throw e;
         this.deps.logger.warn({ policy: key, err: describeKubeError(e) }, 'could not write status of an invalid policy');
       }
     }
