@@ -120,3 +120,62 @@ describe('HealingPolicyReconciler fencing', () => {
     expect(statuses).toEqual([]);
   });
 });
+
+describe('HealingPolicyReconciler degraded mode', () => {
+  it('records DataUnavailable when metrics-server fails and DataAvailable when it answers again, once each', async () => {
+    const clock = new FakeClock('2026-01-01T12:00:00Z');
+    const events: EventSpec[] = [];
+    const statuses: HealingPolicyStatus[] = [];
+    const store = new SeriesStore();
+    let metricsError: string | undefined = 'metrics.k8s.io: 503 the server is currently unable to handle the request';
+    const memory: HealingPolicy = {
+      ...policy(),
+      spec: { ...policy().spec, triggers: [{ name: 'memory', type: 'metric', metricTrigger: { query: 'memory_usage_percent', threshold: 90 } }] },
+    };
+    let stored = memory;
+    const reconciler = new HealingPolicyReconciler({
+      clock,
+      logger: silentLogger,
+      metrics: createMetrics(),
+      events: { record: (_s, e) => void events.push(e), flush: () => Promise.resolve() },
+      store,
+      api: {
+        createAction: () => Promise.resolve(),
+        patchPolicyStatus: (_id, s) => {
+          statuses.push(s as HealingPolicyStatus);
+          stored = { ...stored, status: { ...(stored.status ?? {}), ...(s as HealingPolicyStatus) } };
+          return Promise.resolve();
+        },
+      },
+      settings: { forceDryRun: false, paused: false, prometheusConfigured: false, escalationWindowMs: 3_600_000, maxRequeueMs: 30_000, statusRefreshMs: 60_000, evaluationBudgetMs: 10_000 },
+      getPolicy: () => stored,
+      listActions: () => [],
+      inventory: () => inventoryOf({ pods: [pod('p0')] }),
+      eventsSynced: () => true,
+      prometheusErrors: () => new Map(),
+      metricsServerError: () => metricsError,
+    });
+    await reconciler.reconcile(`${NS}/heavy`);
+    await reconciler.reconcile(`${NS}/heavy`);
+    expect(events.map((e) => `${e.type} ${e.reason}`)).toEqual(['Warning DataUnavailable']);
+    expect(events[0]?.message).toMatch(/memory: .*503 the server is currently unable/);
+    expect(statuses.at(-1)?.conditions?.find((c) => c.type === 'DataAvailable')).toMatchObject({ status: 'False', reason: 'DataUnavailable' });
+
+    metricsError = undefined;
+    await clock.advance(5_000);
+    store.recordSample({ apiVersion: 'v1', kind: 'Pod', namespace: NS, name: 'p0', uid: 'uid-p0' }, 'memory_usage_percent', { at: clock.now(), value: 20 }, clock.now());
+    await reconciler.reconcile(`${NS}/heavy`);
+    await reconciler.reconcile(`${NS}/heavy`);
+    expect(events.map((e) => `${e.type} ${e.reason}`)).toEqual(['Warning DataUnavailable', 'Normal DataAvailable']);
+    expect(statuses.at(-1)?.conditions?.find((c) => c.type === 'DataAvailable')).toMatchObject({ status: 'True' });
+  });
+
+  it('does not call data not collected yet (a fresh operator) unavailable', async () => {
+    const { reconciler, events } = setup([pod('p0')], 0, 10_000, {
+      ...policy(),
+      spec: { ...policy().spec, triggers: [{ name: 'memory', type: 'metric', metricTrigger: { query: 'memory_usage_percent', threshold: 90 } }] },
+    });
+    await reconciler.reconcile(`${NS}/heavy`);
+    expect(events).toEqual([]);
+  });
+});

@@ -22,7 +22,7 @@ import { hasExecuted, parsePolicyKey, policyIdOf, policyKey, settledAt, toLedger
 import { DEFAULT_EVALUATE_OPTIONS, evaluateTriggers, EVENTS_UNAVAILABLE_KEY, type EvaluateOptions, type TriggerFiring, type TriggerState } from '../../triggers/evaluate.js';
 import { buildHealingAction, LABELS } from './build-action.js';
 import { updateLearning } from './learning.js';
-import { decidePolicy, type ActionHistoryEntry } from './decide.js';
+import { decidePolicy, type ActionHistoryEntry, type PolicyDecision } from './decide.js';
 import { selectTargets, type Inventory, type SelectedTarget } from './select.js';
 import { AI_METRICS, analyzeTarget, recommendFor, type AiContext, type TargetAnalysis } from './ai.js';
 import type { AdvisedRecommendation } from '../../ai/answer.js';
@@ -32,7 +32,8 @@ import type { ActionTemplate } from '../../api/v1alpha1/common.js';
 import { assessSeries } from '../../analysis/assess.js';
 import { createAssessmentCache } from '../../triggers/assessment-cache.js';
 import { parseDuration } from '../../triggers/duration.js';
-import { invalidPolicyStatus, overBudgetPolicyStatus, policyStatus, statusMergePatch, statusNeedsWrite } from './status.js';
+import { findCondition } from '../conditions.js';
+import { invalidPolicyStatus, overBudgetPolicyStatus, POLICY_CONDITIONS, policyStatus, statusMergePatch, statusNeedsWrite } from './status.js';
 
 /** Event reasons on policies and targets. */
 export const POLICY_EVENTS = {
@@ -42,6 +43,7 @@ export const POLICY_EVENTS = {
   InvalidPolicy: 'InvalidPolicy',
   SelectionProblem: 'SelectionProblem',
   DataUnavailable: 'DataUnavailable',
+  DataAvailable: 'DataAvailable',
   EvaluationOverBudget: 'EvaluationOverBudget',
   CrossNamespaceSelector: 'CrossNamespaceSelector',
 } as const;
@@ -119,6 +121,8 @@ export class HealingPolicyReconciler {
   private readonly invalidReported = new Map<string, number>();
   /** policy key → until when it is skipped for running over its evaluation budget. */
   private readonly overBudgetUntil = new Map<string, number>();
+  /** policy key → whether a data source was failing at the last reconcile (for the DataUnavailable Events). */
+  private readonly degraded = new Map<string, boolean>();
   /** Series assessments memoised across reconciles: an unchanged series is not assessed again. */
   private readonly assessments = createAssessmentCache(assessSeries);
 
@@ -163,6 +167,7 @@ export class HealingPolicyReconciler {
       this.expectations.delete(key);
       this.invalidReported.delete(key);
       this.overBudgetUntil.delete(key);
+      this.degraded.delete(key);
       return {};
     }
     const now = clock.now();
@@ -318,6 +323,7 @@ export class HealingPolicyReconciler {
     const allowed = actionsAllowed({ key: policyKey(namespace, name, id.kind), maxActionsPerHour }, ledger, now);
     const lastActionAt = ledger.reduce<number | undefined>((m, e) => (m === undefined || e.createdAt > m ? e.createdAt : m), undefined);
     const unknownReasons = [...new Set(decision.unknown.map((u) => `${u.trigger}: ${u.reason}`))];
+    this.reportDataSources(raw, key, decision.unknown);
     const learning = updateLearning(raw.status?.learning, ledgerObjects, settings.escalationWindowMs, now);
     const status = policyStatus(raw.status, {
       now,
@@ -442,6 +448,28 @@ export class HealingPolicyReconciler {
       unavailable.set(EVENTS_UNAVAILABLE_KEY, 'the Event informer has not synced yet');
     }
     return { ...obs, unavailable };
+  }
+
+  /**
+   * Degraded mode, as Events: a Warning (DataUnavailable) when a data source the policy needs starts failing — a
+   * collector's error (metrics-server or Prometheus gone) or data gone stale — and a Normal (DataAvailable) when every
+   * source answers again. Data not collected yet (a fresh target, an operator that just started) is not a failure.
+   * The DataAvailable condition says the same on the status; the Events make the moment visible in `kubectl describe`.
+   */
+  private reportDataSources(raw: AnyPolicy, key: string, unknown: PolicyDecision['unknown']): void {
+    const failing = unknown.filter((u) => u.code === 'unavailable' || u.code === 'stale');
+    const reasons = [...new Set(failing.map((u) => `${u.trigger}: ${u.reason}`))];
+    const was = this.degraded.get(key) ?? findCondition(raw.status?.conditions, POLICY_CONDITIONS.DataAvailable)?.status === 'False';
+    const failingNow = reasons.length > 0;
+    this.degraded.set(key, failingNow);
+    if (failingNow && !was) {
+      const message = `triggers cannot be evaluated on ${new Set(failing.map((u) => targetKey(u.target.ref))).size} target(s), so they neither fire nor clear: ${reasons.slice(0, 3).join('; ')}`;
+      this.deps.events.record(policySubject(raw), { type: 'Warning', reason: POLICY_EVENTS.DataUnavailable, message: message.slice(0, 1024), action: 'Evaluate' });
+      this.deps.logger.warn({ policy: key, reasons: reasons.slice(0, 5) }, 'policy data unavailable: its triggers cannot be evaluated');
+    } else if (!failingNow && was) {
+      this.deps.events.record(policySubject(raw), { type: 'Normal', reason: POLICY_EVENTS.DataAvailable, message: 'every data source of this policy answers again', action: 'Evaluate' });
+      this.deps.logger.info({ policy: key }, 'policy data available again');
+    }
   }
 
   /** Warns once per generation that a HealingPolicy's selector.namespaces is ignored. */
