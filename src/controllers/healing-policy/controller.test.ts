@@ -142,7 +142,7 @@ describe('HealingPolicyReconciler degraded mode', () => {
       api: {
         createAction: () => Promise.resolve(),
         patchPolicyStatus: (_id, s) => {
-          statuses.push(s as HealingPolicyStatus);
+          statuses.push(s);
           stored = { ...stored, status: { ...(stored.status ?? {}), ...(s as HealingPolicyStatus) } };
           return Promise.resolve();
         },
