@@ -47,7 +47,7 @@ import { createAdvisor, type Advisor } from './ai/advisor.js';
 import { createAssessmentCache } from './triggers/assessment-cache.js';
 import { VERSION as OPERATOR_VERSION } from './version.js';
 import { SafetyGate } from './safety/gate.js';
-import { matchesLabelSelector } from './safety/label-selector.js';
+import { matchesLabelSelector, parseLabelSelectorString } from './safety/label-selector.js';
 import { evaluateGlobalBreaker, evaluatePolicyBreaker } from './safety/circuit-breaker.js';
 import { actionPolicyKey, DEFAULT_OPERATOR_SAFETY, toLedgerEntry, type OperatorSafetySettings, type PolicyId } from './safety/types.js';
 import { createControlPublisher, type ControlPublisher } from './control/publisher.js';
@@ -112,7 +112,7 @@ function informer<T extends k8s.KubernetesObject>(
  * one pauses.
  */
 export function safetySettings(config: OperatorConfig, control?: ControlState): OperatorSafetySettings {
-  const selector = config.protectedLabelSelector ? parseLabelSelector(config.protectedLabelSelector) : undefined;
+  const selector = config.protectedLabelSelector ? parseLabelSelectorString(config.protectedLabelSelector) : undefined;
   const switched = control?.paused === true;
   return {
     ...DEFAULT_OPERATOR_SAFETY,
@@ -135,16 +135,6 @@ export function safetySettings(config: OperatorConfig, control?: ControlState): 
         ? { maxTargetsFailing: config.stormSuppression.maxFailingWorkloads, windowMs: config.stormSuppression.windowSeconds * 1000 }
         : {},
   };
-}
-
-/** Parses "a=b,c=d" (equality terms only) into a label selector. */
-export function parseLabelSelector(s: string): { matchLabels: Record<string, string> } {
-  const matchLabels: Record<string, string> = {};
-  for (const term of s.split(',').map((t) => t.trim()).filter(Boolean)) {
-    const [k, v = ''] = term.split('=');
-    if (k) matchLabels[k.trim()] = v.trim();
-  }
-  return { matchLabels };
 }
 
 function keyOf(o: { metadata?: { namespace?: string; name?: string } }): string {
@@ -253,7 +243,7 @@ function createCaches(b: Base): Caches {
     logger,
     onRestart: () => metrics.informerRestartsTotal.inc({ resource: 'control' }),
   });
-  const scopeSelector = config.namespaceSelector ? parseLabelSelector(config.namespaceSelector) : undefined;
+  const scopeSelector = config.namespaceSelector ? parseLabelSelectorString(config.namespaceSelector) : undefined;
   const inScope = (namespace: string | undefined): boolean =>
     scopeSelector === undefined || matchesLabelSelector(scopeSelector, namespaces.get('', namespace ?? '')?.metadata?.labels);
   const namespaceLabels = (ns: string): Readonly<Record<string, string>> | undefined => {

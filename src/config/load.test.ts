@@ -156,6 +156,8 @@ unknownTopLevel: 1
     ['an invalid namespace name', { namespace: 'Kube_System' }, 'namespace'],
     ['a failure rate above 1', { globalCircuitBreakerFailureRate: '1.5' }, 'globalCircuitBreaker.failureRate'],
     ['a fractional integer', { maxActionsPerHour: '1.5' }, 'maxActionsPerHour'],
+    ['a protected selector kubectl would not parse (it would protect nothing)', { protectedLabelSelector: 'tier in (db' }, 'protectedLabelSelector'],
+    ['a namespace selector with an invalid label key', { namespaceSelector: 'team payments' }, 'namespaceSelector'],
   ] as const)('rejects %s', async (_name, flags, path) => {
     const problems = await problemsOf({ flags });
     expect(problems.map((p) => p.path)).toContain(path);
