@@ -140,6 +140,11 @@ unknownTopLevel: 1
     expect(retry[0]).toMatchObject({ path: 'leaderElection.retryPeriodSeconds', source: 'env' });
   });
 
+  it('splits list flags on commas as well as on spaces (commander gives a variadic flag as a list)', async () => {
+    const c = await load({ flags: { protectedNamespaces: ['kube-system,shop', ' web '] } });
+    expect(c.protectedNamespaces).toEqual(['kube-system', 'shop', 'web']);
+  });
+
   it('skips lease timing rules when leader election is off', async () => {
     const c = await load({ flags: { leaderElectionEnabled: false, leaderElectionRenewDeadlineSeconds: 20 } });
     expect(c.leaderElection.enabled).toBe(false);
