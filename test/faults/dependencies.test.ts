@@ -1,0 +1,241 @@
+/**
+ * Fault 4 — the operator's dependencies go away while it runs: metrics-server (metrics.k8s.io), Prometheus (a real
+ * one, killed and started again on the same port) and the LLM endpoint (hanging, answering garbage, answering hostile
+ * content). Degraded mode must be visible — DataAvailable=False with the reason on the policies that need the missing
+ * data, a DataUnavailable Event, LLM fallbacks counted and explained in the action's reasoning — and rule-based healing
+ * must go on: a crash-looping pod is healed in each outage.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HealingPolicy } from '../../src/api/v1alpha1/healing-policy.js';
+import { TEST_NAMESPACE_SELECTOR } from '../support/cluster.js';
+import { hasPrometheus } from '../support/prometheus.js';
+import { createPolicy, ensureCrds, eventsFor, readPolicy } from '../support/resources.js';
+import { startApiProxy, type ApiProxy } from './support/api-proxy.js';
+import { artifactDir, note, recordResult, sleep } from './support/common.js';
+import { startComponent, stopComponent } from './support/control-plane.js';
+import { startFakeLlm, type FakeLlm } from './support/fake-llm.js';
+import { killAllOperators, spawnFaultOperator, type FaultOperator } from './support/operators.js';
+import { actionsIn, apps, cleanupNamespaces, crashPod, deployment, FINISHED, faultNamespace, kc, livePods } from './support/scenario.js';
+
+let proxy: ApiProxy;
+let llm: FakeLlm;
+let prometheus: { proc: ChildProcess; port: number; dir: string } | undefined;
+let metricsServerStopped: Awaited<ReturnType<typeof stopComponent>> | undefined;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts the real Prometheus on 127.0.0.1:`port` (no scrape targets: the trigger's PromQL needs none). */
+async function startPrometheusOn(port: number, dir: string): Promise<ChildProcess> {
+  mkdirSync(path.join(dir, 'data'), { recursive: true });
+  writeFileSync(path.join(dir, 'prometheus.yml'), 'global: {scrape_interval: 15s}\nscrape_configs: []\n');
+  const proc = spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+  const end = Date.now() + 30_000;
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/-/ready`, { signal: AbortSignal.timeout(1000) })).ok) return proc;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > end) throw new Error('Prometheus did not start');
+    await sleep(250);
+  }
+}
+
+beforeAll(async () => {
+  if (!hasPrometheus()) throw new Error('prometheus is not installed (Debian package prometheus; .ci/run installs it)');
+  await ensureCrds();
+  proxy = startApiProxy();
+  llm = await startFakeLlm('hang');
+}, 120_000);
+
+afterAll(async () => {
+  await killAllOperators();
+  // Whatever happened, the cluster keeps its metrics-server.
+  if (metricsServerStopped) startComponent('metrics-server', metricsServerStopped);
+  prometheus?.proc.kill('SIGKILL');
+  await llm.close();
+  await cleanupNamespaces();
+  await proxy.close();
+});
+
+type Condition = NonNullable<NonNullable<HealingPolicy['status']>['conditions']>[number];
+
+async function dataCondition(ns: string, name: string): Promise<Condition | undefined> {
+  return (await readPolicy(kc, ns, name)).status?.conditions?.find((c) => c.type === 'DataAvailable');
+}
+
+async function waitData(ns: string, name: string, status: 'True' | 'False', timeoutMs = 120_000): Promise<{ condition: Condition; ms: number }> {
+  const t = Date.now();
+  for (;;) {
+    const c = await dataCondition(ns, name).catch(() => undefined);
+    if (c?.status === status) return { condition: c, ms: Date.now() - t };
+    if (Date.now() - t > timeoutMs) throw new Error(`${name}: DataAvailable did not become ${status} within ${timeoutMs} ms (now ${JSON.stringify(c)})`);
+    await sleep(500);
+  }
+}
+
+describe('dependencies gone', () => {
+  it('metrics-server, Prometheus and the LLM fail in turn: degraded mode shown with its reason, rule-based healing goes on', async () => {
+    const ns = await faultNamespace('faults-deps');
+    const port = await freePort();
+    const dir = artifactDir('prometheus');
+    rmSync(dir, { recursive: true, force: true });
+    prometheus = { proc: await startPrometheusOn(port, dir), port, dir };
+
+    for (const [name, tier] of [['mem', 'mem'], ['crash', 'crash'], ['ai', 'ai']] as const) {
+      await apps.createNamespacedDeployment({ namespace: ns, body: deployment(name, 2, { tier }) });
+    }
+    const memPods = await (async () => {
+      for (;;) {
+        const p = await livePods(ns, 'tier=mem');
+        if (p.length === 2) return p;
+        await sleep(500);
+      }
+    })();
+    // One policy per dependency; each only watches, except the rule-based one, which heals.
+    await createPolicy(kc, ns, 'needs-metrics-server', {
+      selector: { labelSelector: { matchLabels: { tier: 'mem' } } },
+      triggers: [{ name: 'memory', type: 'metric', metricTrigger: { query: 'memory_usage_percent', threshold: 95 } }],
+      actions: [{ name: 'restart', type: 'restart' }],
+    });
+    const promql = `label_replace(label_replace(vector(5), "namespace", "${ns}", "", ""), "pod", "${memPods[0]?.metadata?.name ?? ''}", "", "")`;
+    await createPolicy(kc, ns, 'needs-prometheus', {
+      selector: { labelSelector: { matchLabels: { tier: 'mem' } } },
+      triggers: [{ name: 'queue-depth', type: 'metric', metricTrigger: { query: promql, threshold: 100 } }],
+      actions: [{ name: 'restart', type: 'restart' }],
+    });
+    await createPolicy(kc, ns, 'rule-based', {
+      selector: { labelSelector: { matchLabels: { tier: 'crash' } } },
+      triggers: [{ name: 'restarts', type: 'metric', metricTrigger: { query: 'restart_count', threshold: 0 }, cooldownPeriod: '5s' }],
+      actions: [{ name: 'restart', type: 'restart' }],
+      safetyRules: { maxActionsPerHour: 100, healthCheckTimeout: '60s', maxUnavailable: 1 },
+    });
+    await createPolicy(kc, ns, 'ai-decided', {
+      selector: { labelSelector: { matchLabels: { tier: 'ai' } } },
+      strategy: 'ai',
+      triggers: [{ name: 'restarts', type: 'metric', metricTrigger: { query: 'restart_count', threshold: 0 }, cooldownPeriod: '5s' }],
+      actions: [{ name: 'restart', type: 'restart' }],
+      safetyRules: { maxActionsPerHour: 100, healthCheckTimeout: '60s', maxUnavailable: 1 },
+    });
+
+    const op: FaultOperator = spawnFaultOperator({
+      name: 'dependencies',
+      kubeconfig: await proxy.kubeconfig('deps'),
+      namespaceSelector: TEST_NAMESPACE_SELECTOR,
+      args: [
+        '--prometheus-url', `http://127.0.0.1:${port}`,
+        '--prometheus-timeout-seconds', '2',
+        '--ai-provider', 'openai',
+        '--ai-url', llm.url,
+        '--ai-model', 'faults-model',
+        '--ai-api-key-env', 'FAULTS_LLM_API_KEY',
+        '--ai-timeout-seconds', '2',
+        '--ai-max-actions-per-hour', '100',
+        '--max-actions-per-hour', '1000',
+        '--verification-stability-seconds', '2',
+      ],
+    });
+    await op.metricsUrl();
+    const healthy = await waitData(ns, 'needs-metrics-server', 'True');
+    await waitData(ns, 'needs-prometheus', 'True');
+    note(`deps: data available ${healthy.ms} ms after start`);
+
+    /** Crashes a pod of `tier` and waits for an action on it to finish; returns the action. */
+    const heal = async (tier: string, label: string): Promise<{ phase: string; reasoning: string; ms: number }> => {
+      const pods = await livePods(ns, `tier=${tier}`);
+      const victim = pods.find((p) => p.status?.phase === 'Running' && p.metadata?.annotations?.['sim.kubeskippy.io/crash'] !== 'true');
+      if (!victim) throw new Error(`no pod of tier ${tier} to crash`);
+      const t = Date.now();
+      await crashPod(ns, victim.metadata?.name ?? '');
+      for (;;) {
+        const a = (await actionsIn(ns)).find((x) => x.spec.targetResource.name === victim.metadata?.name && FINISHED.includes(x.status?.phase ?? 'Pending'));
+        if (a) {
+          note(`deps: ${label}: ${a.metadata.name ?? ''} ${a.status?.phase ?? ''} after ${Date.now() - t} ms`);
+          return { phase: a.status?.phase ?? '', reasoning: (a.spec.reasoning ?? []).join(' | '), ms: Date.now() - t };
+        }
+        if (Date.now() - t > 150_000) throw new Error(`${label}: the crash of ${victim.metadata?.name ?? ''} was not healed within 150 s`);
+        await sleep(1000);
+      }
+    };
+    const outcomes: Record<string, { phase: string; reasoning: string; ms: number }> = {};
+
+    // 1. metrics-server gone.
+    metricsServerStopped = await stopComponent('metrics-server');
+    const msDown = await waitData(ns, 'needs-metrics-server', 'False', 180_000);
+    outcomes['rule-based while metrics-server is gone'] = await heal('crash', 'metrics-server gone');
+    const msEvents = (await eventsFor(kc, ns, 'HealingPolicy', 'needs-metrics-server')).filter((e) => e.reason === 'DataUnavailable');
+    startComponent('metrics-server', metricsServerStopped);
+    metricsServerStopped = undefined;
+    const msBack = await waitData(ns, 'needs-metrics-server', 'True', 180_000);
+
+    // 2. Prometheus gone (killed), then back on the same port.
+    prometheus.proc.kill('SIGKILL');
+    const promDown = await waitData(ns, 'needs-prometheus', 'False', 120_000);
+    outcomes['rule-based while Prometheus is gone'] = await heal('crash', 'Prometheus gone');
+    const promEvents = (await eventsFor(kc, ns, 'HealingPolicy', 'needs-prometheus')).filter((e) => e.reason === 'DataUnavailable');
+    prometheus.proc = await startPrometheusOn(port, dir);
+    const promBack = await waitData(ns, 'needs-prometheus', 'True', 120_000);
+
+    // 3. The LLM hangs, then answers garbage, then hostile content: AI-decided firings fall back to the analyzer.
+    llm.mode = 'hang';
+    outcomes['AI-decided while the LLM hangs'] = await heal('ai', 'LLM hangs');
+    llm.mode = 'garbage';
+    outcomes['AI-decided while the LLM answers garbage'] = await heal('ai', 'LLM garbage');
+    llm.mode = 'hostile';
+    outcomes['AI-decided while the LLM answers hostile content'] = await heal('ai', 'LLM hostile');
+    const fallbacks = await op.metric('kubeskippy_llm_requests_total');
+    const ok = await op.metric('kubeskippy_llm_requests_total', { result: 'ok' });
+    const metricsText = await (await fetch(`${await op.metricsUrl()}/metrics`)).text();
+    const llmLines = metricsText.split('\n').filter((l) => l.startsWith('kubeskippy_llm_requests_total'));
+
+    const aiActions = (await actionsIn(ns)).filter((a) => a.spec.policyRef.name === 'ai-decided');
+    console.log(
+      [
+        `fault 4: DataAvailable=False (metrics-server gone) after ${msDown.ms} ms: ${msDown.condition.reason}: ${msDown.condition.message}`,
+        `  back after ${msBack.ms} ms; DataUnavailable Events: ${msEvents.map((e) => e.message).join(' | ')}`,
+        `  DataAvailable=False (Prometheus gone) after ${promDown.ms} ms: ${promDown.condition.reason}: ${promDown.condition.message}`,
+        `  back after ${promBack.ms} ms; DataUnavailable Events: ${promEvents.map((e) => e.message).join(' | ')}`,
+        ...Object.entries(outcomes).map(([k, v]) => `  ${k}: ${v.phase} in ${v.ms} ms${v.reasoning ? ` — ${v.reasoning.slice(0, 240)}` : ''}`),
+        `  LLM requests received: ${JSON.stringify(llm.received)}; operator's count ${fallbacks} (${ok} ok): ${llmLines.join('; ')}`,
+        `  AI-decided actions: ${aiActions.map((a) => `${a.status?.phase ?? ''} source=${a.spec.source ?? ''}`).join(', ')}`,
+      ].join('\n'),
+    );
+    recordResult('4-dependencies', {
+      fault: 'dependencies gone',
+      injected: 'metrics-server stopped, Prometheus killed (each then restarted), LLM endpoint hanging / garbage / hostile',
+      times: 5,
+      lost: 0,
+      duplicated: 0,
+      stuck: 0,
+      recovery: `DataAvailable=False after ${(msDown.ms / 1000).toFixed(0)} s (metrics-server) and ${(promDown.ms / 1000).toFixed(0)} s (Prometheus), True again ${(msBack.ms / 1000).toFixed(0)} s / ${(promBack.ms / 1000).toFixed(0)} s after they returned; LLM fallbacks at the ${2} s deadline`,
+      outcomes,
+      llmReceived: llm.received,
+    });
+
+    expect(msDown.condition.reason).toBe('DataUnavailable');
+    expect(msDown.condition.message).toMatch(/memory_usage_percent/);
+    expect(msEvents.length).toBeGreaterThanOrEqual(1);
+    expect(promDown.condition.message).toMatch(/Prometheus|unreachable|refused/i);
+    expect(promEvents.length).toBeGreaterThanOrEqual(1);
+    for (const [k, v] of Object.entries(outcomes)) expect(v.phase, k).toBe('Succeeded');
+    for (const k of Object.keys(outcomes).filter((x) => x.startsWith('AI'))) expect(outcomes[k]?.reasoning, k).toMatch(/LLM advice not used/);
+    expect(llm.received.hang + llm.received.garbage + llm.received.hostile).toBeGreaterThanOrEqual(3);
+    expect(ok).toBe(0);
+    // The key really was sent (to the LLM, its only destination).
+    expect(llm.authorizations.some((h) => h.includes('sk-faults-'))).toBe(true);
+    expect(op.hasExited()).toBe(false);
+    await op.kill('SIGTERM');
+  }, 900_000);
+});
