@@ -106,6 +106,7 @@ export class Controller {
   private readonly listKeys: ControllerOptions['listKeys'];
   private readonly resyncMs: number;
   private readonly guard: () => boolean;
+  private fenced = false;
 
   private queue: WorkQueue | undefined;
   private workerLoops: Promise<void>[] = [];
@@ -222,9 +223,12 @@ export class Controller {
   private async process(queue: WorkQueue, key: string): Promise<void> {
     if (!this.guard()) {
       queue.forget(key);
-      this.logger.info({ key }, 'not reconciling: this replica may no longer act (fenced)');
+      // Once at info per fenced spell (a woken replica may find hundreds of keys due), then at debug.
+      this.logger[this.fenced ? 'debug' : 'info']({ key }, 'not reconciling: this replica may no longer act (fenced)');
+      this.fenced = true;
       return;
     }
+    this.fenced = false;
     const ac = new AbortController();
     this.inFlight.set(key, ac);
     const started = this.clock.now();

@@ -19,6 +19,7 @@ import { compactEtcd, componentProcess, restartComponent, startComponent, type C
 import { killAllOperators, spawnFaultOperator } from './support/operators.js';
 import {
   accountMutations,
+  busyDeployments,
   actionsIn,
   apps,
   byReason,
@@ -114,10 +115,10 @@ describe('the API server and etcd under a running operator', () => {
     const injectOne = async (phase: string): Promise<string | undefined> => {
       for (let attempt = 0; attempt < 60; attempt++) {
         const pods = await livePods(ns).catch(() => []);
-        const busy = new Set([...watch.latest.values()].filter((a) => !FINISHED.includes(a.status?.phase ?? 'Pending')).map((a) => a.spec.targetResource.name));
+        const busy = busyDeployments(watch);
         for (const d of names) {
           const mine = pods.filter((p) => p.metadata?.labels?.['app'] === d);
-          if (mine.some((p) => p.metadata?.annotations?.['sim.kubeskippy.io/crash'] === 'true' || busy.has(p.metadata?.name ?? ''))) continue;
+          if (busy.has(d) || mine.some((p) => p.metadata?.annotations?.['sim.kubeskippy.io/crash'] === 'true')) continue;
           const victim = mine.find((p) => p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.restartCount === 0);
           if (victim && (await crashPod(ns, victim.metadata?.name ?? ''))) {
             injected.push({ pod: victim.metadata?.name ?? '', at: Date.now(), phase });

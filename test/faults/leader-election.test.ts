@@ -18,6 +18,7 @@ import { note, recordResult, sleep } from './support/common.js';
 import { killAllOperators, spawnFaultOperator, type FaultOperator } from './support/operators.js';
 import {
   accountMutations,
+  busyDeployments,
   actionsIn,
   apps,
   byReason,
@@ -155,10 +156,10 @@ describe('replicas under leader election', () => {
     const injector = (async () => {
       while (injecting) {
         const pods = await livePods(ns).catch(() => []);
-        const busy = new Set([...actionsWatch.latest.values()].filter((a) => !FINISHED.includes(a.status?.phase ?? 'Pending')).map((a) => a.spec.targetResource.name));
+        const busy = busyDeployments(actionsWatch);
         for (const d of names) {
           const mine = pods.filter((p) => p.metadata?.labels?.['app'] === d);
-          if (mine.some((p) => p.metadata?.annotations?.['sim.kubeskippy.io/crash'] === 'true' || busy.has(p.metadata?.name ?? ''))) continue;
+          if (busy.has(d) || mine.some((p) => p.metadata?.annotations?.['sim.kubeskippy.io/crash'] === 'true')) continue;
           const victim = mine.find((p) => p.status?.phase === 'Running');
           if (victim && (await crashPod(ns, victim.metadata?.name ?? ''))) faults++;
         }

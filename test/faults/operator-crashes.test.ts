@@ -19,6 +19,7 @@ import {
   actionsIn,
   apps,
   byPhase,
+  busyDeployments,
   byReason,
   cleanupNamespaces,
   core,
@@ -74,11 +75,11 @@ describe('an operator killed with SIGKILL at random moments', () => {
     /** One crashing pod for every Deployment that has none, no action in flight and all pods Ready. */
     const inject = async (): Promise<number> => {
       const pods = await livePods(ns);
-      const inFlight = new Set([...watch.latest.values()].filter((a) => !FINISHED.includes(a.status?.phase ?? 'Pending')).map((a) => a.spec.targetResource.name));
+      const busy = busyDeployments(watch);
       let n = 0;
       for (const d of names) {
         const mine = pods.filter((p) => p.metadata?.labels?.['app'] === d);
-        if (mine.some((p) => p.metadata?.annotations?.['sim.kubeskippy.io/crash'] === 'true' || inFlight.has(p.metadata?.name ?? ''))) continue;
+        if (busy.has(d) || mine.some((p) => p.metadata?.annotations?.['sim.kubeskippy.io/crash'] === 'true')) continue;
         const victim = mine.find((p) => p.status?.phase === 'Running');
         if (victim && (await crashPod(ns, victim.metadata?.name ?? ''))) n++;
       }

@@ -31,6 +31,8 @@ export const FAKE_SECRETS = {
   llmApiKey: 'sk-faults-9Qm2vXr7LpK4tZ8wNc3bHd6yJf1sAe5u',
   /** A webhook Authorization header value, from notifications.sinks[].headersFromEnv. */
   webhookSecret: 'whsec_faults_Zx81Kq0PmV3nR7tY2uB5cW9eL4hG6jDa',
+  /** The token in a Slack-style incoming-webhook URL (notifications.sinks[].urlFromEnv). */
+  webhookUrlToken: 'T0FAULTS/B0FAULTS/xoxFaultsHookPath8Jq2Lm5Rt',
   /** An unrelated secret sitting in the environment. */
   envToken: 'ghp_faultsSuiteToken4Tq9Wz2Xv7Nb3Kc8Md5Lf1Hj6',
 } as const;

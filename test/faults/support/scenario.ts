@@ -236,3 +236,20 @@ export function stats(values: readonly number[]): { n: number; median: number; m
   const s = [...values].sort((a, b) => a - b);
   return { n: s.length, median: s.length === 0 ? Number.NaN : s[Math.floor(s.length / 2)]!, max: s.length === 0 ? Number.NaN : s.at(-1)! };
 }
+
+/** The Deployment a ReplicaSet pod belongs to, by its name (`<deployment>-<rs hash>-<pod suffix>`). */
+export function deploymentOfPod(pod: string): string {
+  return pod.replace(/-[a-z0-9]+-[a-z0-9]+$/, '');
+}
+
+/**
+ * Deployments with an action still in flight (any phase before terminal), so a test injects no new fault there: a
+ * crash injected into the replacement pod of an action being verified would fail that verification.
+ */
+export function busyDeployments(watch: ActionWatch): Set<string> {
+  return new Set(
+    [...watch.latest.values()]
+      .filter((a) => !FINISHED.includes(a.status?.phase ?? 'Pending'))
+      .map((a) => a.spec.workloadRef?.name ?? deploymentOfPod(a.spec.targetResource.name)),
+  );
+}
