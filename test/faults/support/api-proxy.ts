@@ -58,6 +58,13 @@ export interface ApiProxy {
   readonly requests: ProxiedRequest[];
   setFault(fault: WriteFault | undefined): void;
   setLatency(ms: number): void;
+  /**
+   * Ends every open watch cleanly (as an API server ending a watch at its timeout does), and holds new watch
+   * requests until releaseWatches(): clients then resume from the resourceVersion they last saw, which a restart of
+   * the API server after an etcd compaction in between has made too old (410 Gone). Returns the watches ended.
+   */
+  holdWatches(): number;
+  releaseWatches(): number;
   /** 410 Gone answers seen, by tag. */
   readonly gone: Map<string, number>;
   /** Requests that failed upstream (connection refused while the API server was down…), by tag. */
@@ -108,6 +115,9 @@ export function startApiProxy(): ApiProxy {
   const upstreamErrors = new Map<string, number>();
   let fault: WriteFault | undefined;
   let latencyMs = 0;
+  let holding = false;
+  const held: (() => void)[] = [];
+  const openWatches = new Set<{ res: ServerResponse; out: ReturnType<typeof https.request>; upRes: IncomingMessage }>();
   const bump = (m: Map<string, number>, tag: string): void => void m.set(tag, (m.get(tag) ?? 0) + 1);
 
   const handle = (tag: string, req: IncomingMessage, res: ServerResponse): void => {
@@ -149,6 +159,9 @@ export function startApiProxy(): ApiProxy {
         if (status === 410) bump(gone, tag);
         res.writeHead(status, upRes.headers);
         if (watch && status === 200) {
+          const entry = { res, out, upRes };
+          openWatches.add(entry);
+          res.on('close', () => openWatches.delete(entry));
           upRes.on('data', (chunk: Buffer) => {
             const s = chunk.toString('utf8');
             if (s.includes('"type":"ERROR"') && s.includes('"code":410')) bump(gone, tag);
@@ -156,7 +169,9 @@ export function startApiProxy(): ApiProxy {
         }
         upRes.pipe(res);
         upRes.on('end', () => (record.end = Date.now()));
-        upRes.on('error', () => res.destroy());
+        upRes.on('error', () => {
+          if (!res.writableEnded) res.destroy();
+        });
       });
       out.on('error', () => {
         bump(upstreamErrors, tag);
@@ -172,7 +187,13 @@ export function startApiProxy(): ApiProxy {
       });
       req.pipe(out);
     };
-    if (latencyMs > 0) {
+    if (watch && holding) {
+      req.pause();
+      held.push(() => {
+        req.resume();
+        forward();
+      });
+    } else if (latencyMs > 0) {
       req.pause();
       setTimeout(() => {
         req.resume();
@@ -187,6 +208,23 @@ export function startApiProxy(): ApiProxy {
     upstreamErrors,
     setFault: (f) => (fault = f),
     setLatency: (ms) => (latencyMs = ms),
+    holdWatches: () => {
+      holding = true;
+      const n = openWatches.size;
+      for (const w of [...openWatches]) {
+        w.upRes.unpipe(w.res);
+        w.res.end();
+        w.out.destroy();
+      }
+      openWatches.clear();
+      return n;
+    },
+    releaseWatches: () => {
+      holding = false;
+      const n = held.length;
+      for (const go of held.splice(0)) go();
+      return n;
+    },
     async listen(tag) {
       const existing = servers.get(tag);
       if (existing) return existing.url;

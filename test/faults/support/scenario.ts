@@ -99,6 +99,8 @@ export interface ActionWatch {
   readonly transitions: Map<string, Transition[]>;
   /** The latest object by action name. */
   readonly latest: Map<string, HealingAction>;
+  /** When the watch first saw each action (Date.now(); creationTimestamp has only second precision). */
+  readonly firstSeen: Map<string, number>;
   /** Called for each new object version. */
   onChange: ((a: HealingAction) => void) | undefined;
   stop(): void;
@@ -115,6 +117,7 @@ export async function watchActions(ns: string): Promise<ActionWatch> {
   const w: ActionWatch = {
     transitions: new Map(),
     latest: new Map(),
+    firstSeen: new Map(),
     onChange: undefined,
     stop: () => {
       stopped = true;
@@ -124,6 +127,7 @@ export async function watchActions(ns: string): Promise<ActionWatch> {
   const record = (a: HealingAction): void => {
     const name = a.metadata.name ?? '';
     w.latest.set(name, a);
+    if (!w.firstSeen.has(name)) w.firstSeen.set(name, Date.now());
     const list = w.transitions.get(name) ?? [];
     const t: Transition = { phase: a.status?.phase ?? 'Pending', reason: a.status?.reason ?? '', ...(a.status?.executionId ? { executionId: a.status.executionId } : {}), at: Date.now() };
     const last = list.at(-1);
