@@ -170,6 +170,42 @@ describe('HealingPolicyReconciler degraded mode', () => {
     expect(statuses.at(-1)?.conditions?.find((c) => c.type === 'DataAvailable')).toMatchObject({ status: 'True' });
   });
 
+  it('names the Prometheus error once the samples it left go stale, and uses them while fresh', async () => {
+    const clock = new FakeClock('2026-01-01T12:00:00Z');
+    const statuses: HealingPolicyStatus[] = [];
+    const store = new SeriesStore();
+    const query = 'sum by (namespace, pod) (queue_depth)';
+    const queryErrors = new Map<string, string>();
+    const prom: HealingPolicy = { ...policy(), spec: { ...policy().spec, triggers: [{ name: 'queue', type: 'metric', metricTrigger: { query, threshold: 100 } }] } };
+    const reconciler = new HealingPolicyReconciler({
+      clock,
+      logger: silentLogger,
+      metrics: createMetrics(),
+      events: { record: () => undefined, flush: () => Promise.resolve() },
+      store,
+      api: { createAction: () => Promise.resolve(), patchPolicyStatus: (_id, s) => {
+          statuses.push(s);
+          return Promise.resolve();
+        } },
+      settings: { forceDryRun: false, paused: false, prometheusConfigured: true, escalationWindowMs: 3_600_000, maxRequeueMs: 30_000, statusRefreshMs: 60_000, evaluationBudgetMs: 10_000 },
+      getPolicy: () => prom,
+      listActions: () => [],
+      inventory: () => inventoryOf({ pods: [pod('p0')] }),
+      eventsSynced: () => true,
+      prometheusErrors: () => queryErrors,
+      metricsServerError: () => undefined,
+    });
+    store.recordSample({ apiVersion: 'v1', kind: 'Pod', namespace: NS, name: 'p0', uid: 'uid-p0' }, query, { at: clock.now(), value: 5 }, clock.now());
+    queryErrors.set(query, 'Prometheus unreachable: connect ECONNREFUSED 127.0.0.1:9090');
+    await reconciler.reconcile(`${NS}/heavy`);
+    expect(statuses.at(-1)?.conditions?.find((c) => c.type === 'DataAvailable')).toMatchObject({ status: 'True' });
+    await clock.advance(10 * 60_000);
+    await reconciler.reconcile(`${NS}/heavy`);
+    const data = statuses.at(-1)?.conditions?.find((c) => c.type === 'DataAvailable');
+    expect(data).toMatchObject({ status: 'False', reason: 'DataUnavailable' });
+    expect(data?.message).toMatch(/old \(older than .*\); unavailable: Prometheus unreachable: connect ECONNREFUSED/);
+  });
+
   it('does not call data not collected yet (a fresh operator) unavailable', async () => {
     const { reconciler, events } = setup([pod('p0')], 0, 10_000, {
       ...policy(),

@@ -440,8 +440,10 @@ export class HealingPolicyReconciler {
       if (!this.deps.settings.prometheusConfigured) {
         unavailable.set(q, `"${q.slice(0, 80)}" is not a built-in metric and no Prometheus URL is configured`);
       } else {
+        // Also when samples are still held: once they go stale, the reason must name the failing query's error
+        // (a fresh sample is still used, whatever the error).
         const err = this.deps.prometheusErrors().get(q);
-        if (err && !obs.series.has(q)) unavailable.set(q, err);
+        if (err) unavailable.set(q, err);
       }
     }
     if (policy.spec.triggers.some((t) => t.type === 'event') && !this.deps.eventsSynced()) {
