@@ -19,7 +19,7 @@ import { artifactDir, note, recordResult, sleep } from './support/common.js';
 import { startComponent, stopComponent } from './support/control-plane.js';
 import { startFakeLlm, type FakeLlm } from './support/fake-llm.js';
 import { killAllOperators, spawnFaultOperator, type FaultOperator } from './support/operators.js';
-import { actionsIn, apps, cleanupNamespaces, crashPod, deployment, FINISHED, faultNamespace, kc, livePods } from './support/scenario.js';
+import { accountMutations, actionsIn, apps, cleanupNamespaces, crashPod, deployment, FINISHED, faultNamespace, kc, livePods } from './support/scenario.js';
 
 let proxy: ApiProxy;
 let llm: FakeLlm;
@@ -204,7 +204,16 @@ describe('dependencies gone', () => {
     const metricsText = await (await fetch(`${await op.metricsUrl()}/metrics`)).text();
     const llmLines = metricsText.split('\n').filter((l) => l.startsWith('kubeskippy_llm_requests_total'));
 
-    const aiActions = (await actionsIn(ns)).filter((a) => a.spec.policyRef.name === 'ai-decided');
+    // Accounting over every action of the run (against the proxy's record of the operator's writes), once the
+    // last one has settled: lost = a crash not healed or an execution that mutated nothing; duplicated = a target
+    // mutated twice by one action; stuck = an action not finished.
+    const settleEnd = Date.now() + 60_000;
+    while ((await actionsIn(ns)).some((a) => !FINISHED.includes(a.status?.phase ?? 'Pending')) && Date.now() < settleEnd) await sleep(1000);
+    const allActions = await actionsIn(ns);
+    const account = accountMutations(proxy.requests, ns, allActions);
+    const stuck = allActions.filter((a) => !FINISHED.includes(a.status?.phase ?? 'Pending'));
+    const notHealed = Object.entries(outcomes).filter(([, v]) => v.phase !== 'Succeeded').map(([k]) => k);
+    const aiActions = allActions.filter((a) => a.spec.policyRef.name === 'ai-decided');
     console.log(
       [
         `fault 4: DataAvailable=False (metrics-server gone) after ${msDown.ms} ms: ${msDown.condition.reason}: ${msDown.condition.message}`,
@@ -214,15 +223,16 @@ describe('dependencies gone', () => {
         ...Object.entries(outcomes).map(([k, v]) => `  ${k}: ${v.phase} in ${v.ms} ms${v.blocked.length ? ` (blocked first: ${v.blocked.join(', ')})` : ''}${v.reasoning ? ` — ${v.reasoning.slice(0, 240)}` : ''}`),
         `  LLM requests received: ${JSON.stringify(llm.received)}; operator's count ${fallbacks} (${ok} ok): ${llmLines.join('; ')}`,
         `  AI-decided actions: ${aiActions.map((a) => `${a.status?.phase ?? ''} source=${a.spec.source ?? ''}`).join(', ')}`,
+        `  ${allActions.length} actions, ${account.mutations} mutations; duplicated ${account.duplicated.size}, executed without a mutation ${account.executedWithoutMutation.length}, stuck ${stuck.length}`,
       ].join('\n'),
     );
     recordResult('4-dependencies', {
       fault: 'dependencies gone',
       injected: 'metrics-server stopped and Prometheus killed (together, then both restarted), LLM endpoint hanging / garbage / hostile',
       times: 5,
-      lost: 0,
-      duplicated: 0,
-      stuck: 0,
+      lost: notHealed.length + account.executedWithoutMutation.length,
+      duplicated: account.duplicated.size,
+      stuck: stuck.length,
       recovery: `DataAvailable=False after ${(msDown.ms / 1000).toFixed(0)} s (metrics-server) and ${(promDown.ms / 1000).toFixed(0)} s (Prometheus), True again ${(msBack.ms / 1000).toFixed(0)} s / ${(promBack.ms / 1000).toFixed(0)} s after they returned; LLM fallbacks at the ${2} s deadline`,
       outcomes,
       llmReceived: llm.received,
@@ -234,6 +244,10 @@ describe('dependencies gone', () => {
     expect(promDown.condition.message).toMatch(/unavailable: Prometheus at http:\/\/127\.0\.0\.1:\d+ unreachable/);
     expect(promEvents.length).toBeGreaterThanOrEqual(1);
     expect(backEvents.length).toBeGreaterThanOrEqual(1);
+    expect(notHealed).toEqual([]);
+    expect(account.executedWithoutMutation).toEqual([]);
+    expect([...account.duplicated]).toEqual([]);
+    expect(stuck.map((a) => `${a.metadata.name ?? ''} ${a.status?.phase ?? 'Pending'}`)).toEqual([]);
     for (const [k, v] of Object.entries(outcomes)) {
       expect(v.phase, k).toBe('Succeeded');
       for (const reason of v.blocked) expect(reason, `${k}: blocked before`).toBe('Cooldown');
