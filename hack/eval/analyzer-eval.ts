@@ -4,10 +4,12 @@
  *   npm run eval:analyzer
  *
  * Generates the EVALUATION labelled set (hack/eval/seeds.ts; never used to fit anything), assesses every series
- * with the analyzer as committed (calibration included) and with the baseline (the current `predictive` trigger:
- * least squares over 15 min, R² ≥ 0.8), and prints, side by side: precision, recall, false-positive rate on the
- * series that do not breach, median relative error of the time to the limit, the reliability table and Brier
- * score of the confidences, and accuracy per true pattern. An oracle that knows the generator's process (oracle.ts)
+ * with the analyzer as committed (calibration included), with the baseline (the `predictive` trigger's line fit,
+ * method linear: least squares over 15 min, R² ≥ 0.8) and with the operator's predictive trigger as a policy gets
+ * it by default (the analyzer behind minConfidence, minHistory and a confirmation on the previous sample), and
+ * prints, side by side: precision, recall, false-positive rate on the series that do not breach, median relative
+ * error of the time to the limit, the reliability table and Brier score of the confidences, and accuracy per true
+ * pattern. An oracle that knows the generator's process (oracle.ts)
  * is reported too: it bounds what any analyzer could reach on the same set. The results go to
  * bench/results/analyzer-eval.json.
  */
@@ -16,11 +18,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'vitest';
 import { CALIBRATION } from '../../src/analysis/calibration-table.js';
-import { ASSESS_EVERY_SECONDS, ASSESSED_SECONDS, MIN_DATA_SECONDS, runEpisodes, type EpisodeReport } from './episodes.js';
+import { ASSESS_EVERY_SECONDS, ASSESSED_SECONDS, MIN_DATA_SECONDS, POLL_SECONDS, runEpisodes, type EpisodeReport } from './episodes.js';
 import { generateSet, type LabelledSeries } from './generator.js';
 import { report, type Report, type Scored } from './metrics.js';
 import { oracleProbabilities } from './oracle.js';
-import { scoreAnalyzer, scoreBaseline } from './run.js';
+import { scoreAnalyzer, scoreBaseline, scoreOperator } from './run.js';
 import { SEEDS, SET_SIZES } from './seeds.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -103,6 +105,7 @@ test('analyzer evaluation', () => {
   const set: LabelledSeries[] = generateSet(SEEDS.evaluation, SET_SIZES.evaluation);
   const ours = scoreAnalyzer(set);
   const baseline = scoreBaseline(set);
+  const operator = scoreOperator(set);
   const oracleP = oracleProbabilities(SEEDS.evaluation, set, ORACLE_RUNS);
   const oracle: Scored[] = set.map((series, i) => {
     const p = oracleP[i] as number;
@@ -110,15 +113,18 @@ test('analyzer evaluation', () => {
   });
   const rOurs = report(ours.scored);
   const rBase = report(baseline);
+  const rOperator = report(operator);
   const rOracle = report(oracle);
   const named: [string, Report][] = [
     ['analyzer', rOurs],
     ['baseline', rBase],
+    ['operator', rOperator],
     ['oracle', rOracle],
   ];
   const namedLong: [string, Report][] = [
     ['analyzer', report(withoutShortWindows(ours.scored))],
     ['baseline', report(withoutShortWindows(baseline))],
+    ['operator', report(withoutShortWindows(operator))],
     ['oracle', report(withoutShortWindows(oracle))],
   ];
   const positives = set.filter((s) => s.truth.willBreach).length;
@@ -139,6 +145,8 @@ test('analyzer evaluation', () => {
   const namedEpisodes: [string, EpisodeReport][] = [
     ['analyzer', episodes.analyzer],
     ['baseline', episodes.baseline],
+    ['operator', episodes.operator],
+    ['op. @15 s', episodes.operatorEveryPoll],
   ];
   const byPattern = (f: (r: EpisodeReport) => Readonly<Record<string, number>>): string =>
     namedEpisodes.map(([n, r]) => `${n}: ${Object.entries(f(r)).sort((a, b) => b[1] - a[1]).map(([k, c]) => `${k} ${c}`).join(', ') || 'none'}`).join('; ');
@@ -160,13 +168,17 @@ test('analyzer evaluation', () => {
     ...perPatternRows([
       ['analyzer', rOurs],
       ['baseline', rBase],
+      ['operator', rOperator],
     ]),
     '',
     `episodes: ${SET_SIZES.episodes} trajectories of seed ${SEEDS.episodes} (same generator and mix), each ${ASSESSED_SECONDS / 3600} h assessed and 30 min more simulated;`,
     `re-assessed every ${ASSESS_EVERY_SECONDS} s (every 4th poll of 15 s) from ${MIN_DATA_SECONDS / 60} min of data until the first breach; an alarm = willBreach`,
+    `(operator = the predictive trigger with its defaults: analyzer, minConfidence 0.7, minHistory 8m, confirmed on the previous sample, 2-min staleness; an alarm = firing;`,
+    ` op. @15 s = the same trigger at every ${POLL_SECONDS}-s poll, as the operator runs it)`,
     ...episodeRows(namedEpisodes),
     `missed breaches (no alarm 5–30 min before), by true pattern — ${byPattern((r) => r.missedByPattern)}`,
     `false alarm episodes on healthy trajectories, by true pattern — ${byPattern((r) => r.falseAlarmsByPattern)}`,
+    `operator trigger, results over all ticks: ${Object.entries(episodes.operatorTicks).sort((a, b) => b[1] - a[1]).map(([k, c]) => `${k} ${c}`).join(', ')}`,
     '',
     `oracle: knows the generator's process and the noise's state at now, not the future's randomness (${ORACLE_RUNS} futures per series)`,
     `took ${((performance.now() - started) / 1000).toFixed(1)} s`,
@@ -187,6 +199,7 @@ test('analyzer evaluation', () => {
     targets: { recall: 0.95, falsePositiveRate: 0.03, medianTtlRelativeError: 0.15 },
     analyzer: rOurs,
     baseline: rBase,
+    operator: rOperator,
     oracle: { ...rOracle, runs: ORACLE_RUNS },
     withoutShortWindows: Object.fromEntries(namedLong),
     operatingCurve,
@@ -198,6 +211,9 @@ test('analyzer evaluation', () => {
       minDataSeconds: MIN_DATA_SECONDS,
       analyzer: episodes.analyzer,
       baseline: episodes.baseline,
+      operator: episodes.operator,
+      operatorEveryPoll: { ...episodes.operatorEveryPoll, assessEverySeconds: POLL_SECONDS },
+      operatorTicks: episodes.operatorTicks,
     },
     recognisedPatterns: patternAgreement,
   };

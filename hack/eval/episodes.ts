@@ -5,16 +5,19 @@
  *
  * A trajectory is one generated series (generator.ts, same shapes, mix and noise as the labelled sets) run for
  * RUN_SECONDS in all: its window and a continuation after it, together. The trajectory is replayed on a clock of
- * ASSESS_EVERY_SECONDS (every 4th poll of the operator's 15 s: the cost of assessing at every poll is 4× and the
- * lead times would move by less than a minute), from the time it has MIN_DATA_SECONDS of data until the first
- * breach (the first sample at or above the limit) or the end of the ASSESSED_SECONDS; at each tick the analyzer and
- * the baseline see only the samples up to then (and, for the 60% of memory series whose starts the operator knows,
- * the container starts up to then). The last HORIZON of the run is simulated but not assessed, so that an alarm in
- * the assessed part of a trajectory counted as healthy is false by the alarm's own terms (no breach within 30 min).
+ * ASSESS_EVERY_SECONDS (every 4th poll of the operator's 15 s, a quarter of the cost), from the time it has
+ * MIN_DATA_SECONDS of data until the first breach (the first sample at or above the limit) or the end of the
+ * ASSESSED_SECONDS; at each tick the analyzer, the baseline and the operator's trigger see only the samples up to
+ * then (and the analyzer, for the 60% of memory series whose starts the operator knows, the container starts up to
+ * then). The coarser clock moves lead times by under a minute but skips brief alarms, so it undercounts alarm
+ * episodes; the operator's trigger is therefore also replayed at every POLL_SECONDS, as it really runs. The last
+ * HORIZON of the run is simulated but not assessed, so that an alarm in the assessed part of a trajectory counted
+ * as healthy is false by the alarm's own terms (no breach within 30 min).
  */
 import { assessSeries } from '../../src/analysis/assess.js';
 import type { Sample } from '../../src/metrics/types.js';
-import { baselineAt } from './baseline.js';
+import { createAssessmentCache } from '../../src/triggers/assessment-cache.js';
+import { baselineAt, operatorAt } from './baseline.js';
 import { generateSeries, HORIZON_SECONDS, type LabelledSeries } from './generator.js';
 
 /** Length of a simulated trajectory: two assessed hours and the horizon after them, which only labels. */
@@ -22,6 +25,8 @@ export const ASSESSED_SECONDS = 2 * 3600;
 export const RUN_SECONDS = ASSESSED_SECONDS + HORIZON_SECONDS;
 /** The replay's clock: every 4th poll of 15 s. */
 export const ASSESS_EVERY_SECONDS = 60;
+/** The operator's poll; the operator's trigger is also replayed at every poll (its memo makes that affordable). */
+export const POLL_SECONDS = 15;
 /** Assessments start once the trajectory has this much data (the analyzer says insufficient-data below 4 min). */
 export const MIN_DATA_SECONDS = 120;
 /** Lead times the recall is reported for. */
@@ -64,15 +69,15 @@ export function trajectory(seed: number, index: number): Trajectory {
   return { series, samples, starts: series.containerStarts, t0, breach };
 }
 
-type Verdict = (samples: readonly Sample[], now: number, starts: readonly number[] | undefined) => boolean;
+export type Verdict = (samples: readonly Sample[], now: number, starts: readonly number[] | undefined) => boolean;
 
-/** Replays one trajectory through one component. */
-export function replay(tr: Trajectory, verdict: Verdict): EpisodeTrace {
+/** Replays one trajectory through one component, on a clock of `everySeconds` (default ASSESS_EVERY_SECONDS). */
+export function replay(tr: Trajectory, verdict: Verdict, everySeconds: number = ASSESS_EVERY_SECONDS): EpisodeTrace {
   const { series, samples, t0, breach } = tr;
   const end = Math.min(breach ?? Infinity, t0 + ASSESSED_SECONDS * 1000);
   const ticks: { at: number; alarm: boolean; latest: number }[] = [];
   let k = 0;
-  for (let now = t0 + MIN_DATA_SECONDS * 1000; now < end; now += ASSESS_EVERY_SECONDS * 1000) {
+  for (let now = t0 + MIN_DATA_SECONDS * 1000; now < end; now += everySeconds * 1000) {
     while (k < samples.length && (samples[k] as Sample).at <= now) k++;
     const seen = samples.slice(0, k);
     const starts = tr.starts?.filter((s) => s <= now);
@@ -96,6 +101,34 @@ export const analyzerVerdict = (series: LabelledSeries): Verdict => (samples, no
 
 /** The baseline (the real predictive trigger) at `now`. */
 export const baselineVerdictAt = (series: LabelledSeries): Verdict => (samples, now) => baselineAt(series.id, series.kind, series.limit, samples, now).willBreach;
+
+/** How often the operator's trigger said what, over all ticks of a run: status (unknown: with its code) → ticks. */
+export type StatusTally = Record<string, number>;
+
+/**
+ * The operator's predictive trigger with its defaults (baseline.ts operatorAt) at `now`: an alarm is `firing`. One
+ * assessment memo per trajectory, as the operator keeps one per target. `tally` counts the results by status, and
+ * the clear results the guards produced by guard (minHistory, confirmation, minConfidence).
+ */
+export const operatorVerdictAt = (series: LabelledSeries, tally?: StatusTally): Verdict => {
+  const cache = createAssessmentCache(assessSeries, 64);
+  return (samples, now) => {
+    const v = operatorAt(series.id, series.kind, series.limit, samples, now, cache.assess);
+    if (tally !== undefined) {
+      const key = v.status === 'unknown' ? `unknown ${v.code ?? ''}` : v.status === 'clear' ? `clear${guardOf(v.reason)}` : v.status;
+      tally[key] = (tally[key] ?? 0) + 1;
+    }
+    return v.status === 'firing';
+  };
+};
+
+/** Which guard of the analyzer method withheld a forecast breach, from the trigger's reason ('' when none did). */
+function guardOf(reason: string): string {
+  if (reason.includes('of history since the container started')) return ' (minHistory)';
+  if (reason.includes('on the latest sample only')) return ' (confirmation)';
+  if (reason.includes('is below minConfidence')) return ' (minConfidence)';
+  return '';
+}
 
 /** Episode figures of one component. */
 export interface EpisodeReport {
@@ -198,14 +231,38 @@ export function episodeReport(traces: readonly EpisodeTrace[]): EpisodeReport {
   };
 }
 
-/** Runs both components over `count` trajectories of set `seed`. */
-export function runEpisodes(seed: number, count: number): { analyzer: EpisodeReport; baseline: EpisodeReport; traces: { analyzer: EpisodeTrace[]; baseline: EpisodeTrace[] } } {
+/** What runEpisodes returns: one report per component, the operator's tick tally, and the traces. */
+export interface EpisodeRun {
+  readonly analyzer: EpisodeReport;
+  readonly baseline: EpisodeReport;
+  /** The operator's trigger on the same 60-s clock as the others. */
+  readonly operator: EpisodeReport;
+  /** The operator's trigger at every 15-s poll, as it really runs (more ticks: brief firings are not skipped). */
+  readonly operatorEveryPoll: EpisodeReport;
+  readonly operatorTicks: StatusTally;
+  readonly traces: { readonly analyzer: EpisodeTrace[]; readonly baseline: EpisodeTrace[]; readonly operator: EpisodeTrace[]; readonly operatorEveryPoll: EpisodeTrace[] };
+}
+
+/** Runs the components over `count` trajectories of set `seed`. */
+export function runEpisodes(seed: number, count: number): EpisodeRun {
   const ours: EpisodeTrace[] = [];
   const base: EpisodeTrace[] = [];
+  const op: EpisodeTrace[] = [];
+  const opPoll: EpisodeTrace[] = [];
+  const operatorTicks: StatusTally = {};
   for (let i = 0; i < count; i++) {
     const tr = trajectory(seed, i);
     ours.push(replay(tr, analyzerVerdict(tr.series)));
     base.push(replay(tr, baselineVerdictAt(tr.series)));
+    op.push(replay(tr, operatorVerdictAt(tr.series, operatorTicks)));
+    opPoll.push(replay(tr, operatorVerdictAt(tr.series), POLL_SECONDS));
   }
-  return { analyzer: episodeReport(ours), baseline: episodeReport(base), traces: { analyzer: ours, baseline: base } };
+  return {
+    analyzer: episodeReport(ours),
+    baseline: episodeReport(base),
+    operator: episodeReport(op),
+    operatorEveryPoll: episodeReport(opPoll),
+    operatorTicks,
+    traces: { analyzer: ours, baseline: base, operator: op, operatorEveryPoll: opPoll },
+  };
 }

@@ -1,11 +1,11 @@
 /**
- * Runs the analyzer and the baseline over a labelled set, in the shape metrics.ts scores. The analyzer sees only
+ * Runs the analyzer, the baseline and the operator's trigger over a labelled set, in the shape metrics.ts scores. The analyzer sees only
  * what the operator would: the samples, the kind, the limit, now, and the container starts when the generator says
  * the operator knows them — never the label or the continuation.
  */
 import { assessSeries } from '../../src/analysis/assess.js';
 import type { Assessment, CalibrationTable } from '../../src/analysis/types.js';
-import { baselineVerdict } from './baseline.js';
+import { baselineVerdict, operatorAt } from './baseline.js';
 import type { LabelledSeries } from './generator.js';
 import type { Scored } from './metrics.js';
 
@@ -37,4 +37,15 @@ export function scoreAnalyzer(set: readonly LabelledSeries[], calibration?: Cali
 /** Scores the baseline (the current predictive trigger) on a set. */
 export function scoreBaseline(set: readonly LabelledSeries[]): Scored[] {
   return set.map((series) => ({ series, ...baselineVerdict(series) }));
+}
+
+/**
+ * Scores the operator's predictive trigger with its defaults (baseline.ts operatorAt) on a set: firing = breach
+ * forecast. It sees the samples and now, not the container starts (the trigger does not pass them).
+ */
+export function scoreOperator(set: readonly LabelledSeries[]): Scored[] {
+  return set.map((series) => {
+    const { willBreach, secondsToLimit, confidence, pattern } = operatorAt(series.id, series.kind, series.limit, series.samples, series.now);
+    return { series, willBreach, secondsToLimit, confidence, pattern };
+  });
 }
