@@ -7,7 +7,8 @@ import { defineConfig } from 'vitest/config';
 //   the global setup brings the cluster up (building it on a cache miss) and every test uses its own namespace.
 // - faults: the operator under injected faults (SIGKILL/SIGSTOP, leader hand-over, API server and etcd restarts, a
 //   slow or refusing API through real proxies, dependencies gone, storms, hostile input, secrets in logs);
-//   `npm run test:faults`, ~25 minutes on 2 cores, so not part of `npm test` (docs/reliability.md).
+//   `npm run test:faults`, 25 minutes (measured) on a shared 2-core machine, so not part of `npm test`
+//   (docs/reliability.md).
 // - e2e: what a person sees — the real operator on the real cluster, its dashboard driven in Debian's headless
 //   Chromium (playwright-core); same cluster setup as integration, screenshots in test-artifacts/.
 export default defineConfig({
