@@ -34,7 +34,7 @@ import type { Logger } from './observability/logger.js';
 import { createMetrics, type OperatorMetrics } from './observability/metrics.js';
 import { startEventLoopMonitor } from './observability/event-loop-monitor.js';
 import type { Clock } from './runtime/clock.js';
-import { Controller } from './runtime/controller.js';
+import { Controller, FencedError } from './runtime/controller.js';
 import { IntervalLoop } from './runtime/interval-loop.js';
 import { createLeaseStore, LeaderElector } from './runtime/leader-election.js';
 import { Manager, type ManagedInformer, type ManagerExit, type SignalSource } from './runtime/manager.js';
@@ -47,7 +47,7 @@ import { createAdvisor, type Advisor } from './ai/advisor.js';
 import { createAssessmentCache } from './triggers/assessment-cache.js';
 import { VERSION as OPERATOR_VERSION } from './version.js';
 import { SafetyGate } from './safety/gate.js';
-import { matchesLabelSelector } from './safety/label-selector.js';
+import { matchesLabelSelector, parseLabelSelectorString } from './safety/label-selector.js';
 import { evaluateGlobalBreaker, evaluatePolicyBreaker } from './safety/circuit-breaker.js';
 import { actionPolicyKey, DEFAULT_OPERATOR_SAFETY, toLedgerEntry, type OperatorSafetySettings, type PolicyId } from './safety/types.js';
 import { createControlPublisher, type ControlPublisher } from './control/publisher.js';
@@ -112,7 +112,7 @@ function informer<T extends k8s.KubernetesObject>(
  * one pauses.
  */
 export function safetySettings(config: OperatorConfig, control?: ControlState): OperatorSafetySettings {
-  const selector = config.protectedLabelSelector ? parseLabelSelector(config.protectedLabelSelector) : undefined;
+  const selector = config.protectedLabelSelector ? parseLabelSelectorString(config.protectedLabelSelector) : undefined;
   const switched = control?.paused === true;
   return {
     ...DEFAULT_OPERATOR_SAFETY,
@@ -135,16 +135,6 @@ export function safetySettings(config: OperatorConfig, control?: ControlState): 
         ? { maxTargetsFailing: config.stormSuppression.maxFailingWorkloads, windowMs: config.stormSuppression.windowSeconds * 1000 }
         : {},
   };
-}
-
-/** Parses "a=b,c=d" (equality terms only) into a label selector. */
-export function parseLabelSelector(s: string): { matchLabels: Record<string, string> } {
-  const matchLabels: Record<string, string> = {};
-  for (const term of s.split(',').map((t) => t.trim()).filter(Boolean)) {
-    const [k, v = ''] = term.split('=');
-    if (k) matchLabels[k.trim()] = v.trim();
-  }
-  return { matchLabels };
 }
 
 function keyOf(o: { metadata?: { namespace?: string; name?: string } }): string {
@@ -253,7 +243,7 @@ function createCaches(b: Base): Caches {
     logger,
     onRestart: () => metrics.informerRestartsTotal.inc({ resource: 'control' }),
   });
-  const scopeSelector = config.namespaceSelector ? parseLabelSelector(config.namespaceSelector) : undefined;
+  const scopeSelector = config.namespaceSelector ? parseLabelSelectorString(config.namespaceSelector) : undefined;
   const inScope = (namespace: string | undefined): boolean =>
     scopeSelector === undefined || matchesLabelSelector(scopeSelector, namespaces.get('', namespace ?? '')?.metadata?.labels);
   const namespaceLabels = (ns: string): Readonly<Record<string, string>> | undefined => {
@@ -371,7 +361,7 @@ function createAiAdvisor(b: Base, apiKey: string | undefined): Advisor | undefin
   });
 }
 
-function createPolicyReconciler(b: Base, c: Caches, collectors: Collectors, advisor: Advisor | undefined): HealingPolicyReconciler {
+function createPolicyReconciler(b: Base, c: Caches, collectors: Collectors, advisor: Advisor | undefined, mayAct: () => boolean): HealingPolicyReconciler {
   const { config, clients } = b;
   const co = clients.customObjects;
   const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
@@ -412,10 +402,11 @@ function createPolicyReconciler(b: Base, c: Caches, collectors: Collectors, advi
     prometheusErrors: () => collectors.prometheus?.queryErrors() ?? new Map(),
     metricsServerError: () => collectors.metricsServer.error,
     ...(advisor === undefined ? {} : { advisor }),
+    mayAct,
   });
 }
 
-function createActionReconciler(b: Base, c: Caches): HealingActionReconciler {
+function createActionReconciler(b: Base, c: Caches, mayAct: () => boolean): HealingActionReconciler {
   const { config, clients } = b;
   const co = clients.customObjects;
   // The pause switch is read live for every gate check, as the gate reads everything it decides on: a pause given a
@@ -462,6 +453,7 @@ function createActionReconciler(b: Base, c: Caches): HealingActionReconciler {
     readPolicy: (id) => readPolicyLive(co, id),
     settings: { approvalTtlMs: config.approvalTimeoutSeconds * 1000, callTimeoutMs: 30_000, stabilityMs: config.verificationStabilitySeconds * 1000 },
     notify: (n) => b.notifier.notify(n),
+    mayAct,
   });
 }
 
@@ -481,7 +473,7 @@ function createElector(b: Base): LeaderElector | undefined {
 }
 
 /** The leader's report of its effective settings on the control ConfigMap (see control/switch.ts). */
-function createPublisher(b: Base, c: Caches): ControlPublisher {
+function createPublisher(b: Base, c: Caches, mayAct: () => boolean): ControlPublisher {
   const { config, clients } = b;
   const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
   return createControlPublisher({
@@ -505,6 +497,7 @@ function createPublisher(b: Base, c: Caches): ControlPublisher {
     },
     current: () => c.control.get(config.namespace, CONTROL_CONFIGMAP),
     patchAnnotation: async (value) => {
+      if (!mayAct()) throw new FencedError('not reporting the operator state: this replica no longer holds the leader lease');
       await clients.core.patchNamespacedConfigMap(
         { name: CONTROL_CONFIGMAP, namespace: config.namespace, body: { metadata: { annotations: { [OPERATOR_STATE_ANNOTATION]: value } } } },
         mergePatch,
@@ -603,6 +596,11 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   const { config, clock, logger, metrics } = b;
   const stopEventLoopMonitor = startEventLoopMonitor(metrics.eventLoopDelaySeconds);
   const c = createCaches(b);
+  const elector = createElector(b);
+  // Fencing: with leader election, nothing starts, writes or executes unless this replica holds the Lease by the
+  // clock (isLeader() turns false once the last renewal is older than the renew deadline, even if the election loop
+  // has not run since — a process that was frozen wakes up fenced).
+  const mayAct = (): boolean => elector?.isLeader() ?? true;
 
   // The policy controller exists before the collectors so they can enqueue into it; its reconcile function refers
   // to the reconciler built below, which is only called once the manager starts the controller.
@@ -615,13 +613,14 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     workers: config.concurrency.policyWorkers,
     listKeys: () => c.directory.all().map(policyKeyOf),
     resyncMs: config.resyncSeconds * 1000,
+    guard: mayAct,
   });
   const enqueuePoliciesFor = (target: TargetRef): void => {
     for (const p of c.directory.covering(target.namespace)) policyController.enqueue(policyKeyOf(p));
   };
   const collectors = createCollectors(b, c, enqueuePoliciesFor);
-  const policyReconciler = createPolicyReconciler(b, c, collectors, createAiAdvisor(b, rt.aiApiKey));
-  const actionReconciler = createActionReconciler(b, c);
+  const policyReconciler = createPolicyReconciler(b, c, collectors, createAiAdvisor(b, rt.aiApiKey), mayAct);
+  const actionReconciler = createActionReconciler(b, c, mayAct);
   const actionController = new Controller({
     name: 'healing-action',
     reconcile: (key, signal) => actionReconciler.reconcile(key, signal),
@@ -631,6 +630,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     workers: config.concurrency.actionWorkers,
     listKeys: () => c.actions.list().filter((a) => c.inScope(a.metadata.namespace)).map(keyOf),
     resyncMs: config.resyncSeconds * 1000,
+    guard: mayAct,
   });
 
   const onPolicy = (p: AnyPolicy): void => {
@@ -650,7 +650,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   collectors.eventCollector.start();
 
   // The pause switch: every change re-evaluates the policies (their Paused condition) and is logged once.
-  const publisher = createPublisher(b, c);
+  const publisher = createPublisher(b, c, mayAct);
   let wasPaused: boolean | undefined;
   const onControl = (): void => {
     const control = c.controlState();
@@ -667,7 +667,6 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   };
   c.control.addHandler({ onAdd: onControl, onUpdate: onControl, onDelete: onControl });
 
-  const elector = createElector(b);
   const manager: Manager = new Manager({
     clock,
     logger,

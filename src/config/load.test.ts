@@ -140,6 +140,11 @@ unknownTopLevel: 1
     expect(retry[0]).toMatchObject({ path: 'leaderElection.retryPeriodSeconds', source: 'env' });
   });
 
+  it('splits list flags on commas as well as on spaces (commander gives a variadic flag as a list)', async () => {
+    const c = await load({ flags: { protectedNamespaces: ['kube-system,shop', ' web '] } });
+    expect(c.protectedNamespaces).toEqual(['kube-system', 'shop', 'web']);
+  });
+
   it('skips lease timing rules when leader election is off', async () => {
     const c = await load({ flags: { leaderElectionEnabled: false, leaderElectionRenewDeadlineSeconds: 20 } });
     expect(c.leaderElection.enabled).toBe(false);
@@ -156,6 +161,8 @@ unknownTopLevel: 1
     ['an invalid namespace name', { namespace: 'Kube_System' }, 'namespace'],
     ['a failure rate above 1', { globalCircuitBreakerFailureRate: '1.5' }, 'globalCircuitBreaker.failureRate'],
     ['a fractional integer', { maxActionsPerHour: '1.5' }, 'maxActionsPerHour'],
+    ['a protected selector kubectl would not parse (it would protect nothing)', { protectedLabelSelector: 'tier in (db' }, 'protectedLabelSelector'],
+    ['a namespace selector with an invalid label key', { namespaceSelector: 'team payments' }, 'namespaceSelector'],
   ] as const)('rejects %s', async (_name, flags, path) => {
     const problems = await problemsOf({ flags });
     expect(problems.map((p) => p.path)).toContain(path);

@@ -138,7 +138,11 @@ function flagLayer(flags: Readonly<Record<string, unknown>>, origins: Map<string
     if (raw === undefined) continue;
     const origin: Origin = { source: 'flag', origin: setting.flag };
     let value: unknown = raw;
-    if (typeof raw === 'string') {
+    if (setting.type === 'string[]' && Array.isArray(raw) && raw.every((x) => typeof x === 'string')) {
+      // commander hands a variadic flag over as a list (`--protected-namespaces a,b c`): commas separate too, as the
+      // env variable and the docs have it; `a,b` used to arrive as one invalid name "a,b".
+      value = raw.flatMap((x: string) => x.split(',')).map((x) => x.trim()).filter((x) => x !== '');
+    } else if (typeof raw === 'string') {
       const parsed = parseValue(setting, raw);
       if ('error' in parsed) {
         problems.push({ path: setting.path, ...origin, message: parsed.error });

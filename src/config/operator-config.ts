@@ -13,6 +13,7 @@
 import { Type, type Static, type TObject, type TProperties, type TString } from '@sinclair/typebox';
 import { DnsLabel, ObjectName, StringEnum } from '../api/v1alpha1/schema-kit.js';
 import { LOG_LEVELS } from '../observability/logger.js';
+import { parseLabelSelectorString } from '../safety/label-selector.js';
 
 /** host:port to listen on (`:8080` = every interface, `[::1]:8080` for IPv6), or `0` to disable. */
 export const BIND_ADDRESS_PATTERN = '^(0|(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]*):[0-9]{1,5})$';
@@ -89,7 +90,7 @@ export const OperatorConfigSchema = Type.Object(
     paused: Type.Boolean({ default: false, description: 'pause all actions (evaluation and status continue)' }),
     protectedNamespaces: Type.Array(DnsLabel(), { default: ['kube-system'], maxItems: 256, description: 'namespaces never acted on' }),
     protectedLabelSelector: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 1024, description: 'label selector (e.g. critical=true) of objects never acted on' }),
+      Type.String({ minLength: 1, maxLength: 1024, description: 'label selector in kubectl syntax (critical=true, tier in (db,cache), !legacy) of objects never acted on' }),
     ),
     maxActionsPerHour: Type.Integer({ minimum: 0, default: 30, description: 'global budget of actions per hour' }),
     aiMaxActionsPerHour: Type.Integer({ minimum: 0, default: 10, description: 'separate budget of AI-originated actions per hour' }),
@@ -171,7 +172,7 @@ export const OperatorConfigSchema = Type.Object(
       Type.String({
         minLength: 1,
         maxLength: 1024,
-        description: 'label selector (e.g. team=payments) of the namespaces whose HealingPolicies this operator serves; default all',
+        description: 'label selector in kubectl syntax (team=payments, env notin (dev)) of the namespaces whose HealingPolicies this operator serves; default all',
       }),
     ),
     approvalTimeoutSeconds: Type.Integer({
@@ -321,6 +322,15 @@ export function checkConfigRules(config: OperatorConfig): ConfigRuleProblem[] {
   for (const key of ['metricsBindAddress', 'healthBindAddress', 'dashboardBindAddress'] as const) {
     try {
       parseBindAddress(config[key]);
+    } catch (e: unknown) {
+      problems.push({ path: key, message: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  for (const key of ['namespaceSelector', 'protectedLabelSelector'] as const) {
+    const selector = config[key];
+    if (selector === undefined) continue;
+    try {
+      parseLabelSelectorString(selector);
     } catch (e: unknown) {
       problems.push({ path: key, message: e instanceof Error ? e.message : String(e) });
     }

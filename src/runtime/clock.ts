@@ -99,6 +99,14 @@ export class FakeClock implements Clock {
     await flushMicrotasks();
   }
 
+  /**
+   * Moves time forward by `ms` WITHOUT waking any sleeper — what a process frozen by SIGSTOP (or a stalled VM) finds
+   * when it wakes: every timer overdue, nothing having run in between. The next advance() wakes them.
+   */
+  jump(ms: number): void {
+    this.current += Math.max(0, ms);
+  }
+
   /** Sets the time (never backwards). */
   async set(time: number | string): Promise<void> {
     const t = typeof time === 'number' ? time : Date.parse(time);

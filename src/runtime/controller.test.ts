@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock, flushMicrotasks } from './clock.js';
-import { Controller, TerminalError, type ReconcileFn, type ReconcileResult } from './controller.js';
+import { Controller, FencedError, TerminalError, type ReconcileFn, type ReconcileResult } from './controller.js';
 import { createMetrics } from '../observability/metrics.js';
 
 interface Deferred {
@@ -32,6 +32,43 @@ async function metricValue(metrics: ReturnType<typeof createMetrics>, name: stri
 }
 
 describe('Controller', () => {
+  it('starts no reconcile while its guard says this replica may not act (a fenced leader), and drops the key', async () => {
+    const { fn, calls } = controllable();
+    let leading = true;
+    const { c, clock, metrics } = make(fn, { guard: () => leading });
+    c.start();
+    c.enqueue('ns/a');
+    await flushMicrotasks();
+    calls[0]?.d.resolve({ requeueAfterMs: 1000 });
+    await flushMicrotasks();
+    leading = false;
+    c.enqueue('ns/b');
+    await clock.advance(2000);
+    // ns/a's requeue and ns/b both came up while fenced: neither ran, neither is retried, no error counted.
+    expect(calls.map((x) => x.key)).toEqual(['ns/a']);
+    expect(c.queueLength()).toBe(0);
+    expect(await metricValue(metrics, 'kubeskippy_reconcile_errors_total')).toBe(0);
+    leading = true;
+    c.enqueue('ns/b');
+    await flushMicrotasks();
+    expect(calls.map((x) => x.key)).toEqual(['ns/a', 'ns/b']);
+    calls[1]?.d.resolve();
+    await c.stop();
+  });
+
+  it('drops a key whose reconcile throws FencedError, without a retry or an error', async () => {
+    const { fn, calls } = controllable();
+    const { c, clock, metrics } = make(fn);
+    c.start();
+    c.enqueue('ns/a');
+    await flushMicrotasks();
+    calls[0]?.d.reject(new FencedError('the leader lease was lost'));
+    await clock.advance(60_000);
+    expect(calls).toHaveLength(1);
+    expect(await metricValue(metrics, 'kubeskippy_reconcile_errors_total')).toBe(0);
+    await c.stop();
+  });
+
   it('reconciles each enqueued key once and collapses duplicates that arrive while it waits', async () => {
     const { fn, calls } = controllable();
     const { c } = make(fn);

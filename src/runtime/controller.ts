@@ -4,6 +4,7 @@
  * - resolves void / {}            → done; the key's back-off is reset;
  * - resolves {requeueAfterMs: n}  → done, and the key comes back after n ms (0 = again soon, with back-off);
  * - throws TerminalError          → logged and counted, not retried (retrying cannot help);
+ * - throws FencedError            → this replica may no longer act: dropped, not retried, not an error;
  * - throws anything else          → logged and counted, retried with per-key exponential back-off.
  * A periodic resync re-enqueues every key (catches drift and missed events). Stopping drains in-flight reconciles
  * with a deadline, then aborts their signals.
@@ -33,6 +34,19 @@ export class TerminalError extends Error {
   }
 }
 
+/**
+ * Thrown by a reconcile (or anything it calls) that finds this replica may no longer act — the fence of leader
+ * election said no right before a write. Not a failure: the key is dropped without a retry (the manager is about to
+ * stop the controllers, and the next leader lists every key again), logged at info.
+ */
+export class FencedError extends Error {
+  readonly code = 'Fenced';
+  constructor(message: string) {
+    super(message);
+    this.name = 'FencedError';
+  }
+}
+
 /** The metric handles a controller updates. */
 export type ControllerMetrics = Pick<OperatorMetrics, 'reconcileDurationSeconds' | 'reconcileErrorsTotal' | 'workqueueDepth'>;
 
@@ -54,6 +68,13 @@ export interface ControllerOptions {
    */
   readonly listKeys?: () => Iterable<string> | Promise<Iterable<string>>;
   readonly resyncMs?: number;
+  /**
+   * Fencing: asked before every reconcile starts; false drops the key unreconciled. With leader election this is
+   * `elector.isLeader()`, which turns false by the clock once the last renewal is older than the renew deadline —
+   * so a leader that was frozen (SIGSTOP, a stalled VM) and wakes after another replica took the Lease starts no new
+   * work, even before its election loop has noticed. Default: always true.
+   */
+  readonly guard?: () => boolean;
 }
 
 /** Options of Controller.stop. */
@@ -84,6 +105,8 @@ export class Controller {
   private readonly backoff: { readonly baseDelayMs?: number; readonly maxDelayMs?: number };
   private readonly listKeys: ControllerOptions['listKeys'];
   private readonly resyncMs: number;
+  private readonly guard: () => boolean;
+  private fenced = false;
 
   private queue: WorkQueue | undefined;
   private workerLoops: Promise<void>[] = [];
@@ -101,6 +124,7 @@ export class Controller {
     this.backoff = options.backoff ?? {};
     this.listKeys = options.listKeys;
     this.resyncMs = options.resyncMs ?? 0;
+    this.guard = options.guard ?? (() => true);
     if (!Number.isInteger(this.workers) || this.workers < 1) throw new RangeError(`workers must be a positive integer, got ${this.workers}`);
   }
 
@@ -197,6 +221,14 @@ export class Controller {
   }
 
   private async process(queue: WorkQueue, key: string): Promise<void> {
+    if (!this.guard()) {
+      queue.forget(key);
+      // Once at info per fenced spell (a woken replica may find hundreds of keys due), then at debug.
+      this.logger[this.fenced ? 'debug' : 'info']({ key }, 'not reconciling: this replica may no longer act (fenced)');
+      this.fenced = true;
+      return;
+    }
+    this.fenced = false;
     const ac = new AbortController();
     this.inFlight.set(key, ac);
     const started = this.clock.now();
@@ -213,6 +245,9 @@ export class Controller {
     } catch (e: unknown) {
       if (this.stopping && ac.signal.aborted) {
         this.logger.debug({ key }, 'reconcile aborted by shutdown');
+      } else if (e instanceof FencedError) {
+        queue.forget(key);
+        this.logger.info({ key, reason: e.message }, 'reconcile stopped by the fence: this replica may no longer act');
       } else if (e instanceof TerminalError) {
         queue.forget(key);
         this.metrics?.reconcileErrorsTotal.inc({ controller: this.name });

@@ -161,6 +161,25 @@ describe('LeaderElector', () => {
     await elector.stop();
   });
 
+  it('a leader frozen past its renew deadline is no leader the moment it wakes, before its loop runs again', async () => {
+    const { elector, clock, events, store } = setup();
+    elector.start();
+    await clock.advance(0);
+    expect(elector.isLeader()).toBe(true);
+    await clock.advance(4_000);
+    expect(elector.isLeader()).toBe(true);
+    // SIGSTOP for 20 s, during which another replica took the expired lease. On waking, isLeader() — which the
+    // controllers' fence asks before every reconcile and every write — is already false, while the step-down
+    // callback has not run yet (its timer is overdue, not yet fired).
+    clock.jump(20_000);
+    store.put({ holderIdentity: 'other', leaseDurationSeconds: 15, acquireTime: clock.now() - 1_000, renewTime: clock.now() - 1_000, leaseTransitions: 1 });
+    expect(elector.isLeader()).toBe(false);
+    expect(events).toEqual(['me:started']);
+    await clock.advance(0);
+    expect(events).toEqual(['me:started', 'me:stopped:renew-deadline']);
+    await elector.stop();
+  });
+
   it('steps down at once when the lease shows another holder', async () => {
     const { elector, store, clock, events } = setup();
     elector.start();

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../observability/logger.js';
 import { FakeClock, flushMicrotasks } from './clock.js';
 import type { LeadershipListener, StepDownReason } from './leader-election.js';
 import { CacheSyncTimeoutError, Manager, type ManagedController, type ManagedElector, type ManagedInformer, type ManagerExit } from './manager.js';
@@ -200,5 +201,28 @@ describe('Manager', () => {
     await clock.advance(100);
     expect(manager.readiness()).toMatchObject({ ok: true, checks: { 'leader-election': { ok: true, message: 'standby' } } });
     await manager.stop();
+  });
+
+  it('logs a shutdown step that took a second or more, with its duration, and not the quick ones', async () => {
+    const clock = new FakeClock();
+    const lines: string[] = [];
+    const logger = createLogger({ destination: { write: (s: string) => void lines.push(...s.split('\n').filter((l) => l !== '')) } });
+    const log: string[] = [];
+    const informer = new FakeInformer('pods', log);
+    informer.synced = true;
+    const manager = new Manager({
+      clock,
+      logger,
+      informers: [informer],
+      controllers: [new FakeController('policy', log)],
+      closeables: [
+        { name: 'collectors', close: () => clock.advance(25_000) },
+        { name: 'audit', close: () => Promise.resolve() },
+      ],
+    });
+    await manager.start();
+    await manager.stop();
+    const slow = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === 'slow shutdown step');
+    expect(slow.map((l) => [l['step'], l['ms']])).toEqual([['collectors', 25_000]]);
   });
 });

@@ -46,6 +46,9 @@ export interface SignalSource {
   removeListener(event: 'SIGTERM' | 'SIGINT', listener: () => void): unknown;
 }
 
+/** A shutdown step (an informer stopping, a closeable closing) at least this long is logged. */
+const SLOW_SHUTDOWN_STEP_MS = 1000;
+
 /** Options of a Manager. */
 export interface ManagerOptions {
   readonly clock: Clock;
@@ -244,6 +247,14 @@ export class Manager {
     return this.shutdownPromise;
   }
 
+  /** Runs one shutdown step; one that took a second or more is logged with its duration (a slow exit says why). */
+  private async timed(step: string, fn: () => Promise<void>): Promise<void> {
+    const started = this.clock.now();
+    await fn();
+    const ms = this.clock.now() - started;
+    if (ms >= SLOW_SHUTDOWN_STEP_MS) this.logger.info({ step, ms }, 'slow shutdown step');
+  }
+
   private async runShutdown(exit: ManagerExit): Promise<void> {
     const wasNew = this.state === 'new';
     this.state = 'stopping';
@@ -266,11 +277,13 @@ export class Manager {
       // Release the lease only now: in-flight work has drained, so the next leader cannot overlap with us.
       await this.options.elector?.stop().catch((e: unknown) => this.logger.error({ err: e }, 'leader election stop failed'));
       await Promise.all(
-        this.options.informers.map((i) => i.stop().catch((e: unknown) => this.logger.error({ err: e, informer: i.name }, 'informer stop failed'))),
+        this.options.informers.map((i) =>
+          this.timed(`informer ${i.name}`, () => i.stop().catch((e: unknown) => this.logger.error({ err: e, informer: i.name }, 'informer stop failed'))),
+        ),
       );
     }
     for (const c of this.options.closeables ?? []) {
-      await c.close().catch((e: unknown) => this.logger.error({ err: e, closeable: c.name }, 'close failed'));
+      await this.timed(c.name, () => c.close().catch((e: unknown) => this.logger.error({ err: e, closeable: c.name }, 'close failed')));
     }
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     this.state = 'stopped';

@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { LabelSelector } from '../api/v1alpha1/common.js';
-import { describeLabelSelector, matchesLabelSelector, type LabelSelectorLike, type Labels } from './label-selector.js';
+import { describeLabelSelector, LabelSelectorSyntaxError, matchesLabelSelector, parseLabelSelectorString, type LabelSelectorLike, type Labels } from './label-selector.js';
 
 describe('matchesLabelSelector', () => {
   const labels = { app: 'web', tier: 'frontend', critical: 'true' };
@@ -69,5 +69,35 @@ describe('describeLabelSelector', () => {
 
   it('says <everything> for an empty selector rather than printing nothing', () => {
     expect(describeLabelSelector({})).toBe('<everything>');
+  });
+});
+
+describe('parseLabelSelectorString', () => {
+  it.each([
+    ['critical=true', { matchLabels: { critical: 'true' } }],
+    ['critical==true, team=a', { matchLabels: { critical: 'true', team: 'a' } }],
+    ['tier in (db,cache)', { matchExpressions: [{ key: 'tier', operator: 'In', values: ['db', 'cache'] }] }],
+    ['tier notin (dev), !legacy', { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['dev'] }, { key: 'legacy', operator: 'DoesNotExist' }] }],
+    ['team!=payments', { matchExpressions: [{ key: 'team', operator: 'NotIn', values: ['payments'] }] }],
+    ['kubeskippy.io/critical', { matchExpressions: [{ key: 'kubeskippy.io/critical', operator: 'Exists' }] }],
+    ['', {}],
+  ])('parses %j', (input, expected) => {
+    expect(parseLabelSelectorString(input)).toEqual(expected);
+  });
+
+  it.each(['tier in (db', 'a=b,,c=d', 'a=b,', 'a b', '=x', 'tier in db', 'x=y=z', '-bad=1', 'a=-bad', `${'k'.repeat(64)}=v`, 'UPPER.Prefix/x=1'])('refuses %j with a reason', (input) => {
+    expect(() => parseLabelSelectorString(input)).toThrow(LabelSelectorSyntaxError);
+  });
+
+  it('means what describeLabelSelector says: selectors survive the round trip', () => {
+    const s = { matchLabels: { critical: 'true' }, matchExpressions: [{ key: 'tier', operator: 'In' as const, values: ['db', 'cache'] }, { key: 'legacy', operator: 'DoesNotExist' as const }] };
+    expect(parseLabelSelectorString(describeLabelSelector(s))).toEqual(s);
+  });
+
+  it('protects by set-based selectors as kubectl would (the old parser read "tier in (db)" as a label named "tier in (db)")', () => {
+    const s = parseLabelSelectorString('tier in (db,cache),critical!=false');
+    expect(matchesLabelSelector(s, { tier: 'db' })).toBe(true);
+    expect(matchesLabelSelector(s, { tier: 'db', critical: 'false' })).toBe(false);
+    expect(matchesLabelSelector(s, { tier: 'web' })).toBe(false);
   });
 });

@@ -88,3 +88,108 @@ export function describeLabelSelector(selector: LabelSelectorLike): string {
   }
   return parts.length === 0 ? '<everything>' : parts.join(',');
 }
+
+/** A label selector string that kubectl would refuse (or that would silently select something else). */
+export class LabelSelectorSyntaxError extends Error {
+  readonly code = 'LabelSelectorSyntax';
+  constructor(
+    /** The selector as given. */
+    readonly input: string,
+    detail: string,
+  ) {
+    super(`invalid label selector ${JSON.stringify(input.slice(0, 120))}: ${detail}`);
+    this.name = 'LabelSelectorSyntaxError';
+  }
+}
+
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function checkKey(input: string, key: string): string {
+  const slash = key.indexOf('/');
+  const [prefix, name] = slash < 0 ? [undefined, key] : [key.slice(0, slash), key.slice(slash + 1)];
+  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
+    throw new LabelSelectorSyntaxError(input, `label key ${JSON.stringify(key)}: the prefix must be a DNS subdomain`);
+  }
+  if (!LABEL_NAME.test(name)) {
+    throw new LabelSelectorSyntaxError(input, `label key ${JSON.stringify(key)}: a name of at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`);
+  }
+  return key;
+}
+
+function checkValue(input: string, value: string): string {
+  if (value !== '' && !LABEL_NAME.test(value)) {
+    throw new LabelSelectorSyntaxError(input, `label value ${JSON.stringify(value)}: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`);
+  }
+  return value;
+}
+
+/**
+ * Parses a selector in kubectl's `-l` syntax — the one describeLabelSelector writes — into a LabelSelectorLike:
+ * comma-separated terms, each `key=value`, `key==value`, `key!=value` (NotIn, so an absent key matches, as in
+ * Kubernetes), `key in (a,b)`, `key notin (a,b)`, `key` (Exists) or `!key` (DoesNotExist); keys and values checked
+ * as Kubernetes checks label keys and values. Pure.
+ *
+ * @throws LabelSelectorSyntaxError for anything else — an operator setting that silently selected nothing (or
+ *   protected nothing) would be worse than one refused at start-up.
+ */
+export function parseLabelSelectorString(input: string): LabelSelectorLike {
+  const matchLabels: Record<string, string> = {};
+  const matchExpressions: LabelSelectorRequirement[] = [];
+  // Split on commas outside parentheses.
+  const terms: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const c of input) {
+    if (c === '(') depth++;
+    if (c === ')') depth--;
+    if (depth < 0 || depth > 1) throw new LabelSelectorSyntaxError(input, 'unbalanced parentheses');
+    if (c === ',' && depth === 0) {
+      terms.push(current);
+      current = '';
+    } else current += c;
+  }
+  if (depth !== 0) throw new LabelSelectorSyntaxError(input, 'unbalanced parentheses');
+  terms.push(current);
+  for (const raw of terms) {
+    const term = raw.trim();
+    if (term === '') {
+      if (terms.length === 1) break; // the empty selector: everything
+      throw new LabelSelectorSyntaxError(input, 'empty term (two commas in a row, or a trailing comma)');
+    }
+    const set = /^(\S+)\s+(in|notin)\s*\(([^()]*)\)$/.exec(term);
+    if (set) {
+      const values = set[3]!.split(',').map((v) => checkValue(input, v.trim()));
+      matchExpressions.push({ key: checkKey(input, set[1]!), operator: set[2] === 'in' ? 'In' : 'NotIn', values });
+      continue;
+    }
+    const eq = /^([^=!\s]+)\s*(==|=|!=)\s*([^=!\s]*)$/.exec(term);
+    if (eq) {
+      const key = checkKey(input, eq[1]!);
+      const value = checkValue(input, eq[3]!);
+      if (eq[2] === '!=') matchExpressions.push({ key, operator: 'NotIn', values: [value] });
+      else {
+        if (Object.hasOwn(matchLabels, key) && matchLabels[key] !== value) {
+          // Two different values for one key can never both hold: as a set-based requirement it matches nothing.
+          matchExpressions.push({ key, operator: 'In', values: [] });
+        }
+        Object.defineProperty(matchLabels, key, { value, enumerable: true, writable: true, configurable: true });
+      }
+      continue;
+    }
+    const not = /^!\s*(\S+)$/.exec(term);
+    if (not) {
+      matchExpressions.push({ key: checkKey(input, not[1]!), operator: 'DoesNotExist' });
+      continue;
+    }
+    if (/^\S+$/.test(term)) {
+      matchExpressions.push({ key: checkKey(input, term), operator: 'Exists' });
+      continue;
+    }
+    throw new LabelSelectorSyntaxError(input, `cannot parse the term ${JSON.stringify(term.slice(0, 80))}`);
+  }
+  return {
+    ...(Object.keys(matchLabels).length > 0 ? { matchLabels } : {}),
+    ...(matchExpressions.length > 0 ? { matchExpressions } : {}),
+  };
+}

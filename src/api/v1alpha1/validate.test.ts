@@ -32,6 +32,20 @@ describe('validateHealingPolicy defaults', () => {
     expect(spec.safetyRules).toEqual({ maxActionsPerHour: 5, requireHealthCheck: true, healthCheckTimeout: '5m', maxUnavailable: 1 });
   });
 
+  it('drops null fields before validating, as the API server does (an empty `healthCheckTimeout:` in YAML is its default)', () => {
+    const input = parse(SEED_CRASHLOOP_YAML) as { spec: Record<string, unknown> };
+    input.spec['safetyRules'] = { healthCheckTimeout: null, maxActionsPerHour: null };
+    input.spec['mode'] = null;
+    const result = validateHealingPolicy(input);
+    expect(result.problems.filter((p) => p.severity === 'error')).toEqual([]);
+    expect(result.value?.spec.safetyRules).toMatchObject({ healthCheckTimeout: '5m', maxActionsPerHour: 5 });
+    expect(result.value?.spec.mode).toBe('automatic');
+    // A required field that is null is missing, as on the server.
+    const noTriggers = parse(SEED_CRASHLOOP_YAML) as { spec: Record<string, unknown> };
+    noTriggers.spec['triggers'] = null;
+    expect(validateHealingPolicy(noTriggers).problems.map((p) => p.message)).toContain('Required value');
+  });
+
   it('does not modify its input', () => {
     const input = parse(SEED_CRASHLOOP_YAML) as Record<string, unknown>;
     const copy = structuredClone(input);

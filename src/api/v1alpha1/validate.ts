@@ -224,6 +224,32 @@ function metadataProblems(data: unknown): ValidationProblem[] {
   return [];
 }
 
+/**
+ * Drops object fields whose value is null where the schema does not say `nullable: true`, in place — what the API
+ * server does before defaulting and validation (apiextensions: "null values for fields that do not specify nullable
+ * are pruned"). So `healthCheckTimeout:` left empty in YAML is accepted offline as `kubectl apply` accepts it
+ * (found by the fault suite comparing this validator with the API server).
+ */
+function pruneNulls(schema: SchemaNode | undefined, data: unknown): void {
+  if (schema === undefined || data === null || typeof data !== 'object') return;
+  if (Array.isArray(data)) {
+    const items = schema['items'] as SchemaNode | undefined;
+    for (const item of data) pruneNulls(items, item);
+    return;
+  }
+  const props = schema['properties'] as Record<string, SchemaNode> | undefined;
+  const additional = schema['additionalProperties'];
+  const record = data as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const sub = props?.[key] ?? (additional !== null && typeof additional === 'object' ? (additional as SchemaNode) : undefined);
+    if (record[key] === null) {
+      if (sub !== undefined && sub['nullable'] !== true) delete record[key];
+      continue;
+    }
+    pruneNulls(sub, record[key]);
+  }
+}
+
 /** A compiled validator for one kind. */
 class KindValidator<T> {
   private readonly validateFn: ValidateFunction;
@@ -236,6 +262,7 @@ class KindValidator<T> {
 
   validate(input: unknown): ValidationResult<T> {
     const data: unknown = structuredClone(input);
+    pruneNulls(this.schema, data);
     const ok = this.validateFn(data);
     if (!ok) return { valid: false, problems: [...structuralProblems(this.validateFn.errors ?? [], data), ...metadataProblems(data)] };
     const problems: ValidationProblem[] = metadataProblems(data);

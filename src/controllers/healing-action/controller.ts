@@ -16,7 +16,7 @@ import type { AuditLog } from '../../observability/audit-log.js';
 import type { Logger } from '../../observability/logger.js';
 import type { OperatorMetrics } from '../../observability/metrics.js';
 import type { Clock } from '../../runtime/clock.js';
-import type { ReconcileResult } from '../../runtime/controller.js';
+import { FencedError, type ReconcileResult } from '../../runtime/controller.js';
 import { isExecutorError, type ExecutorErrorCode } from '../../remediation/errors.js';
 import type { ExecutorRegistry } from '../../remediation/registry.js';
 import type { Execution, ExecutionRequest, VerifySpec } from '../../remediation/types.js';
@@ -72,6 +72,16 @@ export interface HealingActionReconcilerDeps {
    * called after the status write succeeded; must return at once and never throw (the notifier only enqueues).
    */
   readonly notify?: (n: Notification) => void;
+  /**
+   * Fencing: true while this replica may act (with leader election, `elector.isLeader()`, which turns false by the
+   * clock once the last lease renewal is older than the renew deadline; without it, always). Asked right before every
+   * status write and again right before the executor mutates the target, so a leader that was frozen and wakes
+   * after another replica took the Lease writes nothing and executes nothing — even an action whose InProgress
+   * journal it wrote before freezing (the next leader finds that journal and verifies instead of executing). What
+   * remains is the moment between the last check and the request leaving the process; the journal's
+   * resourceVersion precondition and the executors' uid/resourceVersion preconditions cover it.
+   */
+  readonly mayAct?: () => boolean;
 }
 
 /** Serialises async sections (the gate and its journal write). */
@@ -139,6 +149,11 @@ export class HealingActionReconciler {
     this.deps = deps;
   }
 
+  /** Throws FencedError when this replica may no longer act (see deps.mayAct). */
+  private fence(what: string): void {
+    if (this.deps.mayAct !== undefined && !this.deps.mayAct()) throw new FencedError(`not ${what}: this replica no longer holds the leader lease`);
+  }
+
   /** Reconciles `namespace/name`. Throws API errors (retried with back-off); a 409 on write means "re-read". */
   async reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult> {
     const [namespace = '', name = ''] = key.split('/');
@@ -191,6 +206,7 @@ export class HealingActionReconciler {
   }
 
   private async write(a: HealingAction, status: HealingActionStatus, event?: StepEvent): Promise<HealingAction> {
+    this.fence(`writing the status of ${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}`);
     const updated = await this.deps.api.writeStatus(a.metadata.namespace ?? '', a.metadata.name ?? '', a.metadata.resourceVersion ?? '', status);
     if (event) {
       this.deps.events.record(subjectOf(a), event);
@@ -297,6 +313,8 @@ export class HealingActionReconciler {
     if (problems.length > 0) {
       outcome = { ok: false, code: 'Rejected', message: problems.join('; ') };
     } else {
+      // The journal says InProgress with our executionId; if we lost the lease meanwhile, the next leader verifies it.
+      this.fence(`executing ${namespace}/${name}`);
       try {
         execution = await executor.execute(this.request(action, false), this.execContext(signal));
         outcome = { ok: true, message: execution.message, changes: execution.changes };

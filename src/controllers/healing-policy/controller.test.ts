@@ -7,6 +7,7 @@ import { SeriesStore } from '../../metrics/series-store.js';
 import { silentLogger } from '../../observability/logger.js';
 import { createMetrics } from '../../observability/metrics.js';
 import { FakeClock } from '../../runtime/clock.js';
+import { FencedError } from '../../runtime/controller.js';
 import { HealingPolicyReconciler, POLICY_EVENTS } from './controller.js';
 import { inventoryOf } from './select.js';
 
@@ -28,7 +29,7 @@ function policy(selector: HealingPolicy['spec']['selector'] = {}): HealingPolicy
 const pod = (name: string, namespace = NS): V1Pod => ({ metadata: { name, namespace, uid: `uid-${name}` }, status: { phase: 'Running' } });
 
 /** A reconciler over `pods` whose stopwatch advances `msPerRead` on every read, as if each target cost that. */
-function setup(pods: V1Pod[], msPerRead: number, budgetMs: number, stored: HealingPolicy = policy()) {
+function setup(pods: V1Pod[], msPerRead: number, budgetMs: number, stored: HealingPolicy = policy(), mayAct: () => boolean = () => true) {
   const clock = new FakeClock('2026-01-01T12:00:00Z');
   const events: EventSpec[] = [];
   const statuses: (HealingPolicyStatus | Record<string, unknown>)[] = [];
@@ -58,6 +59,7 @@ function setup(pods: V1Pod[], msPerRead: number, budgetMs: number, stored: Heali
       yields++;
       return Promise.resolve();
     },
+    mayAct,
   });
   return { reconciler, clock, events, statuses, metrics, yields: () => yields };
 }
@@ -109,6 +111,109 @@ describe('HealingPolicyReconciler tenancy', () => {
     // Reported once per generation, not on every reconcile.
     await reconciler.reconcile(`${NS}/heavy`);
     expect(events).toHaveLength(1);
+  });
+});
+
+describe('HealingPolicyReconciler fencing', () => {
+  it('writes no status (and creates no action) once this replica may no longer act', async () => {
+    const { reconciler, statuses } = setup([pod('p0')], 0, 10_000, policy(), () => false);
+    await expect(reconciler.reconcile(`${NS}/heavy`)).rejects.toBeInstanceOf(FencedError);
+    expect(statuses).toEqual([]);
+  });
+});
+
+describe('HealingPolicyReconciler degraded mode', () => {
+  it('records DataUnavailable when metrics-server fails and DataAvailable when it answers again, once each', async () => {
+    const clock = new FakeClock('2026-01-01T12:00:00Z');
+    const events: EventSpec[] = [];
+    const statuses: HealingPolicyStatus[] = [];
+    const store = new SeriesStore();
+    let metricsError: string | undefined = 'metrics.k8s.io: 503 the server is currently unable to handle the request';
+    const memory: HealingPolicy = {
+      ...policy(),
+      spec: { ...policy().spec, triggers: [{ name: 'memory', type: 'metric', metricTrigger: { query: 'memory_usage_percent', threshold: 90 } }] },
+    };
+    let stored = memory;
+    const reconciler = new HealingPolicyReconciler({
+      clock,
+      logger: silentLogger,
+      metrics: createMetrics(),
+      events: { record: (_s, e) => void events.push(e), flush: () => Promise.resolve() },
+      store,
+      api: {
+        createAction: () => Promise.resolve(),
+        patchPolicyStatus: (_id, s) => {
+          statuses.push(s);
+          stored = { ...stored, status: { ...(stored.status ?? {}), ...(s as HealingPolicyStatus) } };
+          return Promise.resolve();
+        },
+      },
+      settings: { forceDryRun: false, paused: false, prometheusConfigured: false, escalationWindowMs: 3_600_000, maxRequeueMs: 30_000, statusRefreshMs: 60_000, evaluationBudgetMs: 10_000 },
+      getPolicy: () => stored,
+      listActions: () => [],
+      inventory: () => inventoryOf({ pods: [pod('p0')] }),
+      eventsSynced: () => true,
+      prometheusErrors: () => new Map(),
+      metricsServerError: () => metricsError,
+    });
+    await reconciler.reconcile(`${NS}/heavy`);
+    await reconciler.reconcile(`${NS}/heavy`);
+    expect(events.map((e) => `${e.type} ${e.reason}`)).toEqual(['Warning DataUnavailable']);
+    expect(events[0]?.message).toMatch(/memory: .*503 the server is currently unable/);
+    expect(statuses.at(-1)?.conditions?.find((c) => c.type === 'DataAvailable')).toMatchObject({ status: 'False', reason: 'DataUnavailable' });
+
+    metricsError = undefined;
+    await clock.advance(5_000);
+    store.recordSample({ apiVersion: 'v1', kind: 'Pod', namespace: NS, name: 'p0', uid: 'uid-p0' }, 'memory_usage_percent', { at: clock.now(), value: 20 }, clock.now());
+    await reconciler.reconcile(`${NS}/heavy`);
+    await reconciler.reconcile(`${NS}/heavy`);
+    expect(events.map((e) => `${e.type} ${e.reason}`)).toEqual(['Warning DataUnavailable', 'Normal DataAvailable']);
+    expect(statuses.at(-1)?.conditions?.find((c) => c.type === 'DataAvailable')).toMatchObject({ status: 'True' });
+  });
+
+  it('names the Prometheus error once the samples it left go stale, and uses them while fresh', async () => {
+    const clock = new FakeClock('2026-01-01T12:00:00Z');
+    const statuses: HealingPolicyStatus[] = [];
+    const store = new SeriesStore();
+    const query = 'sum by (namespace, pod) (queue_depth)';
+    const queryErrors = new Map<string, string>();
+    const prom: HealingPolicy = { ...policy(), spec: { ...policy().spec, triggers: [{ name: 'queue', type: 'metric', metricTrigger: { query, threshold: 100 } }] } };
+    const reconciler = new HealingPolicyReconciler({
+      clock,
+      logger: silentLogger,
+      metrics: createMetrics(),
+      events: { record: () => undefined, flush: () => Promise.resolve() },
+      store,
+      api: { createAction: () => Promise.resolve(), patchPolicyStatus: (_id, s) => {
+          statuses.push(s);
+          return Promise.resolve();
+        } },
+      settings: { forceDryRun: false, paused: false, prometheusConfigured: true, escalationWindowMs: 3_600_000, maxRequeueMs: 30_000, statusRefreshMs: 60_000, evaluationBudgetMs: 10_000 },
+      getPolicy: () => prom,
+      listActions: () => [],
+      inventory: () => inventoryOf({ pods: [pod('p0')] }),
+      eventsSynced: () => true,
+      prometheusErrors: () => queryErrors,
+      metricsServerError: () => undefined,
+    });
+    store.recordSample({ apiVersion: 'v1', kind: 'Pod', namespace: NS, name: 'p0', uid: 'uid-p0' }, query, { at: clock.now(), value: 5 }, clock.now());
+    queryErrors.set(query, 'Prometheus unreachable: connect ECONNREFUSED 127.0.0.1:9090');
+    await reconciler.reconcile(`${NS}/heavy`);
+    expect(statuses.at(-1)?.conditions?.find((c) => c.type === 'DataAvailable')).toMatchObject({ status: 'True' });
+    await clock.advance(10 * 60_000);
+    await reconciler.reconcile(`${NS}/heavy`);
+    const data = statuses.at(-1)?.conditions?.find((c) => c.type === 'DataAvailable');
+    expect(data).toMatchObject({ status: 'False', reason: 'DataUnavailable' });
+    expect(data?.message).toMatch(/old \(older than .*\); unavailable: Prometheus unreachable: connect ECONNREFUSED/);
+  });
+
+  it('does not call data not collected yet (a fresh operator) unavailable', async () => {
+    const { reconciler, events } = setup([pod('p0')], 0, 10_000, {
+      ...policy(),
+      spec: { ...policy().spec, triggers: [{ name: 'memory', type: 'metric', metricTrigger: { query: 'memory_usage_percent', threshold: 90 } }] },
+    });
+    await reconciler.reconcile(`${NS}/heavy`);
+    expect(events).toEqual([]);
   });
 });
 

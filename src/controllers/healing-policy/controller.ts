@@ -16,13 +16,13 @@ import { targetKey, type TargetObservations, type TargetRef } from '../../metric
 import type { Logger } from '../../observability/logger.js';
 import type { OperatorMetrics } from '../../observability/metrics.js';
 import type { Clock } from '../../runtime/clock.js';
-import type { ReconcileResult } from '../../runtime/controller.js';
+import { FencedError, type ReconcileResult } from '../../runtime/controller.js';
 import { actionsAllowed } from '../../safety/budget.js';
 import { hasExecuted, parsePolicyKey, policyIdOf, policyKey, settledAt, toLedgerEntry, type PolicyId } from '../../safety/types.js';
 import { DEFAULT_EVALUATE_OPTIONS, evaluateTriggers, EVENTS_UNAVAILABLE_KEY, type EvaluateOptions, type TriggerFiring, type TriggerState } from '../../triggers/evaluate.js';
 import { buildHealingAction, LABELS } from './build-action.js';
 import { updateLearning } from './learning.js';
-import { decidePolicy, type ActionHistoryEntry } from './decide.js';
+import { decidePolicy, type ActionHistoryEntry, type PolicyDecision } from './decide.js';
 import { selectTargets, type Inventory, type SelectedTarget } from './select.js';
 import { AI_METRICS, analyzeTarget, recommendFor, type AiContext, type TargetAnalysis } from './ai.js';
 import type { AdvisedRecommendation } from '../../ai/answer.js';
@@ -32,7 +32,8 @@ import type { ActionTemplate } from '../../api/v1alpha1/common.js';
 import { assessSeries } from '../../analysis/assess.js';
 import { createAssessmentCache } from '../../triggers/assessment-cache.js';
 import { parseDuration } from '../../triggers/duration.js';
-import { invalidPolicyStatus, overBudgetPolicyStatus, policyStatus, statusMergePatch, statusNeedsWrite } from './status.js';
+import { findCondition } from '../conditions.js';
+import { invalidPolicyStatus, overBudgetPolicyStatus, POLICY_CONDITIONS, policyStatus, statusMergePatch, statusNeedsWrite } from './status.js';
 
 /** Event reasons on policies and targets. */
 export const POLICY_EVENTS = {
@@ -42,6 +43,7 @@ export const POLICY_EVENTS = {
   InvalidPolicy: 'InvalidPolicy',
   SelectionProblem: 'SelectionProblem',
   DataUnavailable: 'DataUnavailable',
+  DataAvailable: 'DataAvailable',
   EvaluationOverBudget: 'EvaluationOverBudget',
   CrossNamespaceSelector: 'CrossNamespaceSelector',
 } as const;
@@ -97,6 +99,12 @@ export interface HealingPolicyReconcilerDeps {
   readonly advisor?: Pick<Advisor, 'advise'>;
   /** Lets other work run between slices of a long evaluation (default: setImmediate). */
   readonly yieldToEventLoop?: () => Promise<void>;
+  /**
+   * Fencing: true while this replica may act (with leader election, `elector.isLeader()`). Asked right before every
+   * HealingAction create and every status write; false throws FencedError, so a leader that was frozen and wakes
+   * after another took the Lease creates and writes nothing. Default: always true.
+   */
+  readonly mayAct?: () => boolean;
 }
 
 const EXPECTATION_TTL_MS = 60_000;
@@ -113,11 +121,28 @@ export class HealingPolicyReconciler {
   private readonly invalidReported = new Map<string, number>();
   /** policy key → until when it is skipped for running over its evaluation budget. */
   private readonly overBudgetUntil = new Map<string, number>();
+  /** policy key → whether a data source was failing at the last reconcile (for the DataUnavailable Events). */
+  private readonly degraded = new Map<string, boolean>();
   /** Series assessments memoised across reconciles: an unchanged series is not assessed again. */
   private readonly assessments = createAssessmentCache(assessSeries);
 
   constructor(deps: HealingPolicyReconcilerDeps) {
     this.deps = deps;
+  }
+
+  /** The API writes, each behind the fence. */
+  private async createAction(namespace: string, action: HealingAction): Promise<void> {
+    this.fence(`creating a HealingAction in ${namespace}`);
+    await this.deps.api.createAction(namespace, action);
+  }
+
+  private async patchStatus(id: PolicyId, status: HealingPolicyStatus | Record<string, unknown>): Promise<void> {
+    this.fence(`writing the status of policy ${id.name}`);
+    await this.deps.api.patchPolicyStatus(id, status);
+  }
+
+  private fence(what: string): void {
+    if (this.deps.mayAct !== undefined && !this.deps.mayAct()) throw new FencedError(`not ${what}: this replica no longer holds the leader lease`);
   }
 
   /** Metric queries a policy needs collected (built-in names and PromQL), for the collectors. */
@@ -142,6 +167,7 @@ export class HealingPolicyReconciler {
       this.expectations.delete(key);
       this.invalidReported.delete(key);
       this.overBudgetUntil.delete(key);
+      this.degraded.delete(key);
       return {};
     }
     const now = clock.now();
@@ -252,7 +278,7 @@ export class HealingPolicyReconciler {
     for (const p of decision.proposals) {
       const action = buildHealingAction(policy, p, now);
       try {
-        await this.deps.api.createAction(action.metadata.namespace ?? p.target.ref.namespace, action);
+        await this.createAction(action.metadata.namespace ?? p.target.ref.namespace, action);
       } catch (e: unknown) {
         if (!isAlreadyExists(e)) throw e;
         // The same firing was already recorded (deterministic name): nothing to do.
@@ -298,6 +324,7 @@ export class HealingPolicyReconciler {
     const allowed = actionsAllowed({ key: policyKey(namespace, name, id.kind), maxActionsPerHour }, ledger, now);
     const lastActionAt = ledger.reduce<number | undefined>((m, e) => (m === undefined || e.createdAt > m ? e.createdAt : m), undefined);
     const unknownReasons = [...new Set(decision.unknown.map((u) => `${u.trigger}: ${u.reason}`))];
+    this.reportDataSources(raw, key, decision.unknown);
     const learning = updateLearning(raw.status?.learning, ledgerObjects, settings.escalationWindowMs, now);
     const status = policyStatus(raw.status, {
       now,
@@ -316,7 +343,7 @@ export class HealingPolicyReconciler {
     });
     if (statusNeedsWrite(raw.status, status, now, settings.statusRefreshMs)) {
       try {
-        await this.deps.api.patchPolicyStatus(id, statusMergePatch(raw.status, status));
+        await this.patchStatus(id, statusMergePatch(raw.status, status));
       } catch (e: unknown) {
         if (!isNotFound(e)) throw e;
       }
@@ -366,8 +393,9 @@ export class HealingPolicyReconciler {
     this.deps.logger.warn({ policy: key, elapsedMs: Math.round(run.elapsedMs), evaluated: run.results.length, total }, 'policy evaluation over budget: skipped');
     if (firstTime) this.deps.events.record(policySubject(raw), { type: 'Warning', reason: POLICY_EVENTS.EvaluationOverBudget, message, action: 'Evaluate' });
     try {
-      await this.deps.api.patchPolicyStatus(id, overBudgetPolicyStatus(raw, message, now));
+      await this.patchStatus(id, overBudgetPolicyStatus(raw, message, now));
     } catch (e: unknown) {
+      if (e instanceof FencedError) throw e;
       if (!isNotFound(e)) this.deps.logger.warn({ policy: key, err: describeKubeError(e) }, 'could not write status of a policy over budget');
     }
     return { requeueAfterMs: penaltyMs };
@@ -413,14 +441,38 @@ export class HealingPolicyReconciler {
       if (!this.deps.settings.prometheusConfigured) {
         unavailable.set(q, `"${q.slice(0, 80)}" is not a built-in metric and no Prometheus URL is configured`);
       } else {
+        // Also when samples are still held: once they go stale, the reason must name the failing query's error
+        // (a fresh sample is still used, whatever the error).
         const err = this.deps.prometheusErrors().get(q);
-        if (err && !obs.series.has(q)) unavailable.set(q, err);
+        if (err) unavailable.set(q, err);
       }
     }
     if (policy.spec.triggers.some((t) => t.type === 'event') && !this.deps.eventsSynced()) {
       unavailable.set(EVENTS_UNAVAILABLE_KEY, 'the Event informer has not synced yet');
     }
     return { ...obs, unavailable };
+  }
+
+  /**
+   * Degraded mode, as Events: a Warning (DataUnavailable) when a data source the policy needs starts failing — a
+   * collector's error (metrics-server or Prometheus gone) or data gone stale — and a Normal (DataAvailable) when every
+   * source answers again. Data not collected yet (a fresh target, an operator that just started) is not a failure.
+   * The DataAvailable condition says the same on the status; the Events make the moment visible in `kubectl describe`.
+   */
+  private reportDataSources(raw: AnyPolicy, key: string, unknown: PolicyDecision['unknown']): void {
+    const failing = unknown.filter((u) => u.code === 'unavailable' || u.code === 'stale');
+    const reasons = [...new Set(failing.map((u) => `${u.trigger}: ${u.reason}`))];
+    const was = this.degraded.get(key) ?? findCondition(raw.status?.conditions, POLICY_CONDITIONS.DataAvailable)?.status === 'False';
+    const failingNow = reasons.length > 0;
+    this.degraded.set(key, failingNow);
+    if (failingNow && !was) {
+      const message = `triggers cannot be evaluated on ${new Set(failing.map((u) => targetKey(u.target.ref))).size} target(s), so they neither fire nor clear: ${reasons.slice(0, 3).join('; ')}`;
+      this.deps.events.record(policySubject(raw), { type: 'Warning', reason: POLICY_EVENTS.DataUnavailable, message: message.slice(0, 1024), action: 'Evaluate' });
+      this.deps.logger.warn({ policy: key, reasons: reasons.slice(0, 5) }, 'policy data unavailable: its triggers cannot be evaluated');
+    } else if (!failingNow && was) {
+      this.deps.events.record(policySubject(raw), { type: 'Normal', reason: POLICY_EVENTS.DataAvailable, message: 'every data source of this policy answers again', action: 'Evaluate' });
+      this.deps.logger.info({ policy: key }, 'policy data available again');
+    }
   }
 
   /** Warns once per generation that a HealingPolicy's selector.namespaces is ignored. */
@@ -441,8 +493,9 @@ export class HealingPolicyReconciler {
       this.deps.events.record(policySubject(raw), { type: 'Warning', reason: POLICY_EVENTS.InvalidPolicy, message: problems.join('; ') });
       this.deps.logger.warn({ policy: key, problems }, 'invalid HealingPolicy: not evaluated');
       try {
-        await this.deps.api.patchPolicyStatus(policyIdOf(raw), invalidPolicyStatus(raw, problems, now));
+        await this.patchStatus(policyIdOf(raw), invalidPolicyStatus(raw, problems, now));
       } catch (e: unknown) {
+        if (e instanceof FencedError) throw e;
         this.deps.logger.warn({ policy: key, err: describeKubeError(e) }, 'could not write status of an invalid policy');
       }
     }

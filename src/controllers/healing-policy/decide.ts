@@ -10,7 +10,7 @@ import { TERMINAL_PHASES } from '../../api/v1alpha1/healing-action.js';
 import type { AnyPolicy, Learning, PolicyMode } from '../../api/v1alpha1/healing-policy.js';
 import { targetKey } from '../../metrics/types.js';
 import type { AdvisedRecommendation } from '../../ai/answer.js';
-import type { TriggerEvaluations, TriggerFiring } from '../../triggers/evaluate.js';
+import type { TriggerEvaluations, TriggerFiring, UnknownCode } from '../../triggers/evaluate.js';
 import type { SelectedTarget } from './select.js';
 
 /** Kinds each action type can act on (a Pod target's workload is used for scale and rollback). */
@@ -93,8 +93,8 @@ export interface PolicyDecision {
   readonly held: readonly HeldFiring[];
   /** Names of triggers firing (or in cooldown) on at least one target. */
   readonly activeTriggers: readonly string[];
-  /** Targets with a trigger that could not be evaluated, with the reason (first per target). */
-  readonly unknown: readonly { readonly target: SelectedTarget; readonly trigger: string; readonly reason: string }[];
+  /** Targets with a trigger that could not be evaluated, with the reason and its code (first per target). */
+  readonly unknown: readonly { readonly target: SelectedTarget; readonly trigger: string; readonly reason: string; readonly code: UnknownCode }[];
   /** Earliest time a result may change by time alone: requeue then. */
   readonly checkAt?: number;
 }
@@ -180,7 +180,7 @@ export function decidePolicy(input: PolicyDecisionInput): PolicyDecision {
   const steps = ladder(policy.spec.actions);
   const proposals: ActionProposal[] = [];
   const held: HeldFiring[] = [];
-  const unknown: { target: SelectedTarget; trigger: string; reason: string }[] = [];
+  const unknown: { target: SelectedTarget; trigger: string; reason: string; code: UnknownCode }[] = [];
   const active = new Set<string>();
   let checkAt: number | undefined;
 
@@ -190,7 +190,7 @@ export function decidePolicy(input: PolicyDecisionInput): PolicyDecision {
       if (r.status === 'firing' || r.status === 'cooldown') active.add(r.trigger);
     }
     const firstUnknown = evaluations.results.find((r) => r.status === 'unknown');
-    if (firstUnknown) unknown.push({ target, trigger: firstUnknown.trigger, reason: firstUnknown.reason });
+    if (firstUnknown) unknown.push({ target, trigger: firstUnknown.trigger, reason: firstUnknown.reason, code: firstUnknown.code });
 
     const firing = evaluations.firing[0];
     if (!firing) continue;

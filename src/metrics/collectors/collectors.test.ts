@@ -129,6 +129,11 @@ describe('prometheus', () => {
     );
     await expect(instantQuery('http://x', 'up', now, 1000, () => Promise.reject(new Error('ECONNREFUSED')))).rejects.toThrow(PrometheusQueryError);
     await expect(instantQuery('http://x', 'up', now, 1000, respond(502, '<html>'))).rejects.toThrow(/not JSON/);
+    // JSON that is not a response object, and series of the wrong shape: refused as query errors, not TypeErrors.
+    for (const body of ['null', '3', '[]', '"x"']) await expect(instantQuery('http://x', 'up', now, 1000, respond(200, body))).rejects.toThrow(PrometheusQueryError);
+    for (const bad of [null, 1, { metric: null, value: [1, '2'] }, { metric: { pod: 7 }, value: [1, '2'] }, { metric: {}, value: ['t', '2'] }, { metric: {}, value: [1] }]) {
+      await expect(instantQuery('http://x', 'up', now, 1000, respond(200, { status: 'success', data: { resultType: 'vector', result: [bad] } }))).rejects.toThrow(/malformed series at index 0/);
+    }
     await expect(instantQuery('http://x', 'up', now, 1000, respond(200, { status: 'success', data: { resultType: 'matrix', result: [] } }))).rejects.toThrow(/instant vector/);
   });
 });

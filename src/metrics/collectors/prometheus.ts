@@ -57,17 +57,32 @@ export async function instantQuery(baseUrl: string, query: string, atMs: number,
   } catch {
     throw new PrometheusQueryError(`Prometheus answered HTTP ${status} with a body that is not JSON`);
   }
+  // `null`, a number, a list: JSON, but not an API response (found by the fault suite: "null" threw a TypeError).
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new PrometheusQueryError(`Prometheus answered HTTP ${status} with JSON that is not an API response object`);
+  }
   if (parsed.status !== 'success') {
     throw new PrometheusQueryError(capText(`PromQL error (${parsed.errorType ?? `HTTP ${status}`}): ${parsed.error ?? 'unknown error'}`, MAX_ERROR_TEXT));
   }
   if (parsed.data?.resultType !== 'vector' || !Array.isArray(parsed.data.result)) {
     throw new PrometheusQueryError(`query returned a ${parsed.data?.resultType ?? 'missing'} result; a trigger needs an instant vector`);
   }
-  const result = parsed.data.result as PromSeries[];
+  const result: unknown[] = parsed.data.result;
   if (result.length > MAX_PROMQL_SERIES) {
     throw new PrometheusQueryError(`query returned ${result.length} series, more than the ${MAX_PROMQL_SERIES} a trigger may use; narrow it with label matchers`);
   }
-  return result;
+  const bad = result.findIndex((s) => !isPromSeries(s));
+  if (bad >= 0) throw new PrometheusQueryError(`Prometheus answered a malformed series at index ${bad} (an instant-vector series is {"metric": {labels}, "value": [time, "value"]})`);
+  return result as PromSeries[];
+}
+
+/** True for {metric: {string: string}, value: [finite number, string]} — the shape an instant vector's series has. */
+function isPromSeries(s: unknown): s is PromSeries {
+  if (s === null || typeof s !== 'object') return false;
+  const { metric, value } = s as { metric?: unknown; value?: unknown };
+  if (metric === null || typeof metric !== 'object' || Array.isArray(metric)) return false;
+  if (!Object.values(metric).every((v) => typeof v === 'string')) return false;
+  return Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && Number.isFinite(value[0]) && typeof value[1] === 'string';
 }
 
 /** The target a result series names, if any. */

@@ -176,6 +176,24 @@ describe('RestartExecutor on a pod', () => {
     expect(methods(calls)).toEqual(['readNamespacedPod']);
   });
 
+  it('reads the pod again and evicts it when its status moved on between the read and the eviction (409), once it succeeds', async () => {
+    let refusals = 2;
+    const { deps, calls } = cluster(3, () =>
+      refusals-- > 0 ? Promise.reject(status(409, 'Operation cannot be fulfilled on Pod "web-1": the object has been modified')) : Promise.resolve({}),
+    );
+    const done = await new RestartExecutor(deps).execute(request({ strategy: 'rolling' }), ctx);
+    expect(done.mechanism).toBe('evict');
+    expect(methods(calls).filter((m) => m === 'createNamespacedPodEviction')).toHaveLength(3);
+    expect(methods(calls).filter((m) => m === 'readNamespacedPod')).toHaveLength(3);
+  });
+
+  it('gives up as StaleDecision after a few refused preconditions in a row', async () => {
+    const { deps, calls } = cluster(3, () => Promise.reject(status(409, 'the object has been modified')));
+    const e = await failure(new RestartExecutor(deps).execute(request({ strategy: 'rolling' }), ctx));
+    expect(e.code).toBe('StaleDecision');
+    expect(methods(calls).filter((m) => m === 'createNamespacedPodEviction')).toHaveLength(4);
+  });
+
   it('validates target kinds', () => {
     const executor = new RestartExecutor(cluster(3, () => Promise.resolve({})).deps);
     expect(executor.validate(request({}))).toEqual([]);

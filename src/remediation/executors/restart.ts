@@ -45,6 +45,9 @@ import { diffObjects } from './patch.js';
 
 const RESTART_KINDS: readonly ObjectKind[] = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet'];
 
+/** Immediate re-reads after a refused resourceVersion precondition (see RestartExecutor.execute). */
+export const CONFLICT_RETRIES = 3;
+
 /**
  * The restartedAt value for `now`: RFC 3339 in UTC without fractional seconds, the format kubectl writes
  * (`time.Now().Format(time.RFC3339)`). Formatting a given instant, not reading the clock. Pure.
@@ -295,9 +298,27 @@ export class RestartExecutor implements Executor {
     }
   }
 
-  /** See Executor.execute. */
+  /**
+   * See Executor.execute. The mutation carries the resourceVersion read a moment before (and the target's uid). When
+   * the API refuses that precondition (409) the mutation did not happen; the usual cause is not a changed decision
+   * but a status that moved on between our read and the call — a crash-looping pod's status changes every few
+   * seconds, and on a loaded API server the gap is long enough to lose that race again and again (measured in the
+   * fault suite: half the evictions of crash-looping pods refused). So it reads the object again and retries at once,
+   * at most {@link CONFLICT_RETRIES} times; the uid check still refuses a pod or workload that was replaced meanwhile.
+   */
   async execute(request: ExecutionRequest, ctx: ExecutionContext): Promise<Execution> {
     assertNotDryRun(request, this.type);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.executeOnce(request, ctx);
+      } catch (e: unknown) {
+        if (!(e instanceof ExecutorError && e.code === 'StaleDecision' && e.httpStatus === 409) || attempt >= CONFLICT_RETRIES || ctx.signal.aborted) throw e;
+        ctx.log?.('info', 'the object changed between our read and the call; reading it again', { target: describeRef(request.target), attempt: attempt + 1 });
+      }
+    }
+  }
+
+  private async executeOnce(request: ExecutionRequest, ctx: ExecutionContext): Promise<Execution> {
     const d = await this.decide(request, ctx);
     switch (d.mechanism) {
       case 'none':
