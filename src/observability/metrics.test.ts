@@ -18,6 +18,8 @@ const EXPECTED: Record<string, { type: string; labels: string[] }> = {
   kubeskippy_policies: { type: 'gauge', labels: ['mode'] },
   kubeskippy_circuit_breaker_open: { type: 'gauge', labels: ['scope'] },
   kubeskippy_collection_errors_total: { type: 'counter', labels: ['source'] },
+  kubeskippy_collector_poll_duration_seconds: { type: 'histogram', labels: ['source', 'phase'] },
+  kubeskippy_collector_poll_objects: { type: 'gauge', labels: ['source', 'kind'] },
   kubeskippy_api_requests_total: { type: 'counter', labels: ['verb', 'group', 'resource', 'subresource'] },
   kubeskippy_policy_evaluation_overruns_total: { type: 'counter', labels: ['policy', 'namespace'] },
   kubeskippy_event_loop_delay_seconds: { type: 'histogram', labels: [] },

@@ -42,6 +42,13 @@ export interface OperatorMetrics {
   /** Failed metric collections by source (metrics-server, prometheus, kube). */
   readonly collectionErrorsTotal: Counter<'source'>;
   /**
+   * Wall time of one poll of a periodic collector (metrics.k8s.io), by source and phase: `request` (the API calls,
+   * response parsing included) and `record` (converting and recording the samples).
+   */
+  readonly collectorPollDurationSeconds: Histogram<'source' | 'phase'>;
+  /** Objects (pod metrics) the last poll of a periodic collector returned, and the requests it took. */
+  readonly collectorPollObjects: Gauge<'source' | 'kind'>;
+  /**
    * Requests the operator sent to the Kubernetes API, named as the API server's audit log names them: `verb`
    * get|list|watch|create|update|patch|delete|deletecollection, `group` ('' = core), `resource` (the plural),
    * `subresource` ('' or status, eviction, scale…). Counted when sent, whatever the response; a watch counts once
@@ -167,6 +174,18 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
       name: `${METRIC_PREFIX}collection_errors_total`,
       help: 'Failed metric collections by source (kube, metrics-server, prometheus).',
       labelNames: ['source'] as const,
+      registers,
+    }),
+    collectorPollDurationSeconds: new Histogram({
+      ...seconds('collector_poll_duration_seconds', 'Seconds one poll of a periodic collector took, by source (metrics-server) and phase (request: API calls and parsing; record: converting and recording samples).', [
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+      ]),
+      labelNames: ['source', 'phase'] as const,
+    }),
+    collectorPollObjects: new Gauge({
+      name: `${METRIC_PREFIX}collector_poll_objects`,
+      help: 'What the last poll of a periodic collector fetched, by source and kind: items (pod metrics returned), requests (API calls it took).',
+      labelNames: ['source', 'kind'] as const,
       registers,
     }),
     apiRequestsTotal: new Counter({
