@@ -54,11 +54,14 @@ describe('SeriesStore samples', () => {
     expect(o.target).toEqual(A);
   });
 
-  it('hands out copies: changing a snapshot or writing later does not change an earlier snapshot', () => {
+  it('hands out snapshots: a series cannot be changed through one, and writing later does not change an earlier one', () => {
     const store = new SeriesStore(SMALL);
     store.recordSample(A, 'm', { at: T, value: 1 }, T);
     const first = store.observations(A);
-    (first.series.get('m') as { at: number; value: number }[]).push({ at: T + 1, value: 99 });
+    expect(() => (first.series.get('m') as { at: number; value: number }[]).push({ at: T + 1, value: 99 })).toThrow(TypeError);
+    expect(() => ((first.series.get('m') as { at: number; value: number }[])[0] as { value: number }).value = 5).toThrow(TypeError);
+    // The same unchanged series is shared, not copied again.
+    expect(store.observations(A).series.get('m')).toBe(first.series.get('m'));
     (first.series as Map<string, unknown>).delete('m');
     store.recordSample(A, 'm', { at: T + S, value: 2 }, T + S);
     expect(first.series.has('m')).toBe(false);

@@ -116,6 +116,12 @@ class SampleRing {
   private values: Float64Array;
   private start = 0;
   length = 0;
+  /**
+   * The last snapshot handed out, frozen, until the ring changes. Policies read the same series many times between
+   * two samples (every reconcile of every policy over the target): the scale benchmark found copying them the
+   * largest single cost of a reconcile (docs/benchmarks.md).
+   */
+  private snapshot: readonly Sample[] | undefined;
 
   constructor(private readonly max: number) {
     const initial = Math.min(8, max);
@@ -146,6 +152,7 @@ class SampleRing {
    */
   push(at: number, value: number): 'appended' | 'replaced' | 'overwrote' | 'refused' {
     const last = this.lastAt();
+    if (last === undefined || at >= last) this.snapshot = undefined;
     if (last !== undefined) {
       if (at < last) return 'refused';
       if (at === last) {
@@ -179,16 +186,20 @@ class SampleRing {
       dropped++;
     }
     if (this.length === 0) this.start = 0;
+    if (dropped > 0) this.snapshot = undefined;
     return dropped;
   }
 
-  toArray(): Sample[] {
+  /** The samples, oldest first, as a frozen array of frozen samples (shared until the ring changes). */
+  toArray(): readonly Sample[] {
+    if (this.snapshot !== undefined) return this.snapshot;
     const out: Sample[] = new Array<Sample>(this.length);
     for (let i = 0; i < this.length; i++) {
       const s = this.slot(i);
-      out[i] = { at: this.times[s] as number, value: this.values[s] as number };
+      out[i] = Object.freeze({ at: this.times[s] as number, value: this.values[s] as number });
     }
-    return out;
+    this.snapshot = Object.freeze(out);
+    return this.snapshot;
   }
 
   private grow(capacity: number): void {
@@ -379,8 +390,10 @@ export class SeriesStore {
   }
 
   /**
-   * A snapshot of everything held for `target`, as fresh copies (arrays, maps, sample objects) that the caller
-   * may keep and pure code may read while the store keeps changing. An unknown target gives empty observations.
+   * A snapshot of everything held for `target` that the caller may keep and pure code may read while the store
+   * keeps changing: fresh maps and arrays, and for each series a frozen array of frozen samples, shared between
+   * callers until that series changes (so a snapshot is cheap to take again; mutating one throws). An unknown
+   * target gives empty observations.
    * `options.metrics` limits the series copied (the queries a policy needs), to keep snapshots cheap.
    */
   observations(target: TargetRef, options: { readonly metrics?: Iterable<string> } = {}): TargetObservations {
