@@ -22,6 +22,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Clock } from '../runtime/clock.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { describeKubeError, toKubeError, type KubeError } from './errors.js';
+import { compareResourceVersions } from './resource-version.js';
 
 /** A list result: the objects and the collection's resourceVersion to watch from. */
 export interface ListResult<T> {
@@ -195,6 +196,8 @@ export class Informer<T extends k8s.KubernetesObject> {
   private stopController: AbortController | undefined;
   private cycle: AbortController | undefined;
   private loops: Promise<void>[] = [];
+  /** Callers of waitForResourceVersion, resolved as the informer's resourceVersion passes theirs. */
+  private waiters: { resourceVersion: string; resolve: (caughtUp: boolean) => void }[] = [];
 
   constructor(options: InformerOptions<T>) {
     this.name = options.name;
@@ -237,6 +240,7 @@ export class Informer<T extends k8s.KubernetesObject> {
     this.phase = 'stopped';
     this.stopController?.abort();
     this.cycle?.abort();
+    this.releaseWaiters();
     await Promise.all(this.loops);
   }
 
@@ -262,6 +266,44 @@ export class Informer<T extends k8s.KubernetesObject> {
   /** The resourceVersion the informer would resume from. */
   lastSyncResourceVersion(): string {
     return this.resourceVersion;
+  }
+
+  /**
+   * Resolves true once the cache reflects every change of the collection up to `resourceVersion` — e.g. the version
+   * a write of ours returned: the watch delivers a collection's events in resourceVersion order, so once it has
+   * passed ours, every earlier write is in the cache too (a relist jumps past it at once). Resolves false after
+   * `timeoutMs` (measured on the injected clock), when stopped, or when either version is not comparable
+   * (resource-version.ts): the caller must then read the cluster itself.
+   */
+  waitForResourceVersion(resourceVersion: string, timeoutMs: number): Promise<boolean> {
+    const now = compareResourceVersions(this.resourceVersion, resourceVersion);
+    if (now === undefined || this.phase === 'stopped') return Promise.resolve(false);
+    if (now >= 0) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = new AbortController();
+      const waiter = {
+        resourceVersion,
+        resolve: (caughtUp: boolean) => {
+          timer.abort();
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          resolve(caughtUp);
+        },
+      };
+      this.waiters.push(waiter);
+      this.clock.sleep(timeoutMs, timer.signal).then(
+        () => waiter.resolve(false),
+        () => undefined,
+      );
+    });
+  }
+
+  private releaseWaiters(): void {
+    if (this.waiters.length === 0) return;
+    for (const w of [...this.waiters]) {
+      const c = compareResourceVersions(this.resourceVersion, w.resourceVersion);
+      if (c === undefined || this.phase === 'stopped') w.resolve(false);
+      else if (c >= 0) w.resolve(true);
+    }
   }
 
   /** Cached objects, all or those of one namespace (from an index: no scan of the other namespaces). */
@@ -313,6 +355,7 @@ export class Informer<T extends k8s.KubernetesObject> {
           if (cycle.signal.aborted) continue;
           this.replace(result.items);
           this.resourceVersion = result.resourceVersion;
+          this.releaseWaiters();
           needList = false;
           if (!this.synced) {
             this.synced = true;
@@ -414,7 +457,10 @@ export class Informer<T extends k8s.KubernetesObject> {
         this.logger.debug({ type }, 'ignoring unknown watch event type');
         return;
     }
-    if (rv !== undefined && rv !== '') this.resourceVersion = rv;
+    if (rv !== undefined && rv !== '') {
+      this.resourceVersion = rv;
+      this.releaseWaiters();
+    }
   }
 
   private upsert(raw: T): void {
