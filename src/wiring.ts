@@ -16,18 +16,21 @@ import { isoTime } from './controllers/conditions.js';
 import { HealingActionReconciler } from './controllers/healing-action/controller.js';
 import { HealingPolicyReconciler, policyKeyOf } from './controllers/healing-policy/controller.js';
 import { PolicyDirectory } from './controllers/healing-policy/directory.js';
-import type { Inventory } from './controllers/healing-policy/select.js';
+import { candidateNamespaces, type Inventory } from './controllers/healing-policy/select.js';
 import { createKubeClients, requestOptions, type KubeClients } from './k8s/client.js';
 import { isNotFound } from './k8s/errors.js';
 import { countingKubeConfig } from './k8s/request-counter.js';
+import { pooledKubeConfig } from './k8s/connection-pool.js';
 import { EventRecorder } from './k8s/event-recorder.js';
 import { createKubeListWatch, Informer, resourcePath, stripManagedFields } from './k8s/informer.js';
+import { slimPod, slimWorkload } from './k8s/cache-transforms.js';
 import { EventCollector } from './metrics/collectors/events.js';
 import { KubeStatusCollector } from './metrics/collectors/kube-status.js';
 import { MetricsServerCollector, RESOURCE_METRICS } from './metrics/collectors/metrics-server.js';
 import { PrometheusCollector } from './metrics/collectors/prometheus.js';
 import { SeriesStore } from './metrics/series-store.js';
-import type { TargetRef } from './metrics/types.js';
+import type { ObservationChange, TargetRef } from './metrics/types.js';
+import { concerns, createInterestCache } from './controllers/healing-policy/interest.js';
 import { createAuditLog, disabledAuditLog, type AuditLog } from './observability/audit-log.js';
 import { startHealthServer, type HealthServer } from './observability/health-server.js';
 import type { Logger } from './observability/logger.js';
@@ -47,6 +50,7 @@ import { createAdvisor, type Advisor } from './ai/advisor.js';
 import { createAssessmentCache } from './triggers/assessment-cache.js';
 import { VERSION as OPERATOR_VERSION } from './version.js';
 import { SafetyGate } from './safety/gate.js';
+import { IntentOrder } from './safety/confirm.js';
 import { matchesLabelSelector } from './safety/label-selector.js';
 import { evaluateGlobalBreaker, evaluatePolicyBreaker } from './safety/circuit-breaker.js';
 import { actionPolicyKey, DEFAULT_OPERATOR_SAFETY, toLedgerEntry, type OperatorSafetySettings, type PolicyId } from './safety/types.js';
@@ -95,14 +99,16 @@ function informer<T extends k8s.KubernetesObject>(
   clock: Clock,
   logger: Logger,
   metrics: OperatorMetrics,
+  transform: (obj: T) => T = stripManagedFields,
 ): Informer<T> {
   return new Informer<T>({
     name,
     source: createKubeListWatch<T>(kc, { path, list }),
     clock,
     logger,
-    // managedFields are often half an object's size and nothing here reads them.
-    transform: stripManagedFields,
+    // managedFields are often half an object's size and nothing here reads them; pods and workloads keep even less
+    // (k8s/cache-transforms.ts).
+    transform,
     onRestart: () => metrics.informerRestartsTotal.inc({ resource: name }),
   });
 }
@@ -166,13 +172,18 @@ interface Base {
   readonly identity: string;
   /** Notifications of HealingAction events to the configured sinks. */
   readonly notifier: Notifier;
+  /** Closes the pooled API connections (last, at shutdown). */
+  readonly closeConnections: () => Promise<void>;
 }
 
 function createBase(rt: OperatorRuntime): Base {
   const { config, clock, logger } = rt;
-  const metrics = createMetrics();
-  // Every request the operator makes goes through this view of the caller's KubeConfig, and is counted.
-  const kc = countingKubeConfig(rt.kubeConfig, (r) => metrics.apiRequestsTotal.inc({ verb: r.verb, group: r.group, resource: r.resource, subresource: r.subresource }));
+  // Process metrics too (CPU, resident memory, heap, GC): what a capacity plan and the scale benchmark read.
+  const metrics = createMetrics(undefined, { processMetrics: true });
+  // Every request the operator makes goes through this view of the caller's KubeConfig: over pooled keep-alive
+  // connections (client-node alone opens a new TLS connection per request), and counted.
+  const pool = pooledKubeConfig(rt.kubeConfig);
+  const kc = countingKubeConfig(pool.kubeConfig, (r) => metrics.apiRequestsTotal.inc({ verb: r.verb, group: r.group, resource: r.resource, subresource: r.subresource }));
   const clients: KubeClients = createKubeClients(kc);
   // Every sink's counters exist from the start, so a dashboard shows 0 rather than nothing.
   for (const sink of config.notifications.sinks) for (const result of ['sent', 'failed', 'dropped'] as const) metrics.notificationsTotal.inc({ sink: sink.name, result }, 0);
@@ -194,6 +205,7 @@ function createBase(rt: OperatorRuntime): Base {
       logger: logger.child({ component: 'notifications' }),
       count: (sink, result) => metrics.notificationsTotal.inc({ sink, result }),
     }),
+    closeConnections: () => pool.close(),
   };
 }
 
@@ -218,14 +230,16 @@ interface Caches {
   readonly directory: PolicyDirectory;
   /** The cached objects selection reads, limited to served namespaces. */
   readonly inventory: () => Inventory;
+  /** The write order of executed actions' intents, from the HealingAction informer (the gate's confirm). */
+  readonly intents: IntentOrder;
   readonly all: () => ManagedInformer[];
 }
 
 function createCaches(b: Base): Caches {
   const { kc, clients, clock, logger, metrics, config } = b;
   const co = clients.customObjects;
-  const make = <T extends k8s.KubernetesObject>(name: string, path: string, list: (signal: AbortSignal) => Promise<k8s.KubernetesListObject<T>>): Informer<T> =>
-    informer<T>(name, kc, path, list, clock, logger, metrics);
+  const make = <T extends k8s.KubernetesObject>(name: string, path: string, list: (signal: AbortSignal) => Promise<k8s.KubernetesListObject<T>>, transform?: (obj: T) => T): Informer<T> =>
+    informer<T>(name, kc, path, list, clock, logger, metrics, transform);
   const custom = <T extends k8s.KubernetesObject>(plural: string): Informer<T> =>
     make<T>(plural, resourcePath({ group: GROUP, version: VERSION, plural }), async (signal) =>
       (await co.listClusterCustomObject({ group: GROUP, version: VERSION, plural }, requestOptions(signal))) as k8s.KubernetesListObject<T>,
@@ -233,11 +247,11 @@ function createCaches(b: Base): Caches {
   const policies = custom<HealingPolicy & k8s.KubernetesObject>(PLURAL_POLICIES);
   const clusterPolicies = custom<ClusterHealingPolicy & k8s.KubernetesObject>(PLURAL_CLUSTER_POLICIES);
   const actions = custom<HealingAction & k8s.KubernetesObject>(PLURAL_ACTIONS);
-  const pods = make<k8s.V1Pod>('pods', '/api/v1/pods', (s) => clients.core.listPodForAllNamespaces({}, requestOptions(s)));
-  const replicaSets = make<k8s.V1ReplicaSet>('replicasets', '/apis/apps/v1/replicasets', (s) => clients.apps.listReplicaSetForAllNamespaces({}, requestOptions(s)));
-  const deployments = make<k8s.V1Deployment>('deployments', '/apis/apps/v1/deployments', (s) => clients.apps.listDeploymentForAllNamespaces({}, requestOptions(s)));
-  const statefulSets = make<k8s.V1StatefulSet>('statefulsets', '/apis/apps/v1/statefulsets', (s) => clients.apps.listStatefulSetForAllNamespaces({}, requestOptions(s)));
-  const daemonSets = make<k8s.V1DaemonSet>('daemonsets', '/apis/apps/v1/daemonsets', (s) => clients.apps.listDaemonSetForAllNamespaces({}, requestOptions(s)));
+  const pods = make<k8s.V1Pod>('pods', '/api/v1/pods', (s) => clients.core.listPodForAllNamespaces({}, requestOptions(s)), slimPod);
+  const replicaSets = make<k8s.V1ReplicaSet>('replicasets', '/apis/apps/v1/replicasets', (s) => clients.apps.listReplicaSetForAllNamespaces({}, requestOptions(s)), slimWorkload);
+  const deployments = make<k8s.V1Deployment>('deployments', '/apis/apps/v1/deployments', (s) => clients.apps.listDeploymentForAllNamespaces({}, requestOptions(s)), slimWorkload);
+  const statefulSets = make<k8s.V1StatefulSet>('statefulsets', '/apis/apps/v1/statefulsets', (s) => clients.apps.listStatefulSetForAllNamespaces({}, requestOptions(s)), slimWorkload);
+  const daemonSets = make<k8s.V1DaemonSet>('daemonsets', '/apis/apps/v1/daemonsets', (s) => clients.apps.listDaemonSetForAllNamespaces({}, requestOptions(s)), slimWorkload);
   const namespaces = make<k8s.V1Namespace>('namespaces', '/api/v1/namespaces', (s) => clients.core.listNamespace({}, requestOptions(s)));
   const kubeEvents = make<k8s.CoreV1Event>('events', '/api/v1/events', (s) => clients.core.listEventForAllNamespaces({}, requestOptions(s)));
   // One named object: the field selector keeps the watch (and the RBAC rule, by resourceNames) to it.
@@ -271,7 +285,10 @@ function createCaches(b: Base): Caches {
     daemonSets: served(daemonSets),
     replicaSets: served(replicaSets),
   };
+  const intents = new IntentOrder();
+  actions.addHandler({ onAdd: (a) => intents.observe(a), onUpdate: (a, old) => intents.observe(a, old), onDelete: (a) => intents.forget(a) });
   return {
+    intents,
     policies,
     clusterPolicies,
     actions,
@@ -300,11 +317,14 @@ interface Collectors {
   readonly prometheus: PrometheusCollector | undefined;
 }
 
-function createCollectors(b: Base, c: Caches, enqueuePoliciesFor: (target: TargetRef) => void): Collectors {
+function createCollectors(b: Base, c: Caches, enqueuePoliciesFor: (change: ObservationChange) => void): Collectors {
   const { store, clock, logger, clients, config, metrics } = b;
   const queries = (): string[] => c.directory.all().flatMap((p) => HealingPolicyReconciler.queriesOf(p));
-  const enqueueNamespaces = (targets: readonly TargetRef[]): void => {
-    for (const ns of new Set(targets.map((t) => t.namespace))) enqueuePoliciesFor({ apiVersion: 'v1', kind: 'Pod', namespace: ns, name: '' });
+  // A poll changes many targets at once: one change per namespace and kind (no name, so no excludeNames applies).
+  const enqueuePolled = (what: Pick<ObservationChange, 'metrics' | 'anyMetric'>) => (targets: readonly TargetRef[]): void => {
+    const seen = new Map<string, TargetRef>();
+    for (const t of targets) seen.set(`${t.kind}/${t.namespace}`, { apiVersion: t.apiVersion, kind: t.kind, namespace: t.namespace, name: '' });
+    for (const target of seen.values()) enqueuePoliciesFor({ target, ...what });
   };
   const { pods, replicaSets, deployments, statefulSets, daemonSets } = c;
   return {
@@ -319,8 +339,24 @@ function createCollectors(b: Base, c: Caches, enqueuePoliciesFor: (target: Targe
       replicaSets,
       intervalMs: config.metricsServer.pollIntervalSeconds * 1000,
       wanted: () => config.metricsServer.enabled && queries().some((q) => (RESOURCE_METRICS as readonly string[]).includes(q)),
-      onPoll: enqueueNamespaces,
+      // Only the namespaces of policies that read CPU or memory (a cluster policy's: those it reaches).
+      namespaces: () => {
+        const out = new Set<string>();
+        const inv = c.inventory();
+        for (const p of c.directory.all()) {
+          if (!HealingPolicyReconciler.queriesOf(p).some((q) => (RESOURCE_METRICS as readonly string[]).includes(q))) continue;
+          for (const ns of candidateNamespaces(p, inv)) out.add(ns);
+        }
+        return out;
+      },
+      onPoll: enqueuePolled({ metrics: RESOURCE_METRICS }),
       onError: () => metrics.collectionErrorsTotal.inc({ source: 'metrics-server' }),
+      onPolled: (cost) => {
+        metrics.collectorPollDurationSeconds.observe({ source: 'metrics-server', phase: 'request' }, cost.requestMs / 1000);
+        metrics.collectorPollDurationSeconds.observe({ source: 'metrics-server', phase: 'record' }, cost.recordMs / 1000);
+        metrics.collectorPollObjects.set({ source: 'metrics-server', kind: 'items' }, cost.items);
+        metrics.collectorPollObjects.set({ source: 'metrics-server', kind: 'requests' }, cost.requests);
+      },
     }),
     prometheus: config.prometheus.url
       ? new PrometheusCollector({
@@ -332,7 +368,7 @@ function createCollectors(b: Base, c: Caches, enqueuePoliciesFor: (target: Targe
           intervalMs: config.metricsServer.pollIntervalSeconds * 1000,
           queries: () => new Set(queries().filter((q) => !(BUILTIN_METRICS as readonly string[]).includes(q))),
           targetsFor: () => [],
-          onPoll: enqueueNamespaces,
+          onPoll: enqueuePolled({ anyMetric: true }),
           onError: () => metrics.collectionErrorsTotal.inc({ source: 'prometheus' }),
         })
       : undefined,
@@ -402,7 +438,10 @@ function createPolicyReconciler(b: Base, c: Caches, collectors: Collectors, advi
       prometheusConfigured: config.prometheus.url !== undefined,
       escalationWindowMs: config.escalationWindowSeconds * 1000,
       maxRequeueMs: 30_000,
-      statusRefreshMs: 60_000,
+      // lastEvaluated is a heartbeat, not a decision: refreshed every 10 minutes when nothing else changed, so a quiet
+      // operator with 100 policies writes 10 statuses a minute, not 100 (docs/benchmarks.md). Whether the operator
+      // is alive is its Lease and /healthz.
+      statusRefreshMs: 600_000,
       evaluationBudgetMs: config.policyEvaluationBudgetSeconds * 1000,
     },
     getPolicy: (id) => c.directory.get(id),
@@ -432,6 +471,7 @@ function createActionReconciler(b: Base, c: Caches): HealingActionReconciler {
       return safetySettings(config, readControl(cm));
     },
     inScope: c.inScope,
+    cache: { actions: () => c.actions.list(), waitFor: (rv, ms) => c.actions.waitForResourceVersion(rv, ms), intents: c.intents },
   });
   return new HealingActionReconciler({
     clock: b.clock,
@@ -616,8 +656,11 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     listKeys: () => c.directory.all().map(policyKeyOf),
     resyncMs: config.resyncSeconds * 1000,
   });
-  const enqueuePoliciesFor = (target: TargetRef): void => {
-    for (const p of c.directory.covering(target.namespace)) policyController.enqueue(policyKeyOf(p));
+  // Only the policies that read what changed, and can select the target (interest.ts); not every policy of the
+  // namespace on every pod update.
+  const interestOf = createInterestCache();
+  const enqueuePoliciesFor = (change: ObservationChange): void => {
+    for (const p of c.directory.covering(change.target.namespace)) if (concerns(interestOf(p), change)) policyController.enqueue(policyKeyOf(p));
   };
   const collectors = createCollectors(b, c, enqueuePoliciesFor);
   const policyReconciler = createPolicyReconciler(b, c, collectors, createAiAdvisor(b, rt.aiApiKey));
@@ -640,12 +683,15 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   c.clusterPolicies.addHandler({ onAdd: onPolicy, onUpdate: onPolicy, onDelete: onPolicy });
   // A namespace's labels decide which cluster policies reach it: re-evaluate those when they change.
   c.namespaces.addHandler({ onUpdate: () => c.directory.clusterPolicies().forEach(onPolicy) });
-  const onAction = (a: HealingAction): void => {
+  const onAction = (a: HealingAction, old?: HealingAction): void => {
     if (!c.inScope(a.metadata.namespace)) return;
     actionController.enqueue(keyOf(a));
-    policyController.enqueue(actionPolicyKey(a));
+    // The policy reads its ledger for in-flight actions, cooldowns, budgets and its status: a new action, a phase
+    // change or an execution start matter to it; the other status writes of an action (safety verdicts, results,
+    // conditions) do not.
+    if (old === undefined || old.status?.phase !== a.status?.phase || old.status?.startTime !== a.status?.startTime) policyController.enqueue(actionPolicyKey(a));
   };
-  c.actions.addHandler({ onAdd: onAction, onUpdate: onAction });
+  c.actions.addHandler({ onAdd: (a) => onAction(a), onUpdate: onAction });
   collectors.kubeStatus.start();
   collectors.eventCollector.start();
 
@@ -720,6 +766,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     collectors.kubeStatus.stop();
     collectors.eventCollector.stop();
     stopEventLoopMonitor();
+    await b.closeConnections();
     return exit;
   });
   logger.info({ health: health?.url, metrics: metricsHttp?.url ?? health?.url, dashboard: dashboard?.url, leaderElection: config.leaderElection.enabled }, 'operator started');

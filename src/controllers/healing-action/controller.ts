@@ -251,6 +251,17 @@ export class HealingActionReconciler {
           ? { ...out.status, ...safety }
           : { ...out.status, ...safety, result: { ...(out.status.result ?? { success: false }), success: false, metricsBefore: { ...before, ...this.snapshot(targetOf(a)) } } };
       const written = await this.write(a, status, out.event);
+      if (out.then === 'execute' && input !== undefined) {
+        // Check-after-write: budgets shared with other writers are counted again over the intents written before
+        // this one; if those used them up, give way before mutating anything (safety/confirm.ts).
+        const confirmed = await this.deps.gate.confirm(input, written);
+        if (!confirmed.allowed) {
+          const back = afterGate(written, { ...ctx, now: this.deps.clock.now() }, { allowed: false, reason: confirmed.reason, message: confirmed.message });
+          this.deps.metrics.safetyDenialsTotal.inc({ policy: a.spec.policyRef.name, namespace, reason: confirmed.reason });
+          this.deps.logger.info({ action: `${namespace}/${name}`, reason: confirmed.reason, rule: confirmed.rule, message: confirmed.message }, 'intent reverted after the write');
+          return { action: await this.write(written, back.status, back.event), then: 'stop' as const, ctx };
+        }
+      }
       return { action: written, then: out.then, ctx };
     });
     if (!journal) return {};
