@@ -284,6 +284,8 @@ function createCaches(b: Base): Caches {
     statefulSets: served(statefulSets),
     daemonSets: served(daemonSets),
     replicaSets: served(replicaSets),
+    version: (ns) =>
+      `${inScope(ns) ? 1 : 0}.${pods.namespaceVersion(ns)}.${replicaSets.namespaceVersion(ns)}.${deployments.namespaceVersion(ns)}.${statefulSets.namespaceVersion(ns)}.${daemonSets.namespaceVersion(ns)}.${namespaces.get('', ns)?.metadata?.resourceVersion ?? ''}`,
   };
   const intents = new IntentOrder();
   actions.addHandler({ onAdd: (a) => intents.observe(a), onUpdate: (a, old) => intents.observe(a, old), onDelete: (a) => intents.forget(a) });

@@ -95,10 +95,13 @@ describe('Informer', () => {
     expect(informer.list('other').map((o) => o.metadata?.name)).toEqual(['x']);
     expect(informer.get('other', 'x')?.metadata?.managedFields).toBeUndefined();
     expect(informer.namespaces().sort()).toEqual(['ns', 'other']);
+    const before = informer.namespaceVersion('ns');
     source.del('a');
     await flushMicrotasks();
     expect(informer.list('ns')).toEqual([]);
     expect(informer.namespaces()).toEqual(['other']);
+    expect(informer.namespaceVersion('ns')).toBeGreaterThan(before);
+    expect(informer.namespaceVersion('never')).toBe(0);
     await informer.stop();
   });
 

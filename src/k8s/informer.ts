@@ -186,6 +186,8 @@ export class Informer<T extends k8s.KubernetesObject> {
   private readonly cache = new Map<string, T>();
   /** namespace → key → object, so that a namespace's objects are found without scanning the whole cache. */
   private readonly byNamespace = new Map<string, Map<string, T>>();
+  /** namespace → a counter bumped whenever one of its objects is added, changed or removed. */
+  private readonly namespaceVersions = new Map<string, number>();
   private readonly transform: ((obj: T) => T) | undefined;
   private readonly handlers: InformerHandlers<T>[] = [];
   private resourceVersion = '';
@@ -311,6 +313,18 @@ export class Informer<T extends k8s.KubernetesObject> {
     if (namespace === undefined) return [...this.cache.values()];
     const ns = this.byNamespace.get(namespace);
     return ns === undefined ? [] : [...ns.values()];
+  }
+
+  /**
+   * A number that changes whenever an object of `namespace` is added, changed or removed in the cache (0: never
+   * held one): callers memoise what they derive from a namespace's objects by it.
+   */
+  namespaceVersion(namespace: string): number {
+    return this.namespaceVersions.get(namespace) ?? 0;
+  }
+
+  private bumpNamespace(namespace: string): void {
+    this.namespaceVersions.set(namespace, (this.namespaceVersions.get(namespace) ?? 0) + 1);
   }
 
   /** Namespaces that hold at least one cached object. */
@@ -472,8 +486,13 @@ export class Informer<T extends k8s.KubernetesObject> {
     let index = this.byNamespace.get(namespace);
     if (index === undefined) this.byNamespace.set(namespace, (index = new Map<string, T>()));
     index.set(key, obj);
-    if (old === undefined) this.emit((h) => h.onAdd?.(obj));
-    else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.emit((h) => h.onUpdate?.(obj, old));
+    if (old === undefined) {
+      this.bumpNamespace(namespace);
+      this.emit((h) => h.onAdd?.(obj));
+    } else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) {
+      this.bumpNamespace(namespace);
+      this.emit((h) => h.onUpdate?.(obj, old));
+    }
   }
 
   private remove(key: string, obj: T): void {
@@ -484,6 +503,7 @@ export class Informer<T extends k8s.KubernetesObject> {
     const index = this.byNamespace.get(namespace);
     index?.delete(key);
     if (index?.size === 0) this.byNamespace.delete(namespace);
+    this.bumpNamespace(namespace);
     this.emit((h) => h.onDelete?.(obj));
   }
 

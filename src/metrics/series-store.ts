@@ -122,6 +122,8 @@ class SampleRing {
    * largest single cost of a reconcile (docs/benchmarks.md).
    */
   private snapshot: readonly Sample[] | undefined;
+  /** The same for the latest sample alone (see SeriesStore.observations' `latestOnly`). */
+  private last: readonly Sample[] | undefined;
 
   constructor(private readonly max: number) {
     const initial = Math.min(8, max);
@@ -152,7 +154,10 @@ class SampleRing {
    */
   push(at: number, value: number): 'appended' | 'replaced' | 'overwrote' | 'refused' {
     const last = this.lastAt();
-    if (last === undefined || at >= last) this.snapshot = undefined;
+    if (last === undefined || at >= last) {
+      this.snapshot = undefined;
+      this.last = undefined;
+    }
     if (last !== undefined) {
       if (at < last) return 'refused';
       if (at === last) {
@@ -186,20 +191,32 @@ class SampleRing {
       dropped++;
     }
     if (this.length === 0) this.start = 0;
-    if (dropped > 0) this.snapshot = undefined;
+    if (dropped > 0) {
+      this.snapshot = undefined;
+      this.last = undefined;
+    }
     return dropped;
   }
 
-  /** The samples, oldest first, as a frozen array of frozen samples (shared until the ring changes). */
+  /** The samples, oldest first, as a frozen array (shared until the ring changes). */
   toArray(): readonly Sample[] {
     if (this.snapshot !== undefined) return this.snapshot;
     const out: Sample[] = new Array<Sample>(this.length);
     for (let i = 0; i < this.length; i++) {
       const s = this.slot(i);
-      out[i] = Object.freeze({ at: this.times[s] as number, value: this.values[s] as number });
+      out[i] = { at: this.times[s] as number, value: this.values[s] as number };
     }
     this.snapshot = Object.freeze(out);
     return this.snapshot;
+  }
+
+  /** The latest sample alone (none: empty), as a frozen array shared until the ring changes. */
+  latest(): readonly Sample[] {
+    if (this.last !== undefined) return this.last;
+    if (this.snapshot !== undefined) return (this.last = Object.freeze(this.snapshot.slice(-1)));
+    const i = this.length === 0 ? -1 : this.slot(this.length - 1);
+    this.last = Object.freeze(i < 0 ? [] : [{ at: this.times[i] as number, value: this.values[i] as number }]);
+    return this.last;
   }
 
   private grow(capacity: number): void {
@@ -391,23 +408,26 @@ export class SeriesStore {
 
   /**
    * A snapshot of everything held for `target` that the caller may keep and pure code may read while the store
-   * keeps changing: fresh maps and arrays, and for each series a frozen array of frozen samples, shared between
-   * callers until that series changes (so a snapshot is cheap to take again; mutating one throws). An unknown
-   * target gives empty observations.
+   * keeps changing: fresh maps and arrays, and for each series a frozen array, shared between callers until that
+   * series changes (so a snapshot is cheap to take again; the samples must not be modified). An unknown target gives
+   * empty observations. `latestOnly` gives each series as its latest sample alone: enough to tell that a metric
+   * trigger is clear, which is what most evaluations of a quiet cluster find (the policy reconciler then asks for
+   * the whole series only for the targets that are not).
    * `options.metrics` limits the series copied (the queries a policy needs), to keep snapshots cheap.
    */
-  observations(target: TargetRef, options: { readonly metrics?: Iterable<string> } = {}): TargetObservations {
+  observations(target: TargetRef, options: { readonly metrics?: Iterable<string>; readonly latestOnly?: boolean } = {}): TargetObservations {
     const entry = this.entries.get(targetKey(target));
     if (entry === undefined) {
       return { target, series: new Map(), conditions: new Map(), events: [], unavailable: new Map() };
     }
     const series = new Map<string, readonly Sample[]>();
+    const read = (ring: SampleRing): readonly Sample[] => (options.latestOnly === true ? ring.latest() : ring.toArray());
     if (options.metrics === undefined) {
-      for (const [metric, ring] of entry.series) series.set(metric, ring.toArray());
+      for (const [metric, ring] of entry.series) series.set(metric, read(ring));
     } else {
       for (const metric of options.metrics) {
         const ring = entry.series.get(metric);
-        if (ring !== undefined) series.set(metric, ring.toArray());
+        if (ring !== undefined) series.set(metric, read(ring));
       }
     }
     return {

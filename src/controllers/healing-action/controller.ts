@@ -3,8 +3,11 @@
  * stale read could execute twice), asks the state machine for the next step, performs it, and writes status with
  * a resourceVersion precondition, so two writers (or a stale decision) fail instead of both acting.
  *
- * The gate and the InProgress journal write happen under one lock: two actions cannot both pass a budget that
- * has room for one.
+ * The gate and the InProgress journal write happen under a lock per namespace: two actions in one namespace cannot
+ * both pass a per-target or per-workload rule (cooldown, in flight, disruption budget, storm) that has room for
+ * one, since the gate reads that namespace's ledger live. Actions of different namespaces are gated in parallel;
+ * the budgets they share (operator-wide, AI, a cluster policy's) are counted again after the intent is written
+ * (SafetyGate.confirm), which orders racing intents by their write.
  */
 import type { HealingAction, HealingActionStatus } from '../../api/v1alpha1/healing-action.js';
 import type { AnyPolicy } from '../../api/v1alpha1/healing-policy.js';
@@ -132,7 +135,8 @@ export function fallbackVerifySpec(a: HealingAction): VerifySpec {
 /** Reconciles HealingActions. */
 export class HealingActionReconciler {
   private readonly deps: HealingActionReconcilerDeps;
-  private readonly gateLock = new Mutex();
+  /** One gate lock per namespace (see the module comment); a lock is dropped when nobody holds or waits for it. */
+  private readonly gateLocks = new Map<string, { mutex: Mutex; users: number }>();
 
   constructor(deps: HealingActionReconcilerDeps) {
     this.deps = deps;
@@ -228,9 +232,20 @@ export class HealingActionReconciler {
     return out;
   }
 
+  private async underGateLock<T>(namespace: string, fn: () => Promise<T>): Promise<T> {
+    let lock = this.gateLocks.get(namespace);
+    if (lock === undefined) this.gateLocks.set(namespace, (lock = { mutex: new Mutex(), users: 0 }));
+    lock.users++;
+    try {
+      return await lock.mutex.run(fn);
+    } finally {
+      if (--lock.users === 0) this.gateLocks.delete(namespace);
+    }
+  }
+
   private async gateAndAct(namespace: string, name: string, policy: AnyPolicy | undefined, signal: AbortSignal): Promise<ReconcileResult> {
     // Under the lock: re-read, gate, journal. The ledger the gate lists then includes every earlier journal write.
-    const journal = await this.gateLock.run(async () => {
+    const journal = await this.underGateLock(namespace, async () => {
       const a = await this.deps.api.readAction(namespace, name);
       if (!a) return undefined;
       const ctx = this.context(policy);
