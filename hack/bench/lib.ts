@@ -319,3 +319,24 @@ export async function inPool<T>(items: readonly T[], width: number, fn: (item: T
     }),
   );
 }
+
+/**
+ * When the operator logged "created HealingAction" (after its create call returned), per target "namespace/name"
+ * (the first time only), from its JSON log lines.
+ */
+export function createdTimes(lines: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of lines) {
+    if (!line.includes('created HealingAction')) continue;
+    try {
+      const e = JSON.parse(line) as { msg?: string; time?: string | number; target?: string };
+      const parts = e.target?.split('/') ?? [];
+      const key = parts.length >= 3 ? `${parts.at(-2) ?? ''}/${parts.at(-1) ?? ''}` : undefined;
+      const t = typeof e.time === 'number' ? e.time : Date.parse(e.time ?? '');
+      if (e.msg === 'created HealingAction' && key !== undefined && Number.isFinite(t) && !out.has(key)) out.set(key, t);
+    } catch {
+      // not a JSON log line
+    }
+  }
+  return out;
+}

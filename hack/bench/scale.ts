@@ -45,6 +45,7 @@ import { ensureCrds } from '../../test/support/resources.js';
 import {
   buildOperator,
   byVerb,
+  createdTimes,
   distribution,
   envInt,
   envInts,
@@ -437,16 +438,23 @@ async function crash(c: Cluster, pod: k8s.V1Pod): Promise<void> {
   await c.core.patchNamespacedPod({ name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? '', body: { metadata: { annotations: CRASH } } }, mergePatch);
 }
 
-function latencies(c: Cluster, keys: readonly string[]): { dist: Distribution; missing: string[] } {
+/**
+ * Crossing → ADDED on our watch per pod, and the part up to the operator's "created HealingAction" log line (its
+ * create call returned): what is left is the watch delivering the action back to us.
+ */
+function latencies(c: Cluster, keys: readonly string[], created: ReadonlyMap<string, number> = new Map()): { dist: Distribution; toCreated: Distribution; missing: string[] } {
   const values: number[] = [];
+  const toCreated: number[] = [];
   const missing: string[] = [];
   for (const k of keys) {
     const crossing = c.crossings.get(k);
     const added = c.actionAdded.get(k);
     if (crossing !== undefined && added !== undefined) values.push(Math.max(0, added - crossing));
     else missing.push(k);
+    const made = created.get(k);
+    if (crossing !== undefined && made !== undefined) toCreated.push(made - crossing);
   }
-  return { dist: distribution(values), missing };
+  return { dist: distribution(values), toCreated: distribution(toCreated), missing };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -478,11 +486,12 @@ interface RunResult {
     load: number[];
   };
   readonly metricsPoll?: { polls: number; requestMsMean: number | null; recordMsMean: number | null; items: number; requests: number };
-  readonly detection?: { firings: number; latencyMs: Distribution; missing: number; duplicateActions: number; load: number[] };
+  readonly detection?: { firings: number; latencyMs: Distribution; crossingToCreatedMs: Distribution; missing: number; duplicateActions: number; load: number[] };
   readonly storm?: {
     pods: number;
     windowSeconds: number;
     latencyMs: Distribution;
+    crossingToCreatedMs: Distribution;
     missing: number;
     allDetectedSeconds: number | null;
     requestsPerMinute: Record<string, number>;
@@ -512,6 +521,8 @@ async function runConfig(c: Cluster, entry: string, size: number, policyCount: n
   c.policyEvaluated.clear();
   const set = await createPolicies(c, policyCount, tag.replace(/[^0-9a-z-]/g, ''));
   let op: OperatorProcess | undefined;
+  // What was measured so far: a failure later keeps it.
+  const partial: { -readonly [K in keyof RunResult]?: RunResult[K] } = {};
   try {
     const profDir = path.join(outDir, 'prof', `${SETTINGS.label || 'run'}-${tag}`);
     op = await startOperatorProcess(entry, {
@@ -546,6 +557,7 @@ async function runConfig(c: Cluster, entry: string, size: number, policyCount: n
       readyTrueAtFirstStatus: evaluated.filter((e) => e.ready).length,
       load: loadAverage(),
     };
+    partial.startup = startup;
     log(`/readyz after ${readyzSeconds} s; ${evaluated.length}/${names.length} policies evaluated after ${String(startup.policiesEvaluatedSeconds)} s`);
 
     // --- quiet window ---------------------------------------------------------------------------------------
@@ -587,6 +599,8 @@ async function runConfig(c: Cluster, entry: string, size: number, policyCount: n
       items: sumOf(q1, 'kubeskippy_collector_poll_objects', { source: 'metrics-server', kind: 'items' }),
       requests: sumOf(q1, 'kubeskippy_collector_poll_objects', { source: 'metrics-server', kind: 'requests' }),
     };
+    partial.quiet = quiet;
+    partial.metricsPoll = metricsPoll;
     log(
       `quiet: CPU ${quiet.cpuSecondsPerMinute} s/min, RSS ${quiet.rssMiB} MiB, heap ${quiet.heapUsedMiB}/${quiet.heapTotalMiB} MiB; requests/min ${JSON.stringify(quiet.perMinuteByVerb)}; ` +
         `LIST/min ${quiet.listsPerMinute} (${quiet.listsPerMinuteExcludingMetrics} besides metrics.k8s.io); poll ${String(metricsPoll.requestMsMean)}+${String(metricsPoll.recordMsMean)} ms for ${metricsPoll.items} pods`,
@@ -610,18 +624,20 @@ async function runConfig(c: Cluster, entry: string, size: number, policyCount: n
       }
       await waitFor(`${detectionKeys.length} HealingActions`, () => Promise.resolve(detectionKeys.every((k) => c.actionAdded.has(k))), 90_000, 100).catch(() => log('some crash-looping pods got no HealingAction within 90 s'));
     }
-    const det = latencies(c, detectionKeys);
+    const det = latencies(c, detectionKeys, createdTimes(op.lines()));
     const afterDetection = await scrape(op);
     const detection = {
       firings: detectionKeys.length,
       latencyMs: det.dist,
+      crossingToCreatedMs: det.toCreated,
       missing: det.missing.length,
       duplicateActions: detectionKeys.reduce((a, k) => a + Math.max(0, (c.actionsPerTarget.get(k) ?? 0) - 1), 0),
       load: loadAverage(),
     };
+    partial.detection = detection;
     const reconciles = sumOf(afterDetection, 'kubeskippy_reconcile_duration_seconds_count', { controller: 'healing-policy' }) - sumOf(beforeDetection, 'kubeskippy_reconcile_duration_seconds_count', { controller: 'healing-policy' });
     const reconcileSeconds = sumOf(afterDetection, 'kubeskippy_reconcile_duration_seconds_sum', { controller: 'healing-policy' }) - sumOf(beforeDetection, 'kubeskippy_reconcile_duration_seconds_sum', { controller: 'healing-policy' });
-    log(`detection: ${det.dist.count}/${detectionKeys.length} fired; p50 ${det.dist.p50} ms, p99 ${det.dist.p99} ms, max ${det.dist.max} ms; ${reconciles} policy reconciles, mean ${reconciles > 0 ? r1((reconcileSeconds / reconciles) * 1000) : '-'} ms`);
+    log(`detection: ${det.dist.count}/${detectionKeys.length} fired; p50 ${det.dist.p50} ms, p99 ${det.dist.p99} ms, max ${det.dist.max} ms (to the operator's create: p50 ${det.toCreated.p50}, p99 ${det.toCreated.p99}); ${reconciles} policy reconciles, mean ${reconciles > 0 ? r1((reconcileSeconds / reconciles) * 1000) : '-'} ms`);
     // Let the detection firings settle (executed, verified) before the storm.
     await waitFor('the detection actions to settle', () => Promise.resolve(c.actions.list().filter((a) => detectionKeys.includes(`${a.spec.targetResource.namespace}/${a.spec.targetResource.name}`)).every((a) => TERMINAL.has(a.status?.phase ?? ''))), 120_000, 500).catch(() =>
       log('some detection actions did not settle in 2 min'),
@@ -647,7 +663,8 @@ async function runConfig(c: Cluster, entry: string, size: number, policyCount: n
       const windowMinutes = (wallNow() - st0) / 60_000;
       const stormDelta = requestDelta(s0, s1);
       const stormActions = c.actions.list().filter((a) => keys.includes(`${a.spec.targetResource.namespace}/${a.spec.targetResource.name}`));
-      const executed = stormActions.filter((a) => a.status?.startTime !== undefined && !(a.spec.dryRun ?? false));
+      // Executed: reached InProgress (and was not reverted to Blocked by the check-after-write).
+      const executed = stormActions.filter((a) => a.status?.startTime !== undefined && !(a.spec.dryRun ?? false) && ['InProgress', 'Verifying', 'Succeeded', 'Failed'].includes(a.status.phase ?? ''));
       const phases: Record<string, number> = {};
       const blockedReasons: Record<string, number> = {};
       for (const a of stormActions) {
@@ -655,11 +672,12 @@ async function runConfig(c: Cluster, entry: string, size: number, policyCount: n
         phases[phase] = (phases[phase] ?? 0) + 1;
         if (phase === 'Blocked') blockedReasons[a.status?.reason ?? '?'] = (blockedReasons[a.status?.reason ?? '?'] ?? 0) + 1;
       }
-      const lat = latencies(c, keys);
+      const lat = latencies(c, keys, createdTimes(op.lines()));
       storm = {
         pods: keys.length,
         windowSeconds: Math.round(windowMinutes * 60),
         latencyMs: lat.dist,
+        crossingToCreatedMs: lat.toCreated,
         missing: lat.missing.length,
         allDetectedSeconds: allDetectedAt === undefined ? null : r1((allDetectedAt - st0) / 1000),
         requestsPerMinute: perMinute(stormDelta, windowMinutes),
@@ -681,12 +699,22 @@ async function runConfig(c: Cluster, entry: string, size: number, policyCount: n
     const peak = processStats(op.pid).peakRss;
     return { ...base, startup, quiet, metricsPoll, detection, ...(storm ? { storm } : {}), peakRssMiB: mib(peak), policyReconcileMeanMs: reconciles > 0 ? r1((reconcileSeconds / reconciles) * 1000) : null };
   } catch (e: unknown) {
-    log(`failed: ${e instanceof Error ? e.message : String(e)}`);
-    return { ...base, error: e instanceof Error ? e.message : String(e) };
+    const exited = op !== undefined && op.child.exitCode !== null;
+    const why = `${e instanceof Error ? e.message : String(e)}${exited ? ` (the operator had exited: ${op?.lines().filter((l) => l.includes('"kubeskippy stopped"')).at(-1) ?? 'no stop line'})` : ''}`;
+    log(`failed: ${why}`);
+    return { ...base, ...partial, ...(op ? { peakRssMiB: mib(processStatsOrZero(op.pid)) } : {}), error: why };
   } finally {
     await op?.stop();
     await deletePolicies(c, set);
     await resetCluster(c);
+  }
+}
+
+function processStatsOrZero(pid: number): number {
+  try {
+    return processStats(pid).peakRss;
+  } catch {
+    return 0;
   }
 }
 
@@ -723,6 +751,8 @@ function growth(a: number | null | undefined, b: number | null | undefined, size
 const FIGURES: { name: string; unit: string; target?: string; get: (r: RunResult) => number | null | undefined }[] = [
   { name: 'detection p50', unit: 'ms', target: `< ${TARGETS.detectionP50Ms}`, get: (r) => r.detection?.latencyMs.p50 },
   { name: 'detection p99', unit: 'ms', target: `< ${TARGETS.detectionP99Ms}`, get: (r) => r.detection?.latencyMs.p99 },
+  { name: '  of which crossing → operator created it, p50', unit: 'ms', get: (r) => r.detection?.crossingToCreatedMs.p50 },
+  { name: '  of which crossing → operator created it, p99', unit: 'ms', get: (r) => r.detection?.crossingToCreatedMs.p99 },
   { name: 'storm detection p50', unit: 'ms', get: (r) => r.storm?.latencyMs.p50 },
   { name: 'storm detection p99', unit: 'ms', get: (r) => r.storm?.latencyMs.p99 },
   { name: 'policies evaluated after start', unit: 's', target: `< ${TARGETS.readySeconds}`, get: (r) => r.startup?.policiesEvaluatedSeconds },
