@@ -150,7 +150,7 @@ export class KubeStatusCollector {
     const m = podStatusMetrics(pod);
     store.recordSample(ref, 'restart_count', { at: now, value: m.restart_count }, now);
     store.recordSample(ref, 'ready', { at: now, value: m.ready }, now);
-    const restarts = store.observations(ref, { metrics: ['restart_count'] }).series.get('restart_count') ?? [];
+    const restarts = store.window(ref, 'restart_count', now - RESTART_RATE_WINDOW_MS);
     const rate = restartsInWindow(restarts, now, RESTART_RATE_WINDOW_MS);
     store.recordSample(ref, 'restart_rate', { at: now, value: rate }, now);
     const conditions = podConditions(pod, now);
@@ -260,7 +260,7 @@ export class KubeStatusCollector {
     const pods = this.podsOf(ref);
     const restarts = pods.reduce((sum, p) => sum + podStatusMetrics(p).restart_count, 0);
     store.recordSample(ref, 'restart_count', { at: now, value: restarts }, now);
-    const series = store.observations(ref, { metrics: ['restart_count'] }).series.get('restart_count') ?? [];
+    const series = store.window(ref, 'restart_count', now - RESTART_RATE_WINDOW_MS);
     const rate = restartsInWindow(series, now, RESTART_RATE_WINDOW_MS);
     store.recordSample(ref, 'restart_rate', { at: now, value: rate }, now);
     const reported = new Map<string, number>([['restart_count', restarts], ['restart_rate', rate]]);
