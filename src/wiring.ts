@@ -40,6 +40,7 @@ import type { Clock } from './runtime/clock.js';
 import { Controller } from './runtime/controller.js';
 import { IntervalLoop } from './runtime/interval-loop.js';
 import { createLeaseStore, LeaderElector } from './runtime/leader-election.js';
+import { ShardCoordinator, type LeaseView, type WatchedLease } from './runtime/sharding.js';
 import { Manager, type ManagedInformer, type ManagerExit, type SignalSource } from './runtime/manager.js';
 import { createDefaultRegistry } from './remediation/registry.js';
 import { DashboardSource } from './dashboard/source.js';
@@ -53,7 +54,7 @@ import { SafetyGate } from './safety/gate.js';
 import { IntentOrder } from './safety/confirm.js';
 import { matchesLabelSelector } from './safety/label-selector.js';
 import { evaluateGlobalBreaker, evaluatePolicyBreaker } from './safety/circuit-breaker.js';
-import { actionPolicyKey, DEFAULT_OPERATOR_SAFETY, toLedgerEntry, type OperatorSafetySettings, type PolicyId } from './safety/types.js';
+import { actionPolicyKey, DEFAULT_OPERATOR_SAFETY, parsePolicyKey, toLedgerEntry, type OperatorSafetySettings, type PolicyId } from './safety/types.js';
 import { createControlPublisher, type ControlPublisher } from './control/publisher.js';
 import { createNotifier, type Notifier } from './notifications/notifier.js';
 import { CONTROL_CONFIGMAP, describePause, OPERATOR_STATE_ANNOTATION, readControl, type ControlState } from './control/switch.js';
@@ -232,6 +233,13 @@ interface Caches {
   readonly inventory: () => Inventory;
   /** The write order of executed actions' intents, from the HealingAction informer (the gate's confirm). */
   readonly intents: IntentOrder;
+  /**
+   * Whether this replica acts in a namespace now (sharding: it holds the namespace's shard; otherwise always). The
+   * inventory holds only such namespaces. Set once the election is built.
+   */
+  readonly ownership: { owns: (namespace: string) => boolean; operatorWide: () => boolean };
+  /** Sharding: the Leases of the operator's namespace as a watch sees them (member and shard Leases). */
+  readonly leases?: { readonly informer: Informer<k8s.V1Lease>; readonly view: LeaseView };
   readonly all: () => ManagedInformer[];
 }
 
@@ -274,23 +282,29 @@ function createCaches(b: Base): Caches {
     const n = namespaces.get('', ns);
     return n === undefined ? undefined : (n.metadata?.labels ?? {});
   };
-  // A cluster policy's reach ends where this operator's does: objects of namespaces it does not serve are not seen.
-  const served = <T extends k8s.KubernetesObject>(inf: Informer<T>) => (ns: string): T[] => (inScope(ns) ? inf.list(ns) : []);
+  // A cluster policy's reach ends where this operator's does: objects of namespaces it does not serve — or, sharded,
+  // whose shard this replica does not hold — are not seen.
+  const ownership = { owns: (_namespace: string): boolean => true, operatorWide: (): boolean => true };
+  const mine = (ns: string): boolean => inScope(ns) && ownership.owns(ns);
+  const served = <T extends k8s.KubernetesObject>(inf: Informer<T>) => (ns: string): T[] => (mine(ns) ? inf.list(ns) : []);
   const inventory: Inventory = {
     namespaceLabels,
-    namespaces: () => [...new Set([...pods.namespaces(), ...deployments.namespaces(), ...statefulSets.namespaces(), ...daemonSets.namespaces(), ...replicaSets.namespaces()])].filter((ns) => inScope(ns)),
+    namespaces: () => [...new Set([...pods.namespaces(), ...deployments.namespaces(), ...statefulSets.namespaces(), ...daemonSets.namespaces(), ...replicaSets.namespaces()])].filter(mine),
     pods: served(pods),
     deployments: served(deployments),
     statefulSets: served(statefulSets),
     daemonSets: served(daemonSets),
     replicaSets: served(replicaSets),
     version: (ns) =>
-      `${inScope(ns) ? 1 : 0}.${pods.namespaceVersion(ns)}.${replicaSets.namespaceVersion(ns)}.${deployments.namespaceVersion(ns)}.${statefulSets.namespaceVersion(ns)}.${daemonSets.namespaceVersion(ns)}.${namespaces.get('', ns)?.metadata?.resourceVersion ?? ''}`,
+      `${mine(ns) ? 1 : 0}.${pods.namespaceVersion(ns)}.${replicaSets.namespaceVersion(ns)}.${deployments.namespaceVersion(ns)}.${statefulSets.namespaceVersion(ns)}.${daemonSets.namespaceVersion(ns)}.${namespaces.get('', ns)?.metadata?.resourceVersion ?? ''}`,
   };
   const intents = new IntentOrder();
   actions.addHandler({ onAdd: (a) => intents.observe(a), onUpdate: (a, old) => intents.observe(a, old), onDelete: (a) => intents.forget(a) });
+  const leases = config.sharding.shards > 1 ? createLeaseWatch(b) : undefined;
   return {
     intents,
+    ownership,
+    ...(leases === undefined ? {} : { leases }),
     policies,
     clusterPolicies,
     actions,
@@ -307,8 +321,50 @@ function createCaches(b: Base): Caches {
     directory: new PolicyDirectory({ policies, clusterPolicies, actions, namespaceLabels, inScope }),
     inventory: () => inventory,
     // The control informer must sync like the others: an operator that cannot tell whether it is paused must not act.
-    all: () => [namespaces, policies, clusterPolicies, actions, pods, replicaSets, deployments, statefulSets, daemonSets, kubeEvents, control],
+    all: () => [namespaces, policies, clusterPolicies, actions, pods, replicaSets, deployments, statefulSets, daemonSets, kubeEvents, control, ...(leases ? [leases.informer] : [])],
   };
+}
+
+/**
+ * Sharding: a watch of the Leases in the operator's namespace (member and shard Leases), and when each version was
+ * first seen on our clock — what the coordinator judges liveness and expiry by.
+ */
+function createLeaseWatch(b: Base): { informer: Informer<k8s.V1Lease>; view: LeaseView } {
+  const { kc, clients, clock, logger, metrics, config } = b;
+  const seen = new Map<string, { resourceVersion: string; at: number }>();
+  const informer = new Informer<k8s.V1Lease>({
+    name: 'leases',
+    source: createKubeListWatch<k8s.V1Lease>(kc, {
+      path: resourcePath({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespace: config.namespace }),
+      list: (s) => clients.coordination.listNamespacedLease({ namespace: config.namespace }, requestOptions(s)),
+    }),
+    clock,
+    logger,
+    transform: stripManagedFields,
+    onRestart: () => metrics.informerRestartsTotal.inc({ resource: 'leases' }),
+  });
+  const note = (l: k8s.V1Lease): void => {
+    const name = l.metadata?.name ?? '';
+    const rv = l.metadata?.resourceVersion ?? '';
+    if (seen.get(name)?.resourceVersion !== rv) seen.set(name, { resourceVersion: rv, at: clock.now() });
+  };
+  informer.addHandler({ onAdd: note, onUpdate: note, onDelete: (l) => seen.delete(l.metadata?.name ?? '') });
+  const view: LeaseView = {
+    list: () =>
+      informer.list(config.namespace).map(
+        (l): WatchedLease => ({
+          name: l.metadata?.name ?? '',
+          holderIdentity: l.spec?.holderIdentity,
+          leaseDurationSeconds: l.spec?.leaseDurationSeconds,
+          resourceVersion: l.metadata?.resourceVersion ?? '',
+        }),
+      ),
+    observedAt: (name, rv) => {
+      const s = seen.get(name);
+      return s !== undefined && s.resourceVersion === rv ? s.at : undefined;
+    },
+  };
+  return { informer, view };
 }
 
 /** The metric collectors, fed by the caches and polling metrics.k8s.io and Prometheus. */
@@ -447,6 +503,8 @@ function createPolicyReconciler(b: Base, c: Caches, collectors: Collectors, advi
       evaluationBudgetMs: config.policyEvaluationBudgetSeconds * 1000,
     },
     getPolicy: (id) => c.directory.get(id),
+    // Sharded, every replica evaluates a cluster policy over its own namespaces; the holder of shard 0 writes its status.
+    writesStatus: (id) => id.kind !== 'ClusterHealingPolicy' || c.ownership.operatorWide(),
     listActions: (id) => c.directory.actionsOf(id),
     inventory: c.inventory,
     eventsSynced: () => c.kubeEvents.hasSynced(),
@@ -507,9 +565,43 @@ function createActionReconciler(b: Base, c: Caches): HealingActionReconciler {
   });
 }
 
-function createElector(b: Base): LeaderElector | undefined {
+/**
+ * The election: none, one leader Lease (sharding.shards 1), or the shard coordinator (docs/scaling.md), which tells
+ * through `c.ownership` which namespaces this replica acts in and calls `onShardsChanged` as shards come and go.
+ */
+function createElection(
+  b: Base,
+  c: Caches,
+  onShardsChanged: (change: { readonly acquired: readonly number[]; readonly lost: readonly number[] }) => void,
+): { elector?: LeaderElector | ShardCoordinator; shards?: ShardCoordinator } {
   const { config, clients } = b;
-  if (!config.leaderElection.enabled) return undefined;
+  if (!config.leaderElection.enabled) return {};
+  const le = config.leaderElection;
+  if (config.sharding.shards > 1 && c.leases !== undefined) {
+    const shards: ShardCoordinator = new ShardCoordinator({
+      identity: b.identity,
+      shards: config.sharding.shards,
+      clock: b.clock,
+      logger: b.logger,
+      store: (name) => createLeaseStore(clients.coordination, config.namespace, name),
+      leases: c.leases.view,
+      leaseDurationMs: le.leaseDurationSeconds * 1000,
+      renewDeadlineMs: le.renewDeadlineSeconds * 1000,
+      retryPeriodMs: le.retryPeriodSeconds * 1000,
+      onShardsChanged,
+      gauges: { held: b.metrics.shardsHeld, members: b.metrics.shardMembers, leader: b.metrics.leader },
+    });
+    c.ownership.owns = (ns) => shards.holdsNamespace(ns);
+    c.ownership.operatorWide = () => shards.holdsShard(0);
+    // A member coming or going is seen at once, not at the next loop.
+    c.leases.informer.addHandler({ onAdd: () => shards.poke(), onUpdate: (l, old) => (l.spec?.holderIdentity !== old.spec?.holderIdentity ? shards.poke() : undefined), onDelete: () => shards.poke() });
+    return { elector: shards, shards };
+  }
+  return { elector: createElector(b) };
+}
+
+function createElector(b: Base): LeaderElector {
+  const { config, clients } = b;
   return new LeaderElector({
     store: createLeaseStore(clients.coordination, config.namespace, config.leaderElection.leaseName),
     identity: b.identity,
@@ -593,7 +685,7 @@ function analyzerForecast(store: SeriesStore): ForecastFor {
  * Starts the read-only web dashboard on dashboardBindAddress (undefined when it is 0), over the caches and store.
  * `forecastFor` draws the analyzer's forecast line on the charts.
  */
-async function startDashboard(b: Base, c: Caches, elector: LeaderElector | undefined, forecastFor: ForecastFor): Promise<DashboardServer | undefined> {
+async function startDashboard(b: Base, c: Caches, elector: Pick<LeaderElector, 'isLeader' | 'leader'> | undefined, forecastFor: ForecastFor): Promise<DashboardServer | undefined> {
   const addr = parseBindAddress(b.config.dashboardBindAddress);
   if (!addr) return undefined;
   const source = new DashboardSource({
@@ -650,7 +742,12 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   // to the reconciler built below, which is only called once the manager starts the controller.
   const policyController: Controller = new Controller({
     name: 'healing-policy',
-    reconcile: (key) => policyReconciler.reconcile(key),
+    // Sharded, a HealingPolicy is reconciled by the holder of its namespace's shard only; a cluster policy by every
+    // replica, over the namespaces it holds (the inventory).
+    reconcile: (key) => {
+      const id = parsePolicyKey(key);
+      return id.kind === 'HealingPolicy' && !c.ownership.owns(id.namespace) ? Promise.resolve({}) : policyReconciler.reconcile(key);
+    },
     clock,
     logger,
     metrics,
@@ -669,7 +766,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   const actionReconciler = createActionReconciler(b, c);
   const actionController = new Controller({
     name: 'healing-action',
-    reconcile: (key, signal) => actionReconciler.reconcile(key, signal),
+    reconcile: (key, signal) => (c.ownership.owns(key.split('/')[0] ?? '') ? actionReconciler.reconcile(key, signal) : Promise.resolve({})),
     clock,
     logger,
     metrics,
@@ -711,11 +808,24 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
       wasPaused = paused;
       for (const p of c.directory.all()) policyController.enqueue(policyKeyOf(p));
     }
-    void publisher.sync();
+    publish();
   };
   c.control.addHandler({ onAdd: onControl, onUpdate: onControl, onDelete: onControl });
 
-  const elector = createElector(b);
+  // Sharded, what the single leader did for the whole operator — reporting its settings, a cluster policy's status —
+  // is done by the holder of shard 0.
+  const { elector, shards } = createElection(b, c, ({ acquired }) => {
+    if (acquired.length === 0) return;
+    const taken = new Set(acquired);
+    const ours = (ns: string | undefined): boolean => taken.has(shards?.shardOf(ns ?? '') ?? 0);
+    // The namespaces of these shards were skipped until now: their policies and actions get reconciled here.
+    for (const p of c.directory.all()) if (p.kind === 'ClusterHealingPolicy' || ours(p.metadata.namespace)) policyController.enqueue(policyKeyOf(p));
+    for (const a of c.actions.list()) if (c.inScope(a.metadata.namespace) && ours(a.metadata.namespace)) actionController.enqueue(keyOf(a));
+    if (taken.has(0)) publish();
+  });
+  function publish(): void {
+    if (shards === undefined || shards.holdsShard(0)) void publisher.sync();
+  }
   const manager: Manager = new Manager({
     clock,
     logger,
@@ -757,7 +867,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
       collectors.kubeStatus.resample();
       b.store.prune(clock.now());
       gauges();
-      void publisher.sync();
+      publish();
     },
     onError: (e) => logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'housekeeping failed'),
   });

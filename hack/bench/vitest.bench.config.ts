@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     root: fileURLToPath(new URL('../..', import.meta.url)),
-    include: ['hack/bench/detection-latency.ts', 'hack/bench/scale.ts'],
+    include: ['hack/bench/detection-latency.ts', 'hack/bench/scale.ts', 'hack/bench/sharding.ts'],
     environment: 'node',
     testTimeout: 6 * 3600_000,
     hookTimeout: 60_000,

@@ -12,6 +12,8 @@ const EXPECTED: Record<string, { type: string; labels: string[] }> = {
   kubeskippy_reconcile_errors_total: { type: 'counter', labels: ['controller'] },
   kubeskippy_workqueue_depth: { type: 'gauge', labels: ['controller'] },
   kubeskippy_leader: { type: 'gauge', labels: [] },
+  kubeskippy_shards_held: { type: 'gauge', labels: [] },
+  kubeskippy_shard_members: { type: 'gauge', labels: [] },
   kubeskippy_paused: { type: 'gauge', labels: [] },
   kubeskippy_notifications_total: { type: 'counter', labels: ['sink', 'result'] },
   kubeskippy_informer_restarts_total: { type: 'counter', labels: ['resource'] },

@@ -27,8 +27,12 @@ export interface OperatorMetrics {
   readonly reconcileErrorsTotal: Counter<'controller'>;
   /** Keys waiting in a controller's work queue. */
   readonly workqueueDepth: Gauge<'controller'>;
-  /** 1 while this replica holds the leader Lease, else 0. */
+  /** 1 while this replica holds the leader Lease (sharded: shard 0's Lease), else 0. */
   readonly leader: Gauge;
+  /** Shards this replica holds (sharding.shards > 1; 0 otherwise). */
+  readonly shardsHeld: Gauge;
+  /** Live members (replicas) this replica sees (sharding.shards > 1; 0 otherwise). */
+  readonly shardMembers: Gauge;
   /** 1 while the operator is paused (its config's paused flag, or the control switch of `kubeskippy pause`), else 0. */
   readonly paused: Gauge;
   /** Notifications by sink and result: sent, failed (gave up after retries, or refused), dropped (queue full). */
@@ -139,6 +143,16 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
     leader: new Gauge({
       name: `${METRIC_PREFIX}leader`,
       help: '1 while this replica holds the leader Lease, else 0.',
+      registers,
+    }),
+    shardsHeld: new Gauge({
+      name: `${METRIC_PREFIX}shards_held`,
+      help: 'Shards (groups of namespaces, sharding.shards) this replica holds the Lease of; 0 without sharding.',
+      registers,
+    }),
+    shardMembers: new Gauge({
+      name: `${METRIC_PREFIX}shard_members`,
+      help: 'Replicas this replica sees as live members (member Leases renewed within their duration); 0 without sharding.',
       registers,
     }),
     paused: new Gauge({

@@ -39,6 +39,12 @@ export interface LeaseStore {
   create(record: LeaseRecord, signal?: AbortSignal): Promise<StoredLease>;
   /** Replaces the Lease if it is still at `resourceVersion`. */
   update(record: LeaseRecord, resourceVersion: string, signal?: AbortSignal): Promise<StoredLease>;
+  /**
+   * Optional: when (our clock) this version of the Lease was first seen by someone watching it for us — a sharded
+   * replica's watch of every Lease (runtime/sharding.ts). The elector then counts the lease duration from there
+   * instead of from its own first read. Undefined: not known.
+   */
+  observedSince?(lease: StoredLease): number | undefined;
 }
 
 /** Reads a MicroTime/Time field: client-node returns the JSON string unchanged for MicroTime, a Date for Time. */
@@ -394,7 +400,7 @@ export class LeaderElector {
     if (this.observed?.resourceVersion === lease.resourceVersion) return;
     const before = this.leader();
     this.observed = lease;
-    this.observedAt = this.clock.now();
+    this.observedAt = Math.min(this.clock.now(), this.store.observedSince?.(lease) ?? Number.POSITIVE_INFINITY);
     const after = this.leader();
     if (before !== after) {
       this.logger.info({ holder: after ?? null }, 'lease holder changed');

@@ -195,6 +195,12 @@ export class SafetyGate {
     const t = action.spec.targetResource;
     const ref: TargetRef = { apiVersion: t.apiVersion, kind: t.kind, namespace: t.namespace, name: t.name, ...(t.uid ? { uid: t.uid } : {}) };
     const signal = AbortSignal.timeout(30_000);
+    // What does not depend on the target is read while the target is: one round trip less on the way to acting.
+    const ledgerRead = this.ledgerFor(t.namespace);
+    const settingsRead = Promise.resolve(this.deps.settings());
+    // Neither may reject unobserved while the target is read (they are awaited below).
+    ledgerRead.catch(() => undefined);
+    settingsRead.catch(() => undefined);
     const target = await readLive(c, ref, signal);
     const labels = target?.metadata?.labels;
     const annotations = target?.metadata?.annotations;
@@ -243,13 +249,13 @@ export class SafetyGate {
     // A cluster policy may select namespaces by label: the namespace as it is now decides, like the target does.
     const needsNamespaceLabels = policy?.kind === 'ClusterHealingPolicy' && 'namespaceSelector' in policy.spec.selector && policy.spec.selector.namespaceSelector !== undefined;
     const [ledger, pdbs, hpa, nsLabels] = await Promise.all([
-      this.ledgerFor(t.namespace),
+      ledgerRead,
       pod ? this.pdbsFor(pod) : Promise.resolve([] as PdbState[]),
       workloadRef && action.spec.action.type === 'scale' ? this.hpaFor(workloadRef) : Promise.resolve(undefined),
       needsNamespaceLabels ? this.namespaceLabels(t.namespace) : Promise.resolve(undefined),
     ]);
     const policyKind = action.spec.policyRef.kind ?? 'HealingPolicy';
-    const operator = await this.deps.settings();
+    const operator = await settingsRead;
     const gitOps = detectGitOps(workload?.labels ?? labels, workload?.annotations ?? annotations);
     const input: SafetyInput = {
       now,

@@ -83,6 +83,11 @@ export interface HealingPolicyReconcilerDeps {
   readonly api: PolicyApi;
   readonly settings: PolicyReconcilerSettings;
   readonly getPolicy: (id: PolicyId) => AnyPolicy | undefined;
+  /**
+   * Whether this replica writes policy `id`'s status (default: always). Sharded, every replica evaluates a cluster
+   * policy over the namespaces it holds, and one of them writes its status (docs/scaling.md).
+   */
+  readonly writesStatus?: (id: PolicyId) => boolean;
   /** The HealingActions that name policy `id` (its ledger), in whatever namespaces they live. */
   readonly listActions: (id: PolicyId) => readonly HealingAction[];
   readonly inventory: () => Inventory;
@@ -335,7 +340,7 @@ export class HealingPolicyReconciler {
       ...(crossNamespace === undefined ? {} : { crossNamespace }),
       ...(learning === undefined ? {} : { learning }),
     });
-    if (statusNeedsWrite(raw.status, status, now, settings.statusRefreshMs)) {
+    if ((this.deps.writesStatus?.(id) ?? true) && statusNeedsWrite(raw.status, status, now, settings.statusRefreshMs)) {
       try {
         await this.deps.api.patchPolicyStatus(id, statusMergePatch(raw.status, status));
       } catch (e: unknown) {
@@ -387,7 +392,7 @@ export class HealingPolicyReconciler {
     this.deps.logger.warn({ policy: key, elapsedMs: Math.round(run.elapsedMs), evaluated: run.results.length, total }, 'policy evaluation over budget: skipped');
     if (firstTime) this.deps.events.record(policySubject(raw), { type: 'Warning', reason: POLICY_EVENTS.EvaluationOverBudget, message, action: 'Evaluate' });
     try {
-      await this.deps.api.patchPolicyStatus(id, overBudgetPolicyStatus(raw, message, now));
+      if (this.deps.writesStatus?.(id) ?? true) await this.deps.api.patchPolicyStatus(id, overBudgetPolicyStatus(raw, message, now));
     } catch (e: unknown) {
       if (!isNotFound(e)) this.deps.logger.warn({ policy: key, err: describeKubeError(e) }, 'could not write status of a policy over budget');
     }
@@ -462,7 +467,7 @@ export class HealingPolicyReconciler {
       this.deps.events.record(policySubject(raw), { type: 'Warning', reason: POLICY_EVENTS.InvalidPolicy, message: problems.join('; ') });
       this.deps.logger.warn({ policy: key, problems }, 'invalid HealingPolicy: not evaluated');
       try {
-        await this.deps.api.patchPolicyStatus(policyIdOf(raw), invalidPolicyStatus(raw, problems, now));
+        if (this.deps.writesStatus?.(policyIdOf(raw)) ?? true) await this.deps.api.patchPolicyStatus(policyIdOf(raw), invalidPolicyStatus(raw, problems, now));
       } catch (e: unknown) {
         this.deps.logger.warn({ policy: key, err: describeKubeError(e) }, 'could not write status of an invalid policy');
       }
