@@ -852,6 +852,8 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   c.clusterPolicies.addHandler({ onAdd: gauges, onDelete: gauges });
 
   await manager.start();
+  // Without leader election this replica is the one that acts: an alert on "no leader" must not fire for it.
+  if (!elector) metrics.leader.set(1);
   gauges();
   onControl();
   // The caches are complete now: record every workload, whose pod-derived observations were held back until then.

@@ -5,7 +5,8 @@ set -euo pipefail
 want=()
 command -v openssl >/dev/null || want+=(openssl)
 command -v ss >/dev/null || want+=(iproute2)
-command -v prometheus >/dev/null || want+=(prometheus)
+# prometheus also ships promtool, which checks and unit-tests deploy/prometheus/kubeskippy-alerts.yaml.
+{ command -v prometheus && command -v promtool; } >/dev/null || want+=(prometheus)
 # The dashboard's end-to-end test drives Debian's Chromium with playwright-core (never a downloaded browser build).
 [ -x /usr/bin/chromium ] || want+=(chromium)
 # Chromium only recommends fonts; without one the screenshot shows boxes instead of text.

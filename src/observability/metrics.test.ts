@@ -4,6 +4,9 @@ import { createMetrics } from './metrics.js';
 
 const EXPECTED: Record<string, { type: string; labels: string[] }> = {
   kubeskippy_actions_total: { type: 'counter', labels: ['policy', 'namespace', 'type', 'phase', 'source'] },
+  kubeskippy_healings_total: { type: 'counter', labels: ['policy', 'namespace', 'source', 'kind', 'result'] },
+  kubeskippy_prevented_failures_total: { type: 'counter', labels: ['policy', 'namespace'] },
+  kubeskippy_time_to_heal_seconds: { type: 'histogram', labels: ['policy', 'namespace', 'source'] },
   kubeskippy_safety_denials_total: { type: 'counter', labels: ['policy', 'namespace', 'reason'] },
   kubeskippy_trigger_firings_total: { type: 'counter', labels: ['policy', 'namespace', 'trigger', 'type'] },
   kubeskippy_detection_latency_seconds: { type: 'histogram', labels: [] },
@@ -65,6 +68,9 @@ describe('createMetrics', () => {
     const metrics = createMetrics();
     metrics.actionsTotal.inc({ policy: 'p', namespace: 'n', type: 't', phase: 'p', source: 's' });
     metrics.safetyDenialsTotal.inc({ policy: 'p', namespace: 'n', reason: 'r' });
+    metrics.healingsTotal.inc({ policy: 'p', namespace: 'n', source: 'ai', kind: 'predictive', result: 'succeeded' });
+    metrics.preventedFailuresTotal.inc({ policy: 'p', namespace: 'n' });
+    metrics.timeToHealSeconds.observe({ policy: 'p', namespace: 'n', source: 'rule' }, 42);
     metrics.triggerFiringsTotal.inc({ policy: 'p', namespace: 'n', trigger: 't', type: 'y' });
     metrics.verificationDurationSeconds.observe({ type: 't', result: 'r' }, 1);
     metrics.reconcileDurationSeconds.observe({ controller: 'c' }, 1);

@@ -13,6 +13,18 @@ export interface OperatorMetrics {
   readonly registry: Registry;
   /** HealingActions by the phase they reached; `source` is rule|ai. */
   readonly actionsTotal: Counter<'policy' | 'namespace' | 'type' | 'phase' | 'source'>;
+  /**
+   * HealingActions that ended, counted once at their terminal phase: `kind` predictive (a predictive trigger fired)
+   * or reactive, `result` succeeded|failed|blocked|cancelled. Dry runs are not counted (they heal nothing).
+   */
+  readonly healingsTotal: Counter<'policy' | 'namespace' | 'source' | 'kind' | 'result'>;
+  /**
+   * Predictive actions verified healthy with no failure (OOM kill, crash loop, restart) observed on the target
+   * before they executed: failures prevented rather than repaired.
+   */
+  readonly preventedFailuresTotal: Counter<'policy' | 'namespace'>;
+  /** Time from the trigger firing (spec.trigger.firedAt) to the action's verified success. */
+  readonly timeToHealSeconds: Histogram<'policy' | 'namespace' | 'source'>;
   /** Actions the safety gate refused, by reason (RateLimited, Cooldown, Protected, …). */
   readonly safetyDenialsTotal: Counter<'policy' | 'namespace' | 'reason'>;
   /** Triggers that fired on a target. */
@@ -27,7 +39,10 @@ export interface OperatorMetrics {
   readonly reconcileErrorsTotal: Counter<'controller'>;
   /** Keys waiting in a controller's work queue. */
   readonly workqueueDepth: Gauge<'controller'>;
-  /** 1 while this replica holds the leader Lease (sharded: shard 0's Lease), else 0. */
+  /**
+   * 1 while this replica is the one that acts (holds the leader Lease — sharded: shard 0's Lease — or runs without
+   * leader election), else 0.
+   */
   readonly leader: Gauge;
   /** Shards this replica holds (sharding.shards > 1; 0 otherwise). */
   readonly shardsHeld: Gauge;
@@ -103,6 +118,24 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
       labelNames: ['policy', 'namespace', 'type', 'phase', 'source'] as const,
       registers,
     }),
+    healingsTotal: new Counter({
+      name: `${METRIC_PREFIX}healings_total`,
+      help: 'HealingActions that ended, by policy, namespace, source (rule or ai), kind (predictive or reactive) and result (succeeded, failed, blocked, cancelled); dry runs are not counted.',
+      labelNames: ['policy', 'namespace', 'source', 'kind', 'result'] as const,
+      registers,
+    }),
+    preventedFailuresTotal: new Counter({
+      name: `${METRIC_PREFIX}prevented_failures_total`,
+      help: 'Predictive actions verified healthy with no OOM kill, crash loop or restart observed on the target before they executed, by policy and namespace.',
+      labelNames: ['policy', 'namespace'] as const,
+      registers,
+    }),
+    timeToHealSeconds: new Histogram({
+      ...seconds('time_to_heal_seconds', 'Seconds from the trigger firing to the verified success of the action it caused, by policy, namespace and source.', [
+        5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600,
+      ]),
+      labelNames: ['policy', 'namespace', 'source'] as const,
+    }),
     safetyDenialsTotal: new Counter({
       name: `${METRIC_PREFIX}safety_denials_total`,
       help: 'Actions refused by the safety gate, by reason (RateLimited, Cooldown, Protected, BudgetExhausted, PDB, CircuitOpen, Paused).',
@@ -142,7 +175,7 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
     }),
     leader: new Gauge({
       name: `${METRIC_PREFIX}leader`,
-      help: '1 while this replica holds the leader Lease, else 0.',
+      help: '1 while this replica is the one that acts (holds the leader Lease, or runs without leader election), else 0.',
       registers,
     }),
     shardsHeld: new Gauge({

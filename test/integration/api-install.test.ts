@@ -225,6 +225,31 @@ describe('the Helm chart', () => {
     expect(off.filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy'))).toEqual([]);
   });
 
+  it('ships the Grafana dashboard as a sidecar-labelled ConfigMap (on by default) and the alerting rules as a PrometheusRule (off by default)', () => {
+    const standard = helmTemplate('kubeskippy', 'kubeskippy-system');
+    const dashboard = find(standard, 'ConfigMap', '-grafana-dashboard');
+    expect(dashboard.metadata['labels']).toMatchObject({ grafana_dashboard: '1' });
+    const json = (dashboard['data'] as Record<string, string>)['kubeskippy-dashboard.json'] ?? '';
+    expect(`${json}\n`).toBe(readFileSync(path.join(repoRoot, 'deploy/grafana/kubeskippy-dashboard.json'), 'utf8'));
+    expect((JSON.parse(json) as { uid: string }).uid).toBe('kubeskippy-overview');
+    expect(standard.filter((o) => o.kind === 'PrometheusRule')).toEqual([]);
+
+    const custom = helmTemplate('kubeskippy', 'ops', 'grafanaDashboard: {namespace: monitoring, label: dashboards, labelValue: kubeskippy, annotations: {grafana_folder: KubeSkippy}}\nprometheusRule: {enabled: true, labels: {release: kps}}');
+    const moved = find(custom, 'ConfigMap', '-grafana-dashboard');
+    expect([moved.metadata.namespace, moved.metadata['labels'], moved.metadata['annotations']]).toEqual([
+      'monitoring',
+      expect.objectContaining({ dashboards: 'kubeskippy' }),
+      { grafana_folder: 'KubeSkippy' },
+    ]);
+    const rule = find(custom, 'PrometheusRule', '-alerts');
+    expect(rule['apiVersion']).toBe('monitoring.coreos.com/v1');
+    expect(rule.metadata['labels']).toMatchObject({ release: 'kps' });
+    expect(rule['spec']).toEqual(parse(readFileSync(path.join(repoRoot, 'deploy/prometheus/kubeskippy-alerts.yaml'), 'utf8')));
+
+    const off = helmTemplate('kubeskippy', 'default', 'grafanaDashboard: {enabled: false}');
+    expect(off.filter((o) => o.metadata.name.endsWith('-grafana-dashboard'))).toEqual([]);
+  });
+
   it('runs a pod that the restricted Pod Security Standard admits, and RBAC that allows exactly what the operator needs', async () => {
     const ns = await restrictedNamespace('helm-rbac');
     const release = `ks${ns.slice(-6)}`;

@@ -91,8 +91,9 @@ describe('predictive healing', () => {
       for (const name of ['leaky', 'sawtooth', 'warmup']) await waitForReady(kc, ns, name, 1);
       await createPolicy(kc, ns, 'predict-oom', {
         selector: { labelSelector: { matchLabels: { tier: 'mem' } } },
-        // minHistory 4m instead of the default 8m keeps this test short; the leak is steady enough for it.
-        triggers: [{ name: 'leak', type: 'predictive', predictiveTrigger: { metric: 'memory_usage_percent', horizon: '30m', minConfidence: 0.7, minHistory: '4m' } }],
+        // minHistory 4m and minConfidence 0.55 (defaults 8m, 0.7) keep this test short: forecasts from under 8 minutes
+        // of data are calibrated down to about 0.6 (docs/analyze.md); the sawtooth and warm-up must still be left alone.
+        triggers: [{ name: 'leak', type: 'predictive', predictiveTrigger: { metric: 'memory_usage_percent', horizon: '30m', minConfidence: 0.55, minHistory: '4m' } }],
         actions: [{ name: 'restart', type: 'restart', restartAction: { strategy: 'recreate' } }],
       });
 
@@ -110,7 +111,7 @@ describe('predictive healing', () => {
       expect(percent).toBeLessThan(50);
       expect(leadSeconds).toBeGreaterThanOrEqual(600);
       expect(action.spec.source).toBe('ai');
-      expect(action.spec.confidence).toBeGreaterThanOrEqual(0.7);
+      expect(action.spec.confidence).toBeGreaterThanOrEqual(0.55);
       expect(action.spec.trigger?.values?.['pattern']).toMatch(/leak/);
       expect(action.spec.reasoning?.length).toBeGreaterThan(1);
       // Executed: the leaking pod is replaced. (Its replacement leaks again — the bug is in the code — so whether the

@@ -135,8 +135,12 @@ describe('a ClusterHealingPolicy', () => {
     // Nothing in the namespace it does not select, though its pod crash-loops just the same.
     await sleep(3000);
     expect(await listActions(kc, other)).toEqual([]);
-    const status = ((await co.getClusterCustomObject({ group: 'kubeskippy.io', version: 'v1alpha1', plural: 'clusterhealingpolicies', name })) as ClusterHealingPolicy).status;
-    expect(status?.actionsTaken).toBeGreaterThanOrEqual(1);
+    // The policy's status follows its ledger (one action executed, the other Blocked: not taken).
+    const status = await waitFor('the cluster policy status to count its executed action', async () => {
+      const st = ((await co.getClusterCustomObject({ group: 'kubeskippy.io', version: 'v1alpha1', plural: 'clusterhealingpolicies', name })) as ClusterHealingPolicy).status;
+      return (st?.actionsTaken ?? 0) >= 1 ? st : undefined;
+    }, 60_000, 500);
+    expect(status.actionsTaken).toBe(1);
     expect(status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
   });
 });

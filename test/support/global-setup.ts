@@ -4,7 +4,7 @@
  * Set KUBESKIPPY_KEEP_CLUSTER=1 to leave a cluster this run started running (the developer loop).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { hasPrometheus, startPrometheus } from './prometheus.js';
@@ -23,20 +23,32 @@ function run(script: string): string {
   return result.stdout.trim();
 }
 
-export async function setup(): Promise<() => void> {
+export async function setup(): Promise<() => Promise<void>> {
   const wasUp = existsSync(path.join(root, '.cluster/kubeconfig')) && spawnSync(path.join(root, 'hack/cluster/status.sh'), { cwd: root, stdio: 'ignore' }).status === 0;
   const kubeconfig = run('up.sh');
   process.env['KUBESKIPPY_TEST_KUBECONFIG'] = kubeconfig;
   // Prometheus is needed by the PromQL tests only; .ci/run installs it. Without it those tests fail with a
   // message naming the missing package (they do not silently skip).
-  let stopPrometheus = (): void => undefined;
+  let stopPrometheus = (): Promise<void> => Promise.resolve();
   if (hasPrometheus()) {
+    // A directory of this run's own: .cluster may be shared with other checkouts running their tests meanwhile.
+    const dir = path.join(root, '.cluster', `prometheus-run-${process.pid}`);
+    process.env['KUBESKIPPY_TEST_PROMETHEUS_DIR'] = dir;
     const prom = await startPrometheus(root);
     process.env['KUBESKIPPY_TEST_PROMETHEUS_URL'] = prom.url;
-    stopPrometheus = prom.stop;
+    stopPrometheus = async () => {
+      // Its files go once it has exited (it writes while shutting down); 10 s at most.
+      await new Promise<void>((resolve) => {
+        if (prom.process.exitCode !== null) return resolve();
+        prom.process.once('exit', () => resolve());
+        setTimeout(resolve, 10_000).unref();
+        prom.stop();
+      });
+      rmSync(dir, { recursive: true, force: true });
+    };
   }
-  return () => {
-    stopPrometheus();
+  return async () => {
+    await stopPrometheus();
     if (!wasUp && process.env['KUBESKIPPY_KEEP_CLUSTER'] !== '1') run('down.sh');
   };
 }

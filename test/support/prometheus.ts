@@ -4,13 +4,17 @@
  * exporter on an ephemeral port and have Prometheus scrape it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
-/** Where the running Prometheus keeps its files (under .cluster, git-ignored). */
+/**
+ * Where the running Prometheus keeps its files (under .cluster, git-ignored). The global setup names a directory of
+ * this test run's own in KUBESKIPPY_TEST_PROMETHEUS_DIR (test workers inherit it): .cluster may be shared by several
+ * checkouts whose test runs each start a Prometheus, and one run must neither wipe nor rewrite another's targets.
+ */
 export function prometheusDir(root: string): string {
-  return path.join(root, '.cluster', 'prometheus');
+  return process.env['KUBESKIPPY_TEST_PROMETHEUS_DIR'] ?? path.join(root, '.cluster', 'prometheus');
 }
 
 /** The file_sd file Prometheus watches. */
@@ -24,6 +28,26 @@ export function setPrometheusTargets(root: string, targets: readonly { address: 
   const tmp = `${file}.tmp`;
   writeFileSync(tmp, JSON.stringify(targets.map((t) => ({ targets: [t.address], labels: t.labels ?? {} }))));
   renameSync(tmp, file);
+}
+
+/** The scrape targets listed now (empty when the file is missing or unreadable). */
+export function readPrometheusTargets(root: string): { address: string; labels?: Record<string, string> }[] {
+  try {
+    const groups = JSON.parse(readFileSync(targetsFile(root), 'utf8')) as { targets: string[]; labels?: Record<string, string> }[];
+    return groups.flatMap((g) => g.targets.map((address) => ({ address, ...(g.labels && Object.keys(g.labels).length > 0 ? { labels: g.labels } : {}) })));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Adds scrape targets to those already listed (replacing any with the same address) and returns a function that
+ * removes exactly these again, leaving whatever else was added meanwhile.
+ */
+export function addPrometheusTargets(root: string, targets: readonly { address: string; labels?: Record<string, string> }[]): () => void {
+  const mine = new Set(targets.map((t) => t.address));
+  setPrometheusTargets(root, [...readPrometheusTargets(root).filter((t) => !mine.has(t.address)), ...targets]);
+  return () => setPrometheusTargets(root, readPrometheusTargets(root).filter((t) => !mine.has(t.address)));
 }
 
 async function freePort(): Promise<number> {

@@ -28,10 +28,11 @@ import { safetyChecks } from '../../safety/verdicts.js';
 import { actionPolicyId, actionPolicyKey, type PolicyId } from '../../safety/types.js';
 import { parseDuration } from '../../triggers/duration.js';
 import { formatValue } from '../../triggers/evaluate.js';
-import { isoTime } from '../conditions.js';
+import { isoTime, setCondition } from '../conditions.js';
 import { eventsForTransition, notificationOf, type Notification } from '../../notifications/events.js';
 import { afterExecute, afterGate, afterPlan, afterVerify, nextStep, type ActionContext, type ExecutionOutcome, type StepEvent } from './state-machine.js';
 import { checkTriggerCleared, clearanceSubject } from './verify-trigger.js';
+import { failureObservedCondition, healingKind, healingOutcome, observedFailure } from './outcome.js';
 
 /** Reads and writes of HealingActions. */
 export interface ActionApi {
@@ -58,7 +59,7 @@ export interface HealingActionReconcilerDeps {
   readonly events: EventSink;
   readonly audit: AuditLog;
   readonly api: ActionApi;
-  readonly gate: SafetyGate;
+  readonly gate: Pick<SafetyGate, 'check' | 'confirm'>;
   readonly executors: ExecutorRegistry;
   readonly store: SeriesStore;
   /** The policy (either kind) from the cache. */
@@ -205,6 +206,7 @@ export class HealingActionReconciler {
     for (const event of eventsForTransition(a.status?.phase, phase)) this.deps.notify?.(notificationOf(event, a, status, isoTime(this.deps.clock.now())));
     if (phase && phase !== a.status?.phase) {
       this.deps.metrics.actionsTotal.inc({ policy: a.spec.policyRef.name, namespace: a.metadata.namespace ?? '', type: a.spec.action.type, phase, source: a.spec.source ?? 'rule' });
+      this.countOutcome(a, status);
       this.deps.audit.write({
         policy: actionPolicyKey(a),
         decision: phase,
@@ -219,6 +221,18 @@ export class HealingActionReconciler {
       });
     }
     return updated;
+  }
+
+  /** Counts an action that just ended: healings by kind and result, time to heal, prevented failures. */
+  private countOutcome(a: HealingAction, status: HealingActionStatus): void {
+    const outcome = healingOutcome(a, status, this.deps.clock.now());
+    if (outcome === undefined) return;
+    const { metrics } = this.deps;
+    metrics.healingsTotal.inc({ ...outcome.labels });
+    if (outcome.timeToHealSeconds !== undefined) {
+      metrics.timeToHealSeconds.observe({ policy: outcome.labels.policy, namespace: outcome.labels.namespace, source: outcome.labels.source }, outcome.timeToHealSeconds);
+    }
+    if (outcome.prevented) metrics.preventedFailuresTotal.inc({ policy: outcome.labels.policy, namespace: outcome.labels.namespace });
   }
 
   /** Latest value of every metric held for the action's target (for result.metricsBefore). */
@@ -261,10 +275,16 @@ export class HealingActionReconciler {
       const before = this.snapshot(a.spec.workloadRef ? { ...a.spec.workloadRef } : targetOf(a));
       // Every rule's verdict, not only the deciding one: `kubeskippy explain` shows them after the cluster moved on.
       const safety = input === undefined ? {} : { safety: safetyChecks(input) };
+      // Whether a predictive action prevents a failure or repairs one is judged on what the target showed before the
+      // mutation, recorded in the journal write: after it the pod may be gone, with its observations.
+      const failure =
+        out.then === 'execute' && healingKind(a) === 'predictive'
+          ? { conditions: setCondition(out.status.conditions, failureObservedCondition(observedFailure(this.deps.store.observations(targetOf(a)), ctx.now)), ctx.now) }
+          : {};
       const status: HealingActionStatus =
         out.then === 'stop'
           ? { ...out.status, ...safety }
-          : { ...out.status, ...safety, result: { ...(out.status.result ?? { success: false }), success: false, metricsBefore: { ...before, ...this.snapshot(targetOf(a)) } } };
+          : { ...out.status, ...safety, ...failure, result: { ...(out.status.result ?? { success: false }), success: false, metricsBefore: { ...before, ...this.snapshot(targetOf(a)) } } };
       const written = await this.write(a, status, out.event);
       if (out.then === 'execute' && input !== undefined) {
         // Check-after-write: budgets shared with other writers are counted again over the intents written before

@@ -1,6 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { HealingPolicy, HealingPolicyStatus } from '../../api/v1alpha1/healing-policy.js';
+import type { HealingAction } from '../../api/v1alpha1/healing-action.js';
+import type { ClusterHealingPolicy, HealingPolicy, HealingPolicyStatus } from '../../api/v1alpha1/healing-policy.js';
 import type { EventSink, EventSpec } from '../../k8s/event-recorder.js';
 import { SeriesStore } from '../../metrics/series-store.js';
 import { silentLogger } from '../../observability/logger.js';
@@ -108,5 +109,51 @@ describe('HealingPolicyReconciler tenancy', () => {
     // Reported once per generation, not on every reconcile.
     await reconciler.reconcile(`${NS}/heavy`);
     expect(events).toHaveLength(1);
+  });
+});
+
+describe('HealingPolicyReconciler metrics', () => {
+  it('counts the action a ClusterHealingPolicy creates under the action’s own namespace, as its later phases are', async () => {
+    const clock = new FakeClock('2026-01-01T12:00:00Z');
+    const store = new SeriesStore();
+    const metrics = createMetrics();
+    const target = { apiVersion: 'v1', kind: 'Pod', namespace: 'tenant-b', name: 'crasher', uid: 'uid-crasher' };
+    store.recordSample(target, 'restart_count', { at: clock.now() - 1000, value: 5 }, clock.now());
+    const cluster: ClusterHealingPolicy = {
+      apiVersion: 'kubeskippy.io/v1alpha1',
+      kind: 'ClusterHealingPolicy',
+      metadata: { name: 'crashes', uid: 'uid-crashes', generation: 1 },
+      spec: {
+        selector: { namespaces: ['*'] },
+        triggers: [{ name: 'crash', type: 'metric', metricTrigger: { query: 'restart_count', threshold: 3 } }],
+        actions: [{ name: 'restart', type: 'restart' }],
+      },
+    };
+    const created: HealingAction[] = [];
+    const reconciler = new HealingPolicyReconciler({
+      clock,
+      logger: silentLogger,
+      metrics,
+      events: { record: () => undefined, flush: () => Promise.resolve() },
+      store,
+      api: {
+        createAction: (_ns, a) => {
+          created.push(a);
+          return Promise.resolve();
+        },
+        patchPolicyStatus: () => Promise.resolve(),
+      },
+      settings: { forceDryRun: false, paused: false, prometheusConfigured: false, escalationWindowMs: 3_600_000, maxRequeueMs: 30_000, statusRefreshMs: 60_000, evaluationBudgetMs: 10_000 },
+      getPolicy: () => cluster,
+      listActions: () => [],
+      inventory: () => inventoryOf({ pods: [{ metadata: { name: 'crasher', namespace: 'tenant-b', uid: 'uid-crasher' }, status: { phase: 'Running' } }] }),
+      eventsSynced: () => true,
+      prometheusErrors: () => new Map(),
+      metricsServerError: () => undefined,
+    });
+    await reconciler.reconcile('ClusterHealingPolicy/crashes');
+    expect(created.map((a) => a.metadata.namespace)).toEqual(['tenant-b']);
+    const text = await metrics.registry.getSingleMetricAsString('kubeskippy_actions_total');
+    expect(text).toContain('kubeskippy_actions_total{policy="crashes",namespace="tenant-b",type="restart",phase="Pending",source="rule"} 1');
   });
 });

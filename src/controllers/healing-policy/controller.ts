@@ -288,7 +288,8 @@ export class HealingPolicyReconciler {
       created++;
       this.expect(key, targetKey(p.target.ref), now);
       this.deps.metrics.triggerFiringsTotal.inc({ policy: name, namespace, trigger: p.firing.trigger, type: p.firing.type });
-      this.deps.metrics.actionsTotal.inc({ policy: name, namespace, type: p.action.type, phase: 'Pending', source: p.ai ? 'ai' : 'rule' });
+      // The action's own namespace, as the action controller counts its later phases (a cluster policy has none).
+      this.deps.metrics.actionsTotal.inc({ policy: name, namespace: action.metadata.namespace ?? p.target.ref.namespace, type: p.action.type, phase: 'Pending', source: p.ai ? 'ai' : 'rule' });
       if (p.ai) this.deps.metrics.aiConfidence.observe(p.ai.confidence);
       this.deps.metrics.detectionLatencySeconds.observe(Math.max(0, now - (p.firing.breachSince ?? p.firing.since)) / 1000);
       const message = `${p.dryRun ? 'dry run: ' : ''}${p.action.type} ${p.target.ref.kind}/${p.target.ref.name} (${action.metadata.name ?? ''}): ${p.firing.reason}; ${p.rationale}`;
