@@ -68,8 +68,8 @@ describe('explainAction', () => {
     expect(done.timeline.map((x) => x.what)).toEqual([
       'trigger restarts fired',
       'HealingAction created',
-      'Executed=True (Executed)',
       'execution started',
+      'Executed=True (Executed)',
       'Verified=True (Verified)',
       'finished: Succeeded (Verified)',
     ]);

@@ -130,9 +130,11 @@ export function explainAction(action: HealingAction, policy: AnyPolicy | undefin
   };
   add(action.spec.trigger?.firedAt, `trigger ${action.spec.trigger?.name ?? ''} fired`);
   add(action.metadata.creationTimestamp, 'HealingAction created');
-  for (const c of s?.conditions ?? []) add(c.lastTransitionTime, `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}`);
   add(s?.approval?.approvedAt, s?.approval?.approved === false ? `rejected by ${s.approval.approvedBy ?? '?'}` : `approved by ${s?.approval?.approvedBy ?? '?'}`);
   add(s?.startTime, phase === 'Blocked' ? 'gate ran' : 'execution started');
+  // Conditions after the start: timestamps have second precision, and the stable sort keeps this order for ties
+  // (a condition set in the second the execution started is read after it, as it happened).
+  for (const c of s?.conditions ?? []) add(c.lastTransitionTime, `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}`);
   add(s?.nextAttemptTime, 'next attempt scheduled');
   add(s?.completionTime, `finished: ${phase}${s?.reason ? ` (${s.reason})` : ''}`);
   timeline.sort((a, b) => ts(a.at) - ts(b.at));
