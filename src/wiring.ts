@@ -16,18 +16,21 @@ import { isoTime } from './controllers/conditions.js';
 import { HealingActionReconciler } from './controllers/healing-action/controller.js';
 import { HealingPolicyReconciler, policyKeyOf } from './controllers/healing-policy/controller.js';
 import { PolicyDirectory } from './controllers/healing-policy/directory.js';
-import type { Inventory } from './controllers/healing-policy/select.js';
+import { candidateNamespaces, type Inventory } from './controllers/healing-policy/select.js';
 import { createKubeClients, requestOptions, type KubeClients } from './k8s/client.js';
 import { isNotFound } from './k8s/errors.js';
 import { countingKubeConfig } from './k8s/request-counter.js';
+import { pooledKubeConfig } from './k8s/connection-pool.js';
 import { EventRecorder } from './k8s/event-recorder.js';
 import { createKubeListWatch, Informer, resourcePath, stripManagedFields } from './k8s/informer.js';
+import { slimPod, slimWorkload } from './k8s/cache-transforms.js';
 import { EventCollector } from './metrics/collectors/events.js';
 import { KubeStatusCollector } from './metrics/collectors/kube-status.js';
 import { MetricsServerCollector, RESOURCE_METRICS } from './metrics/collectors/metrics-server.js';
 import { PrometheusCollector } from './metrics/collectors/prometheus.js';
 import { SeriesStore } from './metrics/series-store.js';
-import type { TargetRef } from './metrics/types.js';
+import type { ObservationChange, TargetRef } from './metrics/types.js';
+import { concerns, createInterestCache } from './controllers/healing-policy/interest.js';
 import { createAuditLog, disabledAuditLog, type AuditLog } from './observability/audit-log.js';
 import { startHealthServer, type HealthServer } from './observability/health-server.js';
 import type { Logger } from './observability/logger.js';
@@ -37,6 +40,7 @@ import type { Clock } from './runtime/clock.js';
 import { Controller, FencedError } from './runtime/controller.js';
 import { IntervalLoop } from './runtime/interval-loop.js';
 import { createLeaseStore, LeaderElector } from './runtime/leader-election.js';
+import { ShardCoordinator, type LeaseView, type WatchedLease } from './runtime/sharding.js';
 import { Manager, type ManagedInformer, type ManagerExit, type SignalSource } from './runtime/manager.js';
 import { createDefaultRegistry } from './remediation/registry.js';
 import { DashboardSource } from './dashboard/source.js';
@@ -47,9 +51,10 @@ import { createAdvisor, type Advisor } from './ai/advisor.js';
 import { createAssessmentCache } from './triggers/assessment-cache.js';
 import { VERSION as OPERATOR_VERSION } from './version.js';
 import { SafetyGate } from './safety/gate.js';
+import { IntentOrder } from './safety/confirm.js';
 import { matchesLabelSelector, parseLabelSelectorString } from './safety/label-selector.js';
 import { evaluateGlobalBreaker, evaluatePolicyBreaker } from './safety/circuit-breaker.js';
-import { actionPolicyKey, DEFAULT_OPERATOR_SAFETY, toLedgerEntry, type OperatorSafetySettings, type PolicyId } from './safety/types.js';
+import { actionPolicyKey, DEFAULT_OPERATOR_SAFETY, parsePolicyKey, toLedgerEntry, type OperatorSafetySettings, type PolicyId } from './safety/types.js';
 import { createControlPublisher, type ControlPublisher } from './control/publisher.js';
 import { createNotifier, type Notifier } from './notifications/notifier.js';
 import { CONTROL_CONFIGMAP, describePause, OPERATOR_STATE_ANNOTATION, readControl, type ControlState } from './control/switch.js';
@@ -95,14 +100,16 @@ function informer<T extends k8s.KubernetesObject>(
   clock: Clock,
   logger: Logger,
   metrics: OperatorMetrics,
+  transform: (obj: T) => T = stripManagedFields,
 ): Informer<T> {
   return new Informer<T>({
     name,
     source: createKubeListWatch<T>(kc, { path, list }),
     clock,
     logger,
-    // managedFields are often half an object's size and nothing here reads them.
-    transform: stripManagedFields,
+    // managedFields are often half an object's size and nothing here reads them; pods and workloads keep even less
+    // (k8s/cache-transforms.ts).
+    transform,
     onRestart: () => metrics.informerRestartsTotal.inc({ resource: name }),
   });
 }
@@ -156,13 +163,18 @@ interface Base {
   readonly identity: string;
   /** Notifications of HealingAction events to the configured sinks. */
   readonly notifier: Notifier;
+  /** Closes the pooled API connections (last, at shutdown). */
+  readonly closeConnections: () => Promise<void>;
 }
 
 function createBase(rt: OperatorRuntime): Base {
   const { config, clock, logger } = rt;
-  const metrics = createMetrics();
-  // Every request the operator makes goes through this view of the caller's KubeConfig, and is counted.
-  const kc = countingKubeConfig(rt.kubeConfig, (r) => metrics.apiRequestsTotal.inc({ verb: r.verb, group: r.group, resource: r.resource, subresource: r.subresource }));
+  // Process metrics too (CPU, resident memory, heap, GC): what a capacity plan and the scale benchmark read.
+  const metrics = createMetrics(undefined, { processMetrics: true });
+  // Every request the operator makes goes through this view of the caller's KubeConfig: over pooled keep-alive
+  // connections (client-node alone opens a new TLS connection per request), and counted.
+  const pool = pooledKubeConfig(rt.kubeConfig);
+  const kc = countingKubeConfig(pool.kubeConfig, (r) => metrics.apiRequestsTotal.inc({ verb: r.verb, group: r.group, resource: r.resource, subresource: r.subresource }));
   const clients: KubeClients = createKubeClients(kc);
   // Every sink's counters exist from the start, so a dashboard shows 0 rather than nothing.
   for (const sink of config.notifications.sinks) for (const result of ['sent', 'failed', 'dropped'] as const) metrics.notificationsTotal.inc({ sink: sink.name, result }, 0);
@@ -184,6 +196,7 @@ function createBase(rt: OperatorRuntime): Base {
       logger: logger.child({ component: 'notifications' }),
       count: (sink, result) => metrics.notificationsTotal.inc({ sink, result }),
     }),
+    closeConnections: () => pool.close(),
   };
 }
 
@@ -208,14 +221,23 @@ interface Caches {
   readonly directory: PolicyDirectory;
   /** The cached objects selection reads, limited to served namespaces. */
   readonly inventory: () => Inventory;
+  /** The write order of executed actions' intents, from the HealingAction informer (the gate's confirm). */
+  readonly intents: IntentOrder;
+  /**
+   * Whether this replica acts in a namespace now (sharding: it holds the namespace's shard; otherwise always). The
+   * inventory holds only such namespaces. Set once the election is built.
+   */
+  readonly ownership: { owns: (namespace: string) => boolean; operatorWide: () => boolean };
+  /** Sharding: the Leases of the operator's namespace as a watch sees them (member and shard Leases). */
+  readonly leases?: { readonly informer: Informer<k8s.V1Lease>; readonly view: LeaseView };
   readonly all: () => ManagedInformer[];
 }
 
 function createCaches(b: Base): Caches {
   const { kc, clients, clock, logger, metrics, config } = b;
   const co = clients.customObjects;
-  const make = <T extends k8s.KubernetesObject>(name: string, path: string, list: (signal: AbortSignal) => Promise<k8s.KubernetesListObject<T>>): Informer<T> =>
-    informer<T>(name, kc, path, list, clock, logger, metrics);
+  const make = <T extends k8s.KubernetesObject>(name: string, path: string, list: (signal: AbortSignal) => Promise<k8s.KubernetesListObject<T>>, transform?: (obj: T) => T): Informer<T> =>
+    informer<T>(name, kc, path, list, clock, logger, metrics, transform);
   const custom = <T extends k8s.KubernetesObject>(plural: string): Informer<T> =>
     make<T>(plural, resourcePath({ group: GROUP, version: VERSION, plural }), async (signal) =>
       (await co.listClusterCustomObject({ group: GROUP, version: VERSION, plural }, requestOptions(signal))) as k8s.KubernetesListObject<T>,
@@ -223,11 +245,11 @@ function createCaches(b: Base): Caches {
   const policies = custom<HealingPolicy & k8s.KubernetesObject>(PLURAL_POLICIES);
   const clusterPolicies = custom<ClusterHealingPolicy & k8s.KubernetesObject>(PLURAL_CLUSTER_POLICIES);
   const actions = custom<HealingAction & k8s.KubernetesObject>(PLURAL_ACTIONS);
-  const pods = make<k8s.V1Pod>('pods', '/api/v1/pods', (s) => clients.core.listPodForAllNamespaces({}, requestOptions(s)));
-  const replicaSets = make<k8s.V1ReplicaSet>('replicasets', '/apis/apps/v1/replicasets', (s) => clients.apps.listReplicaSetForAllNamespaces({}, requestOptions(s)));
-  const deployments = make<k8s.V1Deployment>('deployments', '/apis/apps/v1/deployments', (s) => clients.apps.listDeploymentForAllNamespaces({}, requestOptions(s)));
-  const statefulSets = make<k8s.V1StatefulSet>('statefulsets', '/apis/apps/v1/statefulsets', (s) => clients.apps.listStatefulSetForAllNamespaces({}, requestOptions(s)));
-  const daemonSets = make<k8s.V1DaemonSet>('daemonsets', '/apis/apps/v1/daemonsets', (s) => clients.apps.listDaemonSetForAllNamespaces({}, requestOptions(s)));
+  const pods = make<k8s.V1Pod>('pods', '/api/v1/pods', (s) => clients.core.listPodForAllNamespaces({}, requestOptions(s)), slimPod);
+  const replicaSets = make<k8s.V1ReplicaSet>('replicasets', '/apis/apps/v1/replicasets', (s) => clients.apps.listReplicaSetForAllNamespaces({}, requestOptions(s)), slimWorkload);
+  const deployments = make<k8s.V1Deployment>('deployments', '/apis/apps/v1/deployments', (s) => clients.apps.listDeploymentForAllNamespaces({}, requestOptions(s)), slimWorkload);
+  const statefulSets = make<k8s.V1StatefulSet>('statefulsets', '/apis/apps/v1/statefulsets', (s) => clients.apps.listStatefulSetForAllNamespaces({}, requestOptions(s)), slimWorkload);
+  const daemonSets = make<k8s.V1DaemonSet>('daemonsets', '/apis/apps/v1/daemonsets', (s) => clients.apps.listDaemonSetForAllNamespaces({}, requestOptions(s)), slimWorkload);
   const namespaces = make<k8s.V1Namespace>('namespaces', '/api/v1/namespaces', (s) => clients.core.listNamespace({}, requestOptions(s)));
   const kubeEvents = make<k8s.CoreV1Event>('events', '/api/v1/events', (s) => clients.core.listEventForAllNamespaces({}, requestOptions(s)));
   // One named object: the field selector keeps the watch (and the RBAC rule, by resourceNames) to it.
@@ -250,18 +272,29 @@ function createCaches(b: Base): Caches {
     const n = namespaces.get('', ns);
     return n === undefined ? undefined : (n.metadata?.labels ?? {});
   };
-  // A cluster policy's reach ends where this operator's does: objects of namespaces it does not serve are not seen.
-  const served = <T extends k8s.KubernetesObject>(inf: Informer<T>) => (ns: string): T[] => (inScope(ns) ? inf.list(ns) : []);
+  // A cluster policy's reach ends where this operator's does: objects of namespaces it does not serve — or, sharded,
+  // whose shard this replica does not hold — are not seen.
+  const ownership = { owns: (_namespace: string): boolean => true, operatorWide: (): boolean => true };
+  const mine = (ns: string): boolean => inScope(ns) && ownership.owns(ns);
+  const served = <T extends k8s.KubernetesObject>(inf: Informer<T>) => (ns: string): T[] => (mine(ns) ? inf.list(ns) : []);
   const inventory: Inventory = {
     namespaceLabels,
-    namespaces: () => [...new Set([...pods.namespaces(), ...deployments.namespaces(), ...statefulSets.namespaces(), ...daemonSets.namespaces(), ...replicaSets.namespaces()])].filter((ns) => inScope(ns)),
+    namespaces: () => [...new Set([...pods.namespaces(), ...deployments.namespaces(), ...statefulSets.namespaces(), ...daemonSets.namespaces(), ...replicaSets.namespaces()])].filter(mine),
     pods: served(pods),
     deployments: served(deployments),
     statefulSets: served(statefulSets),
     daemonSets: served(daemonSets),
     replicaSets: served(replicaSets),
+    version: (ns) =>
+      `${mine(ns) ? 1 : 0}.${pods.namespaceVersion(ns)}.${replicaSets.namespaceVersion(ns)}.${deployments.namespaceVersion(ns)}.${statefulSets.namespaceVersion(ns)}.${daemonSets.namespaceVersion(ns)}.${namespaces.get('', ns)?.metadata?.resourceVersion ?? ''}`,
   };
+  const intents = new IntentOrder();
+  actions.addHandler({ onAdd: (a) => intents.observe(a), onUpdate: (a, old) => intents.observe(a, old), onDelete: (a) => intents.forget(a) });
+  const leases = config.sharding.shards > 1 ? createLeaseWatch(b) : undefined;
   return {
+    intents,
+    ownership,
+    ...(leases === undefined ? {} : { leases }),
     policies,
     clusterPolicies,
     actions,
@@ -278,8 +311,50 @@ function createCaches(b: Base): Caches {
     directory: new PolicyDirectory({ policies, clusterPolicies, actions, namespaceLabels, inScope }),
     inventory: () => inventory,
     // The control informer must sync like the others: an operator that cannot tell whether it is paused must not act.
-    all: () => [namespaces, policies, clusterPolicies, actions, pods, replicaSets, deployments, statefulSets, daemonSets, kubeEvents, control],
+    all: () => [namespaces, policies, clusterPolicies, actions, pods, replicaSets, deployments, statefulSets, daemonSets, kubeEvents, control, ...(leases ? [leases.informer] : [])],
   };
+}
+
+/**
+ * Sharding: a watch of the Leases in the operator's namespace (member and shard Leases), and when each version was
+ * first seen on our clock — what the coordinator judges liveness and expiry by.
+ */
+function createLeaseWatch(b: Base): { informer: Informer<k8s.V1Lease>; view: LeaseView } {
+  const { kc, clients, clock, logger, metrics, config } = b;
+  const seen = new Map<string, { resourceVersion: string; at: number }>();
+  const informer = new Informer<k8s.V1Lease>({
+    name: 'leases',
+    source: createKubeListWatch<k8s.V1Lease>(kc, {
+      path: resourcePath({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespace: config.namespace }),
+      list: (s) => clients.coordination.listNamespacedLease({ namespace: config.namespace }, requestOptions(s)),
+    }),
+    clock,
+    logger,
+    transform: stripManagedFields,
+    onRestart: () => metrics.informerRestartsTotal.inc({ resource: 'leases' }),
+  });
+  const note = (l: k8s.V1Lease): void => {
+    const name = l.metadata?.name ?? '';
+    const rv = l.metadata?.resourceVersion ?? '';
+    if (seen.get(name)?.resourceVersion !== rv) seen.set(name, { resourceVersion: rv, at: clock.now() });
+  };
+  informer.addHandler({ onAdd: note, onUpdate: note, onDelete: (l) => seen.delete(l.metadata?.name ?? '') });
+  const view: LeaseView = {
+    list: () =>
+      informer.list(config.namespace).map(
+        (l): WatchedLease => ({
+          name: l.metadata?.name ?? '',
+          holderIdentity: l.spec?.holderIdentity,
+          leaseDurationSeconds: l.spec?.leaseDurationSeconds,
+          resourceVersion: l.metadata?.resourceVersion ?? '',
+        }),
+      ),
+    observedAt: (name, rv) => {
+      const s = seen.get(name);
+      return s !== undefined && s.resourceVersion === rv ? s.at : undefined;
+    },
+  };
+  return { informer, view };
 }
 
 /** The metric collectors, fed by the caches and polling metrics.k8s.io and Prometheus. */
@@ -290,11 +365,14 @@ interface Collectors {
   readonly prometheus: PrometheusCollector | undefined;
 }
 
-function createCollectors(b: Base, c: Caches, enqueuePoliciesFor: (target: TargetRef) => void): Collectors {
+function createCollectors(b: Base, c: Caches, enqueuePoliciesFor: (change: ObservationChange) => void): Collectors {
   const { store, clock, logger, clients, config, metrics } = b;
   const queries = (): string[] => c.directory.all().flatMap((p) => HealingPolicyReconciler.queriesOf(p));
-  const enqueueNamespaces = (targets: readonly TargetRef[]): void => {
-    for (const ns of new Set(targets.map((t) => t.namespace))) enqueuePoliciesFor({ apiVersion: 'v1', kind: 'Pod', namespace: ns, name: '' });
+  // A poll changes many targets at once: one change per namespace and kind (no name, so no excludeNames applies).
+  const enqueuePolled = (what: Pick<ObservationChange, 'metrics' | 'anyMetric'>) => (targets: readonly TargetRef[]): void => {
+    const seen = new Map<string, TargetRef>();
+    for (const t of targets) seen.set(`${t.kind}/${t.namespace}`, { apiVersion: t.apiVersion, kind: t.kind, namespace: t.namespace, name: '' });
+    for (const target of seen.values()) enqueuePoliciesFor({ target, ...what });
   };
   const { pods, replicaSets, deployments, statefulSets, daemonSets } = c;
   return {
@@ -309,8 +387,24 @@ function createCollectors(b: Base, c: Caches, enqueuePoliciesFor: (target: Targe
       replicaSets,
       intervalMs: config.metricsServer.pollIntervalSeconds * 1000,
       wanted: () => config.metricsServer.enabled && queries().some((q) => (RESOURCE_METRICS as readonly string[]).includes(q)),
-      onPoll: enqueueNamespaces,
+      // Only the namespaces of policies that read CPU or memory (a cluster policy's: those it reaches).
+      namespaces: () => {
+        const out = new Set<string>();
+        const inv = c.inventory();
+        for (const p of c.directory.all()) {
+          if (!HealingPolicyReconciler.queriesOf(p).some((q) => (RESOURCE_METRICS as readonly string[]).includes(q))) continue;
+          for (const ns of candidateNamespaces(p, inv)) out.add(ns);
+        }
+        return out;
+      },
+      onPoll: enqueuePolled({ metrics: RESOURCE_METRICS }),
       onError: () => metrics.collectionErrorsTotal.inc({ source: 'metrics-server' }),
+      onPolled: (cost) => {
+        metrics.collectorPollDurationSeconds.observe({ source: 'metrics-server', phase: 'request' }, cost.requestMs / 1000);
+        metrics.collectorPollDurationSeconds.observe({ source: 'metrics-server', phase: 'record' }, cost.recordMs / 1000);
+        metrics.collectorPollObjects.set({ source: 'metrics-server', kind: 'items' }, cost.items);
+        metrics.collectorPollObjects.set({ source: 'metrics-server', kind: 'requests' }, cost.requests);
+      },
     }),
     prometheus: config.prometheus.url
       ? new PrometheusCollector({
@@ -322,7 +416,7 @@ function createCollectors(b: Base, c: Caches, enqueuePoliciesFor: (target: Targe
           intervalMs: config.metricsServer.pollIntervalSeconds * 1000,
           queries: () => new Set(queries().filter((q) => !(BUILTIN_METRICS as readonly string[]).includes(q))),
           targetsFor: () => [],
-          onPoll: enqueueNamespaces,
+          onPoll: enqueuePolled({ anyMetric: true }),
           onError: () => metrics.collectionErrorsTotal.inc({ source: 'prometheus' }),
         })
       : undefined,
@@ -361,7 +455,7 @@ function createAiAdvisor(b: Base, apiKey: string | undefined): Advisor | undefin
   });
 }
 
-function createPolicyReconciler(b: Base, c: Caches, collectors: Collectors, advisor: Advisor | undefined, mayAct: () => boolean): HealingPolicyReconciler {
+function createPolicyReconciler(b: Base, c: Caches, collectors: Collectors, advisor: Advisor | undefined, mayAct: (namespace?: string) => boolean): HealingPolicyReconciler {
   const { config, clients } = b;
   const co = clients.customObjects;
   const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
@@ -392,10 +486,15 @@ function createPolicyReconciler(b: Base, c: Caches, collectors: Collectors, advi
       prometheusConfigured: config.prometheus.url !== undefined,
       escalationWindowMs: config.escalationWindowSeconds * 1000,
       maxRequeueMs: 30_000,
-      statusRefreshMs: 60_000,
+      // lastEvaluated is a heartbeat, not a decision: refreshed every 10 minutes when nothing else changed, so a quiet
+      // operator with 100 policies writes 10 statuses a minute, not 100 (docs/benchmarks.md). Whether the operator
+      // is alive is its Lease and /healthz.
+      statusRefreshMs: 600_000,
       evaluationBudgetMs: config.policyEvaluationBudgetSeconds * 1000,
     },
     getPolicy: (id) => c.directory.get(id),
+    // Sharded, every replica evaluates a cluster policy over its own namespaces; the holder of shard 0 writes its status.
+    writesStatus: (id) => id.kind !== 'ClusterHealingPolicy' || c.ownership.operatorWide(),
     listActions: (id) => c.directory.actionsOf(id),
     inventory: c.inventory,
     eventsSynced: () => c.kubeEvents.hasSynced(),
@@ -406,7 +505,7 @@ function createPolicyReconciler(b: Base, c: Caches, collectors: Collectors, advi
   });
 }
 
-function createActionReconciler(b: Base, c: Caches, mayAct: () => boolean): HealingActionReconciler {
+function createActionReconciler(b: Base, c: Caches, mayAct: (namespace?: string) => boolean): HealingActionReconciler {
   const { config, clients } = b;
   const co = clients.customObjects;
   // The pause switch is read live for every gate check, as the gate reads everything it decides on: a pause given a
@@ -423,6 +522,7 @@ function createActionReconciler(b: Base, c: Caches, mayAct: () => boolean): Heal
       return safetySettings(config, readControl(cm));
     },
     inScope: c.inScope,
+    cache: { actions: () => c.actions.list(), waitFor: (rv, ms) => c.actions.waitForResourceVersion(rv, ms), intents: c.intents },
   });
   return new HealingActionReconciler({
     clock: b.clock,
@@ -457,9 +557,43 @@ function createActionReconciler(b: Base, c: Caches, mayAct: () => boolean): Heal
   });
 }
 
-function createElector(b: Base): LeaderElector | undefined {
+/**
+ * The election: none, one leader Lease (sharding.shards 1), or the shard coordinator (docs/scaling.md), which tells
+ * through `c.ownership` which namespaces this replica acts in and calls `onShardsChanged` as shards come and go.
+ */
+function createElection(
+  b: Base,
+  c: Caches,
+  onShardsChanged: (change: { readonly acquired: readonly number[]; readonly lost: readonly number[] }) => void,
+): { elector?: LeaderElector | ShardCoordinator; shards?: ShardCoordinator } {
   const { config, clients } = b;
-  if (!config.leaderElection.enabled) return undefined;
+  if (!config.leaderElection.enabled) return {};
+  const le = config.leaderElection;
+  if (config.sharding.shards > 1 && c.leases !== undefined) {
+    const shards: ShardCoordinator = new ShardCoordinator({
+      identity: b.identity,
+      shards: config.sharding.shards,
+      clock: b.clock,
+      logger: b.logger,
+      store: (name) => createLeaseStore(clients.coordination, config.namespace, name),
+      leases: c.leases.view,
+      leaseDurationMs: le.leaseDurationSeconds * 1000,
+      renewDeadlineMs: le.renewDeadlineSeconds * 1000,
+      retryPeriodMs: le.retryPeriodSeconds * 1000,
+      onShardsChanged,
+      gauges: { held: b.metrics.shardsHeld, members: b.metrics.shardMembers, leader: b.metrics.leader },
+    });
+    c.ownership.owns = (ns) => shards.holdsNamespace(ns);
+    c.ownership.operatorWide = () => shards.holdsShard(0);
+    // A member coming or going is seen at once, not at the next loop.
+    c.leases.informer.addHandler({ onAdd: () => shards.poke(), onUpdate: (l, old) => (l.spec?.holderIdentity !== old.spec?.holderIdentity ? shards.poke() : undefined), onDelete: () => shards.poke() });
+    return { elector: shards, shards };
+  }
+  return { elector: createElector(b) };
+}
+
+function createElector(b: Base): LeaderElector {
+  const { config, clients } = b;
   return new LeaderElector({
     store: createLeaseStore(clients.coordination, config.namespace, config.leaderElection.leaseName),
     identity: b.identity,
@@ -544,7 +678,7 @@ function analyzerForecast(store: SeriesStore): ForecastFor {
  * Starts the read-only web dashboard on dashboardBindAddress (undefined when it is 0), over the caches and store.
  * `forecastFor` draws the analyzer's forecast line on the charts.
  */
-async function startDashboard(b: Base, c: Caches, elector: LeaderElector | undefined, forecastFor: ForecastFor): Promise<DashboardServer | undefined> {
+async function startDashboard(b: Base, c: Caches, elector: Pick<LeaderElector, 'isLeader' | 'leader'> | undefined, forecastFor: ForecastFor): Promise<DashboardServer | undefined> {
   const addr = parseBindAddress(b.config.dashboardBindAddress);
   if (!addr) return undefined;
   const source = new DashboardSource({
@@ -596,41 +730,60 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   const { config, clock, logger, metrics } = b;
   const stopEventLoopMonitor = startEventLoopMonitor(metrics.eventLoopDelaySeconds);
   const c = createCaches(b);
-  const elector = createElector(b);
+  // Sharded, what the single leader did for the whole operator — reporting its settings, a cluster policy's status —
+  // is done by the holder of shard 0. The callback runs once the manager has started the controllers below.
+  const { elector, shards } = createElection(b, c, ({ acquired }) => {
+    if (acquired.length === 0) return;
+    const taken = new Set(acquired);
+    const ours = (ns: string | undefined): boolean => taken.has(shards?.shardOf(ns ?? '') ?? 0);
+    // The namespaces of these shards were skipped until now: their policies and actions get reconciled here.
+    for (const p of c.directory.all()) if (p.kind === 'ClusterHealingPolicy' || ours(p.metadata.namespace)) policyController.enqueue(policyKeyOf(p));
+    for (const a of c.actions.list()) if (c.inScope(a.metadata.namespace) && ours(a.metadata.namespace)) actionController.enqueue(keyOf(a));
+    if (taken.has(0)) publish();
+  });
   // Fencing: with leader election, nothing starts, writes or executes unless this replica holds the Lease by the
   // clock (isLeader() turns false once the last renewal is older than the renew deadline, even if the election loop
-  // has not run since — a process that was frozen wakes up fenced).
-  const mayAct = (): boolean => elector?.isLeader() ?? true;
+  // has not run since — a process that was frozen wakes up fenced). Sharded, isLeader() is the member Lease, and a
+  // write in a namespace also needs the Lease of that namespace's shard, by the same clock (c.ownership.owns).
+  const mayAct = (namespace?: string): boolean => (elector?.isLeader() ?? true) && (namespace === undefined || c.ownership.owns(namespace));
 
   // The policy controller exists before the collectors so they can enqueue into it; its reconcile function refers
   // to the reconciler built below, which is only called once the manager starts the controller.
   const policyController: Controller = new Controller({
     name: 'healing-policy',
-    reconcile: (key) => policyReconciler.reconcile(key),
+    // Sharded, a HealingPolicy is reconciled by the holder of its namespace's shard only; a cluster policy by every
+    // replica, over the namespaces it holds (the inventory).
+    reconcile: (key) => {
+      const id = parsePolicyKey(key);
+      return id.kind === 'HealingPolicy' && !c.ownership.owns(id.namespace) ? Promise.resolve({}) : policyReconciler.reconcile(key);
+    },
     clock,
     logger,
     metrics,
     workers: config.concurrency.policyWorkers,
     listKeys: () => c.directory.all().map(policyKeyOf),
     resyncMs: config.resyncSeconds * 1000,
-    guard: mayAct,
+    guard: () => mayAct(),
   });
-  const enqueuePoliciesFor = (target: TargetRef): void => {
-    for (const p of c.directory.covering(target.namespace)) policyController.enqueue(policyKeyOf(p));
+  // Only the policies that read what changed, and can select the target (interest.ts); not every policy of the
+  // namespace on every pod update.
+  const interestOf = createInterestCache();
+  const enqueuePoliciesFor = (change: ObservationChange): void => {
+    for (const p of c.directory.covering(change.target.namespace)) if (concerns(interestOf(p), change)) policyController.enqueue(policyKeyOf(p));
   };
   const collectors = createCollectors(b, c, enqueuePoliciesFor);
   const policyReconciler = createPolicyReconciler(b, c, collectors, createAiAdvisor(b, rt.aiApiKey), mayAct);
   const actionReconciler = createActionReconciler(b, c, mayAct);
   const actionController = new Controller({
     name: 'healing-action',
-    reconcile: (key, signal) => actionReconciler.reconcile(key, signal),
+    reconcile: (key, signal) => (c.ownership.owns(key.split('/')[0] ?? '') ? actionReconciler.reconcile(key, signal) : Promise.resolve({})),
     clock,
     logger,
     metrics,
     workers: config.concurrency.actionWorkers,
     listKeys: () => c.actions.list().filter((a) => c.inScope(a.metadata.namespace)).map(keyOf),
     resyncMs: config.resyncSeconds * 1000,
-    guard: mayAct,
+    guard: () => mayAct(),
   });
 
   const onPolicy = (p: AnyPolicy): void => {
@@ -640,17 +793,20 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   c.clusterPolicies.addHandler({ onAdd: onPolicy, onUpdate: onPolicy, onDelete: onPolicy });
   // A namespace's labels decide which cluster policies reach it: re-evaluate those when they change.
   c.namespaces.addHandler({ onUpdate: () => c.directory.clusterPolicies().forEach(onPolicy) });
-  const onAction = (a: HealingAction): void => {
+  const onAction = (a: HealingAction, old?: HealingAction): void => {
     if (!c.inScope(a.metadata.namespace)) return;
     actionController.enqueue(keyOf(a));
-    policyController.enqueue(actionPolicyKey(a));
+    // The policy reads its ledger for in-flight actions, cooldowns, budgets and its status: a new action, a phase
+    // change or an execution start matter to it; the other status writes of an action (safety verdicts, results,
+    // conditions) do not.
+    if (old === undefined || old.status?.phase !== a.status?.phase || old.status?.startTime !== a.status?.startTime) policyController.enqueue(actionPolicyKey(a));
   };
-  c.actions.addHandler({ onAdd: onAction, onUpdate: onAction });
+  c.actions.addHandler({ onAdd: (a) => onAction(a), onUpdate: onAction });
   collectors.kubeStatus.start();
   collectors.eventCollector.start();
 
   // The pause switch: every change re-evaluates the policies (their Paused condition) and is logged once.
-  const publisher = createPublisher(b, c, mayAct);
+  const publisher = createPublisher(b, c, () => mayAct());
   let wasPaused: boolean | undefined;
   const onControl = (): void => {
     const control = c.controlState();
@@ -663,10 +819,13 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
       wasPaused = paused;
       for (const p of c.directory.all()) policyController.enqueue(policyKeyOf(p));
     }
-    void publisher.sync();
+    publish();
   };
   c.control.addHandler({ onAdd: onControl, onUpdate: onControl, onDelete: onControl });
 
+  function publish(): void {
+    if (shards === undefined || shards.holdsShard(0)) void publisher.sync();
+  }
   const manager: Manager = new Manager({
     clock,
     logger,
@@ -710,7 +869,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
       collectors.kubeStatus.resample();
       b.store.prune(clock.now());
       gauges();
-      void publisher.sync();
+      publish();
     },
     onError: (e) => logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'housekeeping failed'),
   });
@@ -721,6 +880,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     collectors.kubeStatus.stop();
     collectors.eventCollector.stop();
     stopEventLoopMonitor();
+    await b.closeConnections();
     return exit;
   });
   logger.info({ health: health?.url, metrics: metricsHttp?.url ?? health?.url, dashboard: dashboard?.url, leaderElection: config.leaderElection.enabled }, 'operator started');

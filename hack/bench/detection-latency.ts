@@ -31,12 +31,9 @@
  * 4. Stops the operator, deletes the namespace.
  */
 import * as k8s from '@kubernetes/client-node';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'vitest';
 import type { HealingAction } from '../../src/api/v1alpha1/healing-action.js';
 import { requestOptions } from '../../src/k8s/client.js';
@@ -44,15 +41,25 @@ import { createKubeListWatch, Informer } from '../../src/k8s/informer.js';
 import { systemClock } from '../../src/runtime/clock.js';
 import { createTestNamespace, deleteTestNamespace, kubeconfigPath, TEST_NAMESPACE_SELECTOR, testKubeConfig, waitFor } from '../../test/support/cluster.js';
 import { createPod, createPolicy, ensureCrds } from '../../test/support/resources.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const outDir = path.join(root, '.cache/bench');
-
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  const n = v === undefined || v === '' ? NaN : Number(v);
-  return Number.isInteger(n) && n >= 0 ? n : fallback;
-}
+import {
+  apiRequests,
+  buildOperator,
+  distribution,
+  envInt,
+  inPool,
+  log,
+  outDir,
+  processStats,
+  root,
+  scrape,
+  sleep,
+  startOperatorProcess as startOperator,
+  sumOf,
+  table,
+  wallNow,
+  type Distribution,
+  type OperatorProcess,
+} from './lib.js';
 
 const SETTINGS = {
   firings: envInt('BENCH_FIRINGS', 120),
@@ -71,65 +78,12 @@ const LABELS = { app: 'bench' };
 const LIMITS = { cpu: '10m', memory: '32Mi' };
 const CRASH = { 'sim.kubeskippy.io/crash': 'true', 'sim.kubeskippy.io/crash-after': SETTINGS.crashAfter, 'sim.kubeskippy.io/backoff': SETTINGS.backoff };
 
-/** Wall-clock milliseconds with sub-millisecond resolution (comparable with the operator's log timestamps). */
-const wallNow = (): number => performance.timeOrigin + performance.now();
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const log = (msg: string): void => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-
-// ---------------------------------------------------------------------------------------------------------------
-// The operator process
-
-interface OperatorProcess {
-  readonly child: ChildProcess;
-  readonly url: string;
-  /** The operator's log lines so far (JSON). */
-  lines(): string[];
-  stop(): Promise<void>;
-}
-
-/** Compiles src/ into .cache/bench/operator with the project's build config; returns the `kubeskippy` entry point. */
-function buildOperator(): string {
-  const dir = path.join(outDir, 'operator');
-  mkdirSync(path.join(dir, 'bin'), { recursive: true });
-  const started = performance.now();
-  const tsc = spawnSync(
-    path.join(root, 'node_modules/.bin/tsc'),
-    ['-p', 'tsconfig.build.json', '--outDir', path.join(dir, 'dist'), '--incremental', '--tsBuildInfoFile', path.join(dir, 'tsbuildinfo')],
-    { cwd: root, encoding: 'utf8' },
-  );
-  if (tsc.status !== 0) throw new Error(`tsc failed (exit ${String(tsc.status)}):\n${tsc.stdout}${tsc.stderr}`);
-  // The same layout as the package: bin/kubeskippy.js imports ../dist/cli/main.js; version.ts reads ../package.json.
-  copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
-  copyFileSync(path.join(root, 'bin/kubeskippy.js'), path.join(dir, 'bin/kubeskippy.js'));
-  log(`compiled the operator in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  return path.join(dir, 'bin/kubeskippy.js');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startOperatorProcess(entry: string, namespace: string): Promise<OperatorProcess> {
-  const port = await freePort();
-  const logFile = createWriteStream(path.join(outDir, 'operator.log'));
-  const lines: string[] = [];
-  let partial = '';
+function startOperatorProcess(entry: string, namespace: string): Promise<OperatorProcess> {
   // BENCH_CPU_PROF=1: write a V8 CPU profile of the operator to .cache/bench/prof/ (open in Chrome DevTools).
-  const profile = process.env['BENCH_CPU_PROF'] === '1' ? ['--cpu-prof', '--cpu-prof-dir', path.join(outDir, 'prof')] : [];
-  const child = spawn(
-    path.join(root, 'node_modules/.bin/node'),
-    [
-      ...profile,
-      entry,
-      'run',
+  return startOperator(entry, {
+    logName: 'operator.log',
+    ...(process.env['BENCH_CPU_PROF'] === '1' ? { cpuProfileDir: path.join(outDir, 'prof') } : {}),
+    args: [
       '--kubeconfig',
       kubeconfigPath,
       '--namespace-selector',
@@ -139,158 +93,13 @@ async function startOperatorProcess(entry: string, namespace: string): Promise<O
       namespace,
       '--leader-election-lease-name',
       'kubeskippy-bench',
-      '--metrics-bind-address',
-      `127.0.0.1:${port}`,
-      '--health-bind-address',
-      `127.0.0.1:${port}`,
-      '--dashboard-bind-address',
-      '0',
       '--max-actions-per-hour',
       '100000',
       '--shutdown-timeout-seconds',
       '5',
       ...(process.env['BENCH_OPERATOR_ARGS'] ?? '').split(' ').filter((a) => a !== ''),
     ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
-  );
-  const onData = (d: Buffer): void => {
-    logFile.write(d);
-    const text = partial + d.toString();
-    const parts = text.split('\n');
-    partial = parts.pop() ?? '';
-    lines.push(...parts);
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  // If this process dies, do not leave the operator running.
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const op: OperatorProcess = {
-    child,
-    url,
-    lines: () => lines,
-    stop: async () => {
-      process.removeListener('exit', killOnExit);
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      await new Promise<void>((resolve) => logFile.end(() => resolve()));
-    },
-  };
-  try {
-    await waitFor(
-      'the operator to be ready',
-      async () => {
-        if (child.exitCode !== null) throw new Error(`the operator exited with ${String(child.exitCode)}:\n${lines.slice(-20).join('\n')}`);
-        const res = await fetch(`${url}/readyz`);
-        return res.status === 200;
-      },
-      120_000,
-      200,
-    );
-  } catch (e: unknown) {
-    await op.stop();
-    throw e;
-  }
-  return op;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// /metrics and /proc
-
-interface Sample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-/** Parses Prometheus text exposition (enough of it for prom-client's output). */
-function parseMetrics(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1] ?? ''] = l[2] ?? '';
-    out.push({ name: m[1] ?? '', labels, value: Number(m[3]) });
-  }
-  return out;
-}
-
-async function scrape(op: OperatorProcess): Promise<Sample[]> {
-  const res = await fetch(`${op.url}/metrics`);
-  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
-  return parseMetrics(await res.text());
-}
-
-function requestKey(s: Sample): string {
-  const { verb = '', group = '', resource = '', subresource = '' } = s.labels;
-  const gr = resource === '' ? '(non-resource)' : group === '' ? resource : `${resource}.${group}`;
-  return `${verb} ${gr}${subresource === '' ? '' : `/${subresource}`}`;
-}
-
-function apiRequests(samples: readonly Sample[]): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const s of samples) if (s.name === 'kubeskippy_api_requests_total') m.set(requestKey(s), (m.get(requestKey(s)) ?? 0) + s.value);
-  return m;
-}
-
-function sumOf(samples: readonly Sample[], name: string, labels: Readonly<Record<string, string>> = {}): number {
-  return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0);
-}
-
-/** RSS, peak RSS (bytes) and CPU seconds (user + system) of a process, from /proc. */
-function processStats(pid: number): { rss: number; peakRss: number; cpuSeconds: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
-  // Fields 14 and 15 of /proc/pid/stat (after the parenthesised command name) are utime and stime in clock ticks.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const hz = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-  return { rss: kb('VmRSS'), peakRss: kb('VmHWM'), cpuSeconds: ticks / hz };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Statistics and output
-
-interface Distribution {
-  readonly count: number;
-  readonly min: number;
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly max: number;
-  readonly mean: number;
-}
-
-/** Nearest-rank percentiles, in ms rounded to 0.1. */
-function distribution(values: readonly number[]): Distribution {
-  const v = [...values].sort((a, b) => a - b);
-  const rank = (p: number): number => v[Math.min(v.length - 1, Math.max(0, Math.ceil((p / 100) * v.length) - 1))] ?? NaN;
-  const r = (x: number): number => Math.round(x * 10) / 10;
-  return {
-    count: v.length,
-    min: r(v[0] ?? NaN),
-    p50: r(rank(50)),
-    p90: r(rank(90)),
-    p99: r(rank(99)),
-    max: r(v.at(-1) ?? NaN),
-    mean: r(v.reduce((a, x) => a + x, 0) / Math.max(1, v.length)),
-  };
-}
-
-function table(rows: readonly (readonly (string | number)[])[]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => String(r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((c, i) => (typeof c === 'number' ? String(c).padStart(widths[i] ?? 0) : String(c).padEnd(widths[i] ?? 0))).join('  ')).join('\n');
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -298,15 +107,6 @@ function table(rows: readonly (readonly (string | number)[])[]): string {
 
 function restartCount(pod: k8s.V1Pod): number {
   return (pod.status?.containerStatuses ?? []).reduce((s, c) => s + (c.restartCount ?? 0), 0);
-}
-
-async function inPool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  const queue = [...items];
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
-    }),
-  );
 }
 
 async function run(): Promise<void> {
@@ -383,8 +183,8 @@ async function run(): Promise<void> {
 
     operator = await startOperatorProcess(entry, ns);
     const op = operator;
-    log(`operator ready (pid ${String(op.child.pid)}, ${op.url})`);
-    const rssAtStart = processStats(op.child.pid ?? 0).rss;
+    log(`operator ready (pid ${String(op.pid)}, ${op.url})`);
+    const rssAtStart = processStats(op.pid).rss;
     const beforeLatency = await scrape(op);
 
     // --- Detection latency ---------------------------------------------------------------------------------
@@ -448,7 +248,7 @@ async function run(): Promise<void> {
     ).catch(() => log('some HealingActions are still not terminal; measuring anyway'));
     await waitFor('the crash pods to be gone', () => Promise.resolve([...crashNames].every((n) => pods.get(ns, n) === undefined)), 60_000, 500).catch(() => log('some crash pods are still there'));
     await sleep(SETTINGS.warmupSeconds * 1000);
-    const pid = op.child.pid ?? 0;
+    const pid = op.pid;
     const cpuStart = processStats(pid).cpuSeconds;
     const first = await scrape(op);
     const t0 = wallNow();

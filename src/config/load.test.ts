@@ -41,6 +41,7 @@ describe('loadOperatorConfig defaults', () => {
     expect(c).toEqual({
       namespace: 'kubeskippy-system',
       leaderElection: { enabled: true, leaseName: 'kubeskippy-leader', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 },
+      sharding: { shards: 1 },
       metricsBindAddress: '127.0.0.1:8080',
       healthBindAddress: '127.0.0.1:8082',
       dashboardBindAddress: '127.0.0.1:8081',
@@ -59,7 +60,7 @@ describe('loadOperatorConfig defaults', () => {
       prometheus: { timeoutSeconds: 5 },
       ai: { provider: 'none', timeoutSeconds: 30 },
       notifications: { sinks: [], queueSize: 500, timeoutSeconds: 5, maxAttempts: 5, initialBackoffSeconds: 1, maxBackoffSeconds: 60 },
-      concurrency: { policyWorkers: 2, actionWorkers: 4 },
+      concurrency: { policyWorkers: 8, actionWorkers: 8 },
       approvalTimeoutSeconds: 3600,
       verificationStabilitySeconds: 10,
       escalationWindowSeconds: 3600,

@@ -80,6 +80,18 @@ export const OperatorConfigSchema = Type.Object(
       },
       'leader election',
     ),
+    sharding: Section(
+      {
+        shards: Type.Integer({
+          minimum: 1,
+          maximum: 256,
+          default: 1,
+          description:
+            'split namespaces into this many shards, each held by one replica through a Lease of its own (kubeskippy-shard-<n>), so that several replicas share the work; 1: one leader Lease for everything (leaderElection.leaseName). Needs leader election',
+        }),
+      },
+      'sharding of namespaces across replicas (docs/scaling.md)',
+    ),
     metricsBindAddress: BindAddressField('127.0.0.1:8080', 'address of /metrics (and /healthz, /readyz if healthBindAddress is the same); 0 disables'),
     healthBindAddress: BindAddressField('127.0.0.1:8082', 'address of /healthz and /readyz; 0 disables'),
     dashboardBindAddress: BindAddressField('127.0.0.1:8081', 'address of the web dashboard; 0 disables'),
@@ -163,8 +175,8 @@ export const OperatorConfigSchema = Type.Object(
     ),
     concurrency: Section(
       {
-        policyWorkers: Type.Integer({ minimum: 1, maximum: 64, default: 2, description: 'concurrent HealingPolicy reconciles' }),
-        actionWorkers: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'concurrent HealingAction reconciles' }),
+        policyWorkers: Type.Integer({ minimum: 1, maximum: 64, default: 8, description: 'concurrent HealingPolicy reconciles (each waits on the API server when it creates actions or writes status)' }),
+        actionWorkers: Type.Integer({ minimum: 1, maximum: 64, default: 8, description: 'concurrent HealingAction reconciles (the gate serialises those of one namespace)' }),
       },
       'reconcile concurrency',
     ),
@@ -318,6 +330,9 @@ export function checkConfigRules(config: OperatorConfig): ConfigRuleProblem[] {
         message: `must be less than leaderElection.renewDeadlineSeconds / 1.2 (${(le.renewDeadlineSeconds / 1.2).toFixed(2)}), got ${le.retryPeriodSeconds}`,
       });
     }
+  }
+  if (config.sharding.shards > 1 && !le.enabled) {
+    problems.push({ path: 'sharding.shards', message: `${config.sharding.shards} shards need leader election (leaderElection.enabled): each shard is a Lease` });
   }
   for (const key of ['metricsBindAddress', 'healthBindAddress', 'dashboardBindAddress'] as const) {
     try {

@@ -95,10 +95,13 @@ describe('Informer', () => {
     expect(informer.list('other').map((o) => o.metadata?.name)).toEqual(['x']);
     expect(informer.get('other', 'x')?.metadata?.managedFields).toBeUndefined();
     expect(informer.namespaces().sort()).toEqual(['ns', 'other']);
+    const before = informer.namespaceVersion('ns');
     source.del('a');
     await flushMicrotasks();
     expect(informer.list('ns')).toEqual([]);
     expect(informer.namespaces()).toEqual(['other']);
+    expect(informer.namespaceVersion('ns')).toBeGreaterThan(before);
+    expect(informer.namespaceVersion('never')).toBe(0);
     await informer.stop();
   });
 
@@ -132,6 +135,33 @@ describe('Informer', () => {
     expect(informer.get('ns', 'a')).toBeUndefined();
     expect(informer.lastSyncResourceVersion()).toBe(String(source.rv));
     await informer.stop();
+  });
+
+  it('says when its cache has caught up with a resourceVersion (a write of ours), or that it did not in time', async () => {
+    const { clock, source, informer } = setup();
+    informer.start();
+    await flushMicrotasks();
+    // Already past it.
+    await expect(informer.waitForResourceVersion('50', 1000)).resolves.toBe(true);
+    const waiting = informer.waitForResourceVersion('102', 1000);
+    let settled: boolean | undefined;
+    void waiting.then((v) => (settled = v));
+    source.set('a', '1'); // rv 101
+    await flushMicrotasks();
+    expect(settled).toBeUndefined();
+    source.set('b', '1'); // rv 102: every write up to 102 is in the cache now
+    await flushMicrotasks();
+    expect(settled).toBe(true);
+    expect(informer.get('ns', 'a')).toBeDefined();
+    // Never reached: false after the timeout, on the injected clock.
+    const late = informer.waitForResourceVersion('999', 1000);
+    await clock.advance(1000);
+    await expect(late).resolves.toBe(false);
+    // Not comparable: false at once (the caller reads the cluster instead).
+    await expect(informer.waitForResourceVersion('not-a-number', 1000)).resolves.toBe(false);
+    const pending = informer.waitForResourceVersion('2000', 60_000);
+    await informer.stop();
+    await expect(pending).resolves.toBe(false);
   });
 
   it('moves its resourceVersion on bookmarks without calling handlers', async () => {

@@ -54,11 +54,13 @@ describe('SeriesStore samples', () => {
     expect(o.target).toEqual(A);
   });
 
-  it('hands out copies: changing a snapshot or writing later does not change an earlier snapshot', () => {
+  it('hands out snapshots: a series cannot be changed through one, and writing later does not change an earlier one', () => {
     const store = new SeriesStore(SMALL);
     store.recordSample(A, 'm', { at: T, value: 1 }, T);
     const first = store.observations(A);
-    (first.series.get('m') as { at: number; value: number }[]).push({ at: T + 1, value: 99 });
+    expect(() => (first.series.get('m') as { at: number; value: number }[]).push({ at: T + 1, value: 99 })).toThrow(TypeError);
+    // The same unchanged series is shared, not copied again.
+    expect(store.observations(A).series.get('m')).toBe(first.series.get('m'));
     (first.series as Map<string, unknown>).delete('m');
     store.recordSample(A, 'm', { at: T + S, value: 2 }, T + S);
     expect(first.series.has('m')).toBe(false);
@@ -66,6 +68,16 @@ describe('SeriesStore samples', () => {
       { at: T, value: 1 },
       { at: T + S, value: 2 },
     ]);
+  });
+
+  it('hands out the latest sample alone on request, and keeps it current', () => {
+    const store = new SeriesStore(SMALL);
+    store.recordSample(A, 'm', { at: T, value: 1 }, T);
+    store.recordSample(A, 'm', { at: T + S, value: 2 }, T + S);
+    expect(store.observations(A, { latestOnly: true }).series.get('m')).toEqual([{ at: T + S, value: 2 }]);
+    expect(store.observations(A).series.get('m')).toHaveLength(2);
+    store.recordSample(A, 'm', { at: T + 2 * S, value: 3 }, T + 2 * S);
+    expect(store.observations(A, { metrics: ['m'], latestOnly: true }).series.get('m')).toEqual([{ at: T + 2 * S, value: 3 }]);
   });
 
   it('caps a series at maxSamplesPerSeries, keeping the newest', () => {

@@ -110,33 +110,56 @@ export interface PruneResult {
  */
 const clip = (s: string): string => capText(s, MAX_EVENT_MESSAGE);
 
-/** Ring buffer of (time, value) doubles, ascending by time, growing by doubling up to `max` slots. */
+/**
+ * Ring buffer of (time, value) doubles, ascending by time, growing by doubling up to `max` samples. The pairs live
+ * interleaved in one plain array of doubles (V8 stores it unboxed): a typed array costs about 200 bytes of wrapper
+ * and ArrayBuffer per series, twice per ring, which at 5 000 pods was more than the samples themselves
+ * (docs/benchmarks.md, heap snapshot).
+ */
 class SampleRing {
-  private times: Float64Array;
-  private values: Float64Array;
+  /** [t0, v0, t1, v1, …] over `capacity` slots. */
+  private data: number[];
   private start = 0;
   length = 0;
+  /**
+   * The last snapshot handed out, frozen, until the ring changes. Policies read the same series many times between
+   * two samples (every reconcile of every policy over the target).
+   */
+  private snapshot: readonly Sample[] | undefined;
+  /** The same for the latest sample alone (see SeriesStore.observations' `latestOnly`). */
+  private last: readonly Sample[] | undefined;
 
   constructor(private readonly max: number) {
-    const initial = Math.min(8, max);
-    this.times = new Float64Array(initial);
-    this.values = new Float64Array(initial);
+    this.data = new Array<number>(2 * Math.min(8, max)).fill(0);
   }
 
   get capacity(): number {
-    return this.times.length;
+    return this.data.length / 2;
   }
 
   private slot(i: number): number {
-    return (this.start + i) % this.times.length;
+    return (this.start + i) % this.capacity;
+  }
+
+  private timeAt(slot: number): number {
+    return this.data[2 * slot] as number;
+  }
+
+  private valueAt(slot: number): number {
+    return this.data[2 * slot + 1] as number;
+  }
+
+  private put(slot: number, at: number, value: number): void {
+    this.data[2 * slot] = at;
+    this.data[2 * slot + 1] = value;
   }
 
   lastAt(): number | undefined {
-    return this.length === 0 ? undefined : this.times[this.slot(this.length - 1)];
+    return this.length === 0 ? undefined : this.timeAt(this.slot(this.length - 1));
   }
 
   firstAt(): number | undefined {
-    return this.length === 0 ? undefined : this.times[this.start];
+    return this.length === 0 ? undefined : this.timeAt(this.start);
   }
 
   /**
@@ -148,24 +171,25 @@ class SampleRing {
     const last = this.lastAt();
     if (last !== undefined) {
       if (at < last) return 'refused';
+      this.snapshot = undefined;
+      this.last = undefined;
       if (at === last) {
-        this.values[this.slot(this.length - 1)] = value;
+        this.data[2 * this.slot(this.length - 1) + 1] = value;
         return 'replaced';
       }
     }
-    if (this.length === this.times.length) {
-      if (this.times.length < this.max) {
-        this.grow(Math.min(this.max, this.times.length * 2));
+    this.snapshot = undefined;
+    this.last = undefined;
+    if (this.length === this.capacity) {
+      if (this.capacity < this.max) {
+        this.grow(Math.min(this.max, this.capacity * 2));
       } else {
-        this.times[this.start] = at;
-        this.values[this.start] = value;
-        this.start = (this.start + 1) % this.times.length;
+        this.put(this.start, at, value);
+        this.start = (this.start + 1) % this.capacity;
         return 'overwrote';
       }
     }
-    const i = this.slot(this.length);
-    this.times[i] = at;
-    this.values[i] = value;
+    this.put(this.slot(this.length), at, value);
     this.length++;
     return 'appended';
   }
@@ -173,34 +197,59 @@ class SampleRing {
   /** Drops samples with time < cutoff; returns how many. */
   dropBefore(cutoff: number): number {
     let dropped = 0;
-    while (this.length > 0 && (this.times[this.start] as number) < cutoff) {
-      this.start = (this.start + 1) % this.times.length;
+    while (this.length > 0 && this.timeAt(this.start) < cutoff) {
+      this.start = (this.start + 1) % this.capacity;
       this.length--;
       dropped++;
     }
     if (this.length === 0) this.start = 0;
+    if (dropped > 0) {
+      this.snapshot = undefined;
+      this.last = undefined;
+    }
     return dropped;
   }
 
-  toArray(): Sample[] {
+  /** The samples, oldest first, as a frozen array (shared until the ring changes). */
+  toArray(): readonly Sample[] {
+    if (this.snapshot !== undefined) return this.snapshot;
     const out: Sample[] = new Array<Sample>(this.length);
     for (let i = 0; i < this.length; i++) {
       const s = this.slot(i);
-      out[i] = { at: this.times[s] as number, value: this.values[s] as number };
+      out[i] = { at: this.timeAt(s), value: this.valueAt(s) };
+    }
+    this.snapshot = Object.freeze(out);
+    return this.snapshot;
+  }
+
+  /** The latest sample alone (none: empty), as a frozen array shared until the ring changes. */
+  latest(): readonly Sample[] {
+    if (this.last !== undefined) return this.last;
+    const i = this.length === 0 ? -1 : this.slot(this.length - 1);
+    this.last = Object.freeze(i < 0 ? [] : [{ at: this.timeAt(i), value: this.valueAt(i) }]);
+    return this.last;
+  }
+
+  /** The samples at or after `from`, preceded by the last one before it (if any); a fresh array, not cached. */
+  since(from: number): Sample[] {
+    let first = this.length;
+    while (first > 0 && this.timeAt(this.slot(first - 1)) >= from) first--;
+    const out: Sample[] = [];
+    for (let i = Math.max(0, first - 1); i < this.length; i++) {
+      const s = this.slot(i);
+      out.push({ at: this.timeAt(s), value: this.valueAt(s) });
     }
     return out;
   }
 
   private grow(capacity: number): void {
-    const times = new Float64Array(capacity);
-    const values = new Float64Array(capacity);
+    const data = new Array<number>(2 * capacity).fill(0);
     for (let i = 0; i < this.length; i++) {
       const s = this.slot(i);
-      times[i] = this.times[s] as number;
-      values[i] = this.values[s] as number;
+      data[2 * i] = this.timeAt(s);
+      data[2 * i + 1] = this.valueAt(s);
     }
-    this.times = times;
-    this.values = values;
+    this.data = data;
     this.start = 0;
   }
 }
@@ -379,22 +428,27 @@ export class SeriesStore {
   }
 
   /**
-   * A snapshot of everything held for `target`, as fresh copies (arrays, maps, sample objects) that the caller
-   * may keep and pure code may read while the store keeps changing. An unknown target gives empty observations.
+   * A snapshot of everything held for `target` that the caller may keep and pure code may read while the store
+   * keeps changing: fresh maps and arrays, and for each series a frozen array, shared between callers until that
+   * series changes (so a snapshot is cheap to take again; the samples must not be modified). An unknown target gives
+   * empty observations. `latestOnly` gives each series as its latest sample alone: enough to tell that a metric
+   * trigger is clear, which is what most evaluations of a quiet cluster find (the policy reconciler then asks for
+   * the whole series only for the targets that are not).
    * `options.metrics` limits the series copied (the queries a policy needs), to keep snapshots cheap.
    */
-  observations(target: TargetRef, options: { readonly metrics?: Iterable<string> } = {}): TargetObservations {
+  observations(target: TargetRef, options: { readonly metrics?: Iterable<string>; readonly latestOnly?: boolean } = {}): TargetObservations {
     const entry = this.entries.get(targetKey(target));
     if (entry === undefined) {
       return { target, series: new Map(), conditions: new Map(), events: [], unavailable: new Map() };
     }
     const series = new Map<string, readonly Sample[]>();
+    const read = (ring: SampleRing): readonly Sample[] => (options.latestOnly === true ? ring.latest() : ring.toArray());
     if (options.metrics === undefined) {
-      for (const [metric, ring] of entry.series) series.set(metric, ring.toArray());
+      for (const [metric, ring] of entry.series) series.set(metric, read(ring));
     } else {
       for (const metric of options.metrics) {
         const ring = entry.series.get(metric);
-        if (ring !== undefined) series.set(metric, ring.toArray());
+        if (ring !== undefined) series.set(metric, read(ring));
       }
     }
     return {
@@ -404,6 +458,15 @@ export class SeriesStore {
       events: entry.events.map((e) => e.occurrence),
       unavailable: new Map(entry.unavailable),
     };
+  }
+
+  /**
+   * The samples of one series at or after `from`, preceded by the last one before it (a window and its baseline),
+   * as a fresh array that is not kept: for collectors that derive a value from recent history (restart_rate)
+   * without making the store hold a snapshot of the whole series.
+   */
+  window(target: Pick<TargetRef, 'kind' | 'namespace' | 'name'>, metric: string, from: number): Sample[] {
+    return this.entries.get(targetKey(target))?.series.get(metric)?.since(from) ?? [];
   }
 
   /** Whether anything is held for `target`. */

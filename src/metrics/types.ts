@@ -17,6 +17,31 @@ export function targetKey(t: Pick<TargetRef, 'kind' | 'namespace' | 'name'>): st
   return `${t.kind}/${t.namespace}/${t.name}`;
 }
 
+/**
+ * What changed in a target's observations, as a collector reports it: the policy controller re-evaluates only the
+ * policies that read what changed (metrics, conditions, events) and whose selector can select the target, instead of
+ * every policy of the namespace on every pod update.
+ */
+export interface ObservationChange {
+  readonly target: TargetRef;
+  /** The target's labels, when the collector knows them: a policy whose label selector rules them out is skipped. */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Built-in metric names whose latest value changed. */
+  readonly metrics?: readonly string[];
+  /** Some metric changed, the collector does not say which (PromQL results): every policy with a metric trigger. */
+  readonly anyMetric?: boolean;
+  /** A condition (or container-state pseudo-condition) changed status or reason. */
+  readonly conditions?: boolean;
+  /** An Event was recorded for the target. */
+  readonly events?: boolean;
+  /**
+   * What selection looks at changed: the target appeared or went away, its labels changed, or it finished or
+   * started terminating. Every policy of the namespace that selects the kind is re-evaluated, label selector or not
+   * (the old labels may have matched).
+   */
+  readonly selection?: boolean;
+}
+
 /** One observation of a numeric metric. */
 export interface Sample {
   readonly at: number;

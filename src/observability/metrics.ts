@@ -39,8 +39,15 @@ export interface OperatorMetrics {
   readonly reconcileErrorsTotal: Counter<'controller'>;
   /** Keys waiting in a controller's work queue. */
   readonly workqueueDepth: Gauge<'controller'>;
-  /** 1 while this replica is the one that acts (holds the leader Lease, or runs without leader election), else 0. */
+  /**
+   * 1 while this replica is the one that acts (holds the leader Lease — sharded: shard 0's Lease — or runs without
+   * leader election), else 0.
+   */
   readonly leader: Gauge;
+  /** Shards this replica holds (sharding.shards > 1; 0 otherwise). */
+  readonly shardsHeld: Gauge;
+  /** Live members (replicas) this replica sees (sharding.shards > 1; 0 otherwise). */
+  readonly shardMembers: Gauge;
   /** 1 while the operator is paused (its config's paused flag, or the control switch of `kubeskippy pause`), else 0. */
   readonly paused: Gauge;
   /** Notifications by sink and result: sent, failed (gave up after retries, or refused), dropped (queue full). */
@@ -53,6 +60,13 @@ export interface OperatorMetrics {
   readonly circuitBreakerOpen: Gauge<'scope'>;
   /** Failed metric collections by source (metrics-server, prometheus, kube). */
   readonly collectionErrorsTotal: Counter<'source'>;
+  /**
+   * Wall time of one poll of a periodic collector (metrics.k8s.io), by source and phase: `request` (the API calls,
+   * response parsing included) and `record` (converting and recording the samples).
+   */
+  readonly collectorPollDurationSeconds: Histogram<'source' | 'phase'>;
+  /** Objects (pod metrics) the last poll of a periodic collector returned, and the requests it took. */
+  readonly collectorPollObjects: Gauge<'source' | 'kind'>;
   /**
    * Requests the operator sent to the Kubernetes API, named as the API server's audit log names them: `verb`
    * get|list|watch|create|update|patch|delete|deletecollection, `group` ('' = core), `resource` (the plural),
@@ -164,6 +178,16 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
       help: '1 while this replica is the one that acts (holds the leader Lease, or runs without leader election), else 0.',
       registers,
     }),
+    shardsHeld: new Gauge({
+      name: `${METRIC_PREFIX}shards_held`,
+      help: 'Shards (groups of namespaces, sharding.shards) this replica holds the Lease of; 0 without sharding.',
+      registers,
+    }),
+    shardMembers: new Gauge({
+      name: `${METRIC_PREFIX}shard_members`,
+      help: 'Replicas this replica sees as live members (member Leases renewed within their duration); 0 without sharding.',
+      registers,
+    }),
     paused: new Gauge({
       name: `${METRIC_PREFIX}paused`,
       help: '1 while the operator is paused (config flag or the kubeskippy-control switch), else 0.',
@@ -197,6 +221,18 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
       name: `${METRIC_PREFIX}collection_errors_total`,
       help: 'Failed metric collections by source (kube, metrics-server, prometheus).',
       labelNames: ['source'] as const,
+      registers,
+    }),
+    collectorPollDurationSeconds: new Histogram({
+      ...seconds('collector_poll_duration_seconds', 'Seconds one poll of a periodic collector took, by source (metrics-server) and phase (request: API calls and parsing; record: converting and recording samples).', [
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+      ]),
+      labelNames: ['source', 'phase'] as const,
+    }),
+    collectorPollObjects: new Gauge({
+      name: `${METRIC_PREFIX}collector_poll_objects`,
+      help: 'What the last poll of a periodic collector fetched, by source and kind: items (pod metrics returned), requests (API calls it took).',
+      labelNames: ['source', 'kind'] as const,
       registers,
     }),
     apiRequestsTotal: new Counter({

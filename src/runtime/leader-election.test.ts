@@ -12,8 +12,10 @@ class MemoryLeaseStore implements LeaseStore {
   failWith: (() => Error) | undefined;
   hang = false;
   writes: LeaseRecord[] = [];
+  reads = 0;
 
   get(signal?: AbortSignal): Promise<StoredLease | undefined> {
+    this.reads++;
     return this.op(signal, () => (this.lease === undefined ? undefined : { ...this.lease }));
   }
   create(record: LeaseRecord, signal?: AbortSignal): Promise<StoredLease> {
@@ -75,6 +77,25 @@ function setup(identity = 'me', store = new MemoryLeaseStore(), clock = new Fake
 }
 
 describe('LeaderElector', () => {
+  it('renews from the version it wrote, without reading the Lease first, and reads it again after a conflict', async () => {
+    const { elector, store, clock } = setup();
+    elector.start();
+    await flushMicrotasks();
+    expect(elector.isLeader()).toBe(true);
+    const reads = store.reads;
+    const writes = store.writes.length;
+    await clock.advance(2_000);
+    await clock.advance(2_000);
+    expect(store.writes.length).toBe(writes + 2);
+    expect(store.reads).toBe(reads);
+    // Someone else wrote the Lease (still naming us, e.g. an admin's touch): the version is stale, 409, read again.
+    store.put({ ...store.lease, holderIdentity: 'me' });
+    await clock.advance(2_000);
+    expect(store.reads).toBe(reads + 1);
+    expect(elector.isLeader()).toBe(true);
+    await elector.stop();
+  });
+
   it('creates the Lease when it does not exist and leads', async () => {
     const { elector, store, events } = setup();
     elector.start();

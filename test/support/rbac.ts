@@ -50,7 +50,7 @@ export const EXPECTED_MANAGER_GRANTS: readonly string[] = [
 ].sort();
 
 /** What the operator may do in its own namespace only (the leader-election Role). */
-export const EXPECTED_LEADER_ELECTION_GRANTS: readonly string[] = expand(['coordination.k8s.io/leases'], ['get', 'create', 'update']).sort();
+export const EXPECTED_LEADER_ELECTION_GRANTS: readonly string[] = expand(['coordination.k8s.io/leases'], ['get', 'list', 'watch', 'create', 'update']).sort();
 
 /**
  * The pause switch (the kubeskippy-control Role, in the operator's namespace only): list and watch the one

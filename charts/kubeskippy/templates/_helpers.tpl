@@ -46,6 +46,13 @@ leaderElection:
   # Only the leader acts; with one replica there is nobody to elect.
   enabled: {{ gt (int .Values.replicaCount) 1 }}
   leaseName: {{ include "kubeskippy.fullname" . }}-leader
+{{- if gt (int .Values.sharding.shards) 1 }}
+{{- if le (int .Values.replicaCount) 1 }}
+{{- fail "sharding.shards > 1 needs replicaCount > 1: each shard is a Lease, and leader election is on only with several replicas" }}
+{{- end }}
+sharding:
+  shards: {{ .Values.sharding.shards }}
+{{- end }}
 # In a container the servers listen on 0.0.0.0, not on the default 127.0.0.1: the kubelet's probes, Prometheus
 # and the Services reach the pod through its pod IP, never through the pod's loopback interface.
 metricsBindAddress: 0.0.0.0:8080

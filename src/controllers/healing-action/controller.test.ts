@@ -86,7 +86,7 @@ function setup(decision: SafetyDecision = { allowed: true, dryRun: false, notes:
         return Promise.resolve(structuredClone(updated));
       },
     },
-    gate: { check: () => Promise.resolve({ decision }) },
+    gate: { check: () => Promise.resolve({ decision }), confirm: () => Promise.resolve(decision) },
     executors: new ExecutorRegistry([restart]),
     store,
     getPolicy: () => policy,

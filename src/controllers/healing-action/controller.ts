@@ -3,8 +3,11 @@
  * stale read could execute twice), asks the state machine for the next step, performs it, and writes status with
  * a resourceVersion precondition, so two writers (or a stale decision) fail instead of both acting.
  *
- * The gate and the InProgress journal write happen under one lock: two actions cannot both pass a budget that
- * has room for one.
+ * The gate and the InProgress journal write happen under a lock per namespace: two actions in one namespace cannot
+ * both pass a per-target or per-workload rule (cooldown, in flight, disruption budget, storm) that has room for
+ * one, since the gate reads that namespace's ledger live. Actions of different namespaces are gated in parallel;
+ * the budgets they share (operator-wide, AI, a cluster policy's) are counted again after the intent is written
+ * (SafetyGate.confirm), which orders racing intents by their write.
  */
 import type { HealingAction, HealingActionStatus } from '../../api/v1alpha1/healing-action.js';
 import type { AnyPolicy } from '../../api/v1alpha1/healing-policy.js';
@@ -56,7 +59,7 @@ export interface HealingActionReconcilerDeps {
   readonly events: EventSink;
   readonly audit: AuditLog;
   readonly api: ActionApi;
-  readonly gate: Pick<SafetyGate, 'check'>;
+  readonly gate: Pick<SafetyGate, 'check' | 'confirm'>;
   readonly executors: ExecutorRegistry;
   readonly store: SeriesStore;
   /** The policy (either kind) from the cache. */
@@ -73,15 +76,16 @@ export interface HealingActionReconcilerDeps {
    */
   readonly notify?: (n: Notification) => void;
   /**
-   * Fencing: true while this replica may act (with leader election, `elector.isLeader()`, which turns false by the
-   * clock once the last lease renewal is older than the renew deadline; without it, always). Asked right before every
+   * Fencing: true while this replica may act in the namespace (with leader election, `elector.isLeader()`, which
+   * turns false by the clock once the last lease renewal is older than the renew deadline; sharded, the same for the
+   * Lease of the namespace's shard; without it, always). Asked right before every
    * status write and again right before the executor mutates the target, so a leader that was frozen and wakes
    * after another replica took the Lease writes nothing and executes nothing — even an action whose InProgress
    * journal it wrote before freezing (the next leader finds that journal and verifies instead of executing). What
    * remains is the moment between the last check and the request leaving the process; the journal's
    * resourceVersion precondition and the executors' uid/resourceVersion preconditions cover it.
    */
-  readonly mayAct?: () => boolean;
+  readonly mayAct?: (namespace?: string) => boolean;
 }
 
 /** Serialises async sections (the gate and its journal write). */
@@ -143,15 +147,19 @@ export function fallbackVerifySpec(a: HealingAction): VerifySpec {
 /** Reconciles HealingActions. */
 export class HealingActionReconciler {
   private readonly deps: HealingActionReconcilerDeps;
-  private readonly gateLock = new Mutex();
+  /** One gate lock per namespace (see the module comment); a lock is dropped when nobody holds or waits for it. */
+  private readonly gateLocks = new Map<string, { mutex: Mutex; users: number }>();
 
   constructor(deps: HealingActionReconcilerDeps) {
     this.deps = deps;
   }
 
-  /** Throws FencedError when this replica may no longer act (see deps.mayAct). */
-  private fence(what: string): void {
-    if (this.deps.mayAct !== undefined && !this.deps.mayAct()) throw new FencedError(`not ${what}: this replica no longer holds the leader lease`);
+  /**
+   * Throws FencedError when this replica may no longer act in `namespace` (see deps.mayAct): sharded, the Lease of
+   * that namespace's shard must still be held by the clock, not only this replica's membership.
+   */
+  private fence(what: string, namespace: string): void {
+    if (this.deps.mayAct !== undefined && !this.deps.mayAct(namespace)) throw new FencedError(`not ${what}: this replica no longer holds the lease for namespace ${namespace}`);
   }
 
   /** Reconciles `namespace/name`. Throws API errors (retried with back-off); a 409 on write means "re-read". */
@@ -206,7 +214,7 @@ export class HealingActionReconciler {
   }
 
   private async write(a: HealingAction, status: HealingActionStatus, event?: StepEvent): Promise<HealingAction> {
-    this.fence(`writing the status of ${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}`);
+    this.fence(`writing the status of ${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}`, a.metadata.namespace ?? '');
     const updated = await this.deps.api.writeStatus(a.metadata.namespace ?? '', a.metadata.name ?? '', a.metadata.resourceVersion ?? '', status);
     if (event) {
       this.deps.events.record(subjectOf(a), event);
@@ -258,9 +266,20 @@ export class HealingActionReconciler {
     return out;
   }
 
+  private async underGateLock<T>(namespace: string, fn: () => Promise<T>): Promise<T> {
+    let lock = this.gateLocks.get(namespace);
+    if (lock === undefined) this.gateLocks.set(namespace, (lock = { mutex: new Mutex(), users: 0 }));
+    lock.users++;
+    try {
+      return await lock.mutex.run(fn);
+    } finally {
+      if (--lock.users === 0) this.gateLocks.delete(namespace);
+    }
+  }
+
   private async gateAndAct(namespace: string, name: string, policy: AnyPolicy | undefined, signal: AbortSignal): Promise<ReconcileResult> {
     // Under the lock: re-read, gate, journal. The ledger the gate lists then includes every earlier journal write.
-    const journal = await this.gateLock.run(async () => {
+    const journal = await this.underGateLock(namespace, async () => {
       const a = await this.deps.api.readAction(namespace, name);
       if (!a) return undefined;
       const ctx = this.context(policy);
@@ -287,6 +306,17 @@ export class HealingActionReconciler {
           ? { ...out.status, ...safety }
           : { ...out.status, ...safety, ...failure, result: { ...(out.status.result ?? { success: false }), success: false, metricsBefore: { ...before, ...this.snapshot(targetOf(a)) } } };
       const written = await this.write(a, status, out.event);
+      if (out.then === 'execute' && input !== undefined) {
+        // Check-after-write: budgets shared with other writers are counted again over the intents written before
+        // this one; if those used them up, give way before mutating anything (safety/confirm.ts).
+        const confirmed = await this.deps.gate.confirm(input, written);
+        if (!confirmed.allowed) {
+          const back = afterGate(written, { ...ctx, now: this.deps.clock.now() }, { allowed: false, reason: confirmed.reason, message: confirmed.message });
+          this.deps.metrics.safetyDenialsTotal.inc({ policy: a.spec.policyRef.name, namespace, reason: confirmed.reason });
+          this.deps.logger.info({ action: `${namespace}/${name}`, reason: confirmed.reason, rule: confirmed.rule, message: confirmed.message }, 'intent reverted after the write');
+          return { action: await this.write(written, back.status, back.event), then: 'stop' as const, ctx };
+        }
+      }
       return { action: written, then: out.then, ctx };
     });
     if (!journal) return {};
@@ -314,7 +344,7 @@ export class HealingActionReconciler {
       outcome = { ok: false, code: 'Rejected', message: problems.join('; ') };
     } else {
       // The journal says InProgress with our executionId; if we lost the lease meanwhile, the next leader verifies it.
-      this.fence(`executing ${namespace}/${name}`);
+      this.fence(`executing ${namespace}/${name}`, namespace);
       try {
         execution = await executor.execute(this.request(action, false), this.execContext(signal));
         outcome = { ok: true, message: execution.message, changes: execution.changes };

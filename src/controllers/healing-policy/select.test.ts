@@ -1,7 +1,7 @@
 import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { ClusterHealingPolicy, HealingPolicy } from '../../api/v1alpha1/healing-policy.js';
-import { inventoryOf, mayActInNamespace, podWorkload, selectTargets, type Inventory } from './select.js';
+import { createSelectionCache, inventoryOf, mayActInNamespace, podWorkload, selectTargets, type Inventory } from './select.js';
 
 function pod(ns: string, name: string, labels: Record<string, string> = {}, owner?: { kind: string; name: string; uid: string }, phase = 'Running'): V1Pod {
   return {
@@ -112,5 +112,24 @@ describe('podWorkload', () => {
   it('resolves StatefulSet pods directly and bare pods to nothing', () => {
     expect(podWorkload(inv.pods('apps')[2]!, [])).toMatchObject({ kind: 'StatefulSet', name: 'db' });
     expect(podWorkload(inv.pods('other')[0]!, [])).toBeUndefined();
+  });
+});
+
+describe('createSelectionCache', () => {
+  it('selects again only when a namespace the policy reads changed', () => {
+    const versions = new Map([['apps', '1']]);
+    let reads = 0;
+    const counted: Inventory = { ...inv, pods: (ns) => (reads++, inv.pods(ns)), version: (ns) => versions.get(ns) ?? '0' };
+    const select = createSelectionCache();
+    const p = policy({ labelSelector: { matchLabels: { app: 'web' } } });
+    const first = select(p, counted);
+    const readsOnce = reads;
+    expect(select(p, counted)).toBe(first);
+    expect(reads).toBe(readsOnce);
+    versions.set('apps', '2');
+    expect(select(p, counted)).not.toBe(first);
+    expect(select(p, counted).targets.map((t) => t.ref.name)).toEqual(first.targets.map((t) => t.ref.name));
+    // Another object for the policy (it changed): selected afresh.
+    expect(select({ ...p }, counted)).not.toBe(first);
   });
 });

@@ -33,6 +33,11 @@ export interface Inventory {
   readonly statefulSets: (namespace: string) => readonly V1StatefulSet[];
   readonly daemonSets: (namespace: string) => readonly V1DaemonSet[];
   readonly replicaSets: (namespace: string) => readonly V1ReplicaSet[];
+  /**
+   * A value that changes whenever anything selection reads in `namespace` changes (its objects, its labels); absent:
+   * unknown, selections are not memoised.
+   */
+  readonly version?: (namespace: string) => string;
 }
 
 /** Plain lists of objects as an Inventory (tests, offline tools). */
@@ -183,6 +188,25 @@ export function candidateNamespaces(policy: SelectingPolicy, inv: Pick<Inventory
   const listed = (policy.spec.selector as { namespaces?: readonly string[] }).namespaces ?? [];
   const pool = listed.length > 0 && !listed.includes('*') ? listed : inv.namespaces();
   return [...new Set(pool)].filter((ns) => mayActInNamespace(policy, ns, inv.namespaceLabels(ns)));
+}
+
+/**
+ * selectTargets memoised per policy object (the informer replaces it when the policy changes) and by the versions
+ * of the namespaces it reads (Inventory.version): in a quiet cluster a policy's selection is computed once, not at
+ * every reconcile. Without versions it selects every time.
+ */
+export function createSelectionCache(): (policy: SelectingPolicy, inv: Inventory) => Selection {
+  const cache = new WeakMap<SelectingPolicy, { key: string; selection: Selection }>();
+  return (policy, inv) => {
+    const version = inv.version;
+    if (version === undefined) return selectTargets(policy, inv);
+    const key = candidateNamespaces(policy, inv).map((ns) => `${ns}@${version(ns)}`).join(',');
+    const held = cache.get(policy);
+    if (held?.key === key) return held.selection;
+    const selection = selectTargets(policy, inv);
+    cache.set(policy, { key, selection });
+    return selection;
+  };
 }
 
 export function selectTargets(policy: SelectingPolicy, inv: Inventory): Selection {

@@ -6,7 +6,7 @@ import { FakeClock } from '../../runtime/clock.js';
 import { SeriesStore } from '../series-store.js';
 import { EventCollector, eventCount, eventTime } from './events.js';
 import { replicaCounts, restartsInWindow } from './kube-status.js';
-import { podUsage } from './metrics-server.js';
+import { chooseRequests, MAX_NAMESPACED_POLLS, podUsage } from './metrics-server.js';
 import { instantQuery, PrometheusQueryError, seriesTarget, type FetchFn } from './prometheus.js';
 
 const now = Date.parse('2026-01-01T12:00:00Z');
@@ -135,5 +135,21 @@ describe('prometheus', () => {
       await expect(instantQuery('http://x', 'up', now, 1000, respond(200, { status: 'success', data: { resultType: 'vector', result: [bad] } }))).rejects.toThrow(/malformed series at index 0/);
     }
     await expect(instantQuery('http://x', 'up', now, 1000, respond(200, { status: 'success', data: { resultType: 'matrix', result: [] } }))).rejects.toThrow(/instant vector/);
+  });
+});
+
+describe('chooseRequests (metrics.k8s.io)', () => {
+  const podsIn = (ns: string): number => (ns === 'big' ? 900 : 10);
+  it('lists the whole cluster when every namespace is wanted, or most of the pods are', () => {
+    expect(chooseRequests(undefined, podsIn, 1000)).toBeUndefined();
+    expect(chooseRequests(new Set(['big']), podsIn, 1000)).toBeUndefined();
+  });
+  it('lists a few namespaces that hold few of the pods one by one', () => {
+    expect(chooseRequests(new Set(['b', 'a']), podsIn, 1000)).toEqual(['a', 'b']);
+    expect(chooseRequests(new Set(), podsIn, 1000)).toEqual([]);
+  });
+  it('lists the cluster when the namespaces are too many to ask one by one', () => {
+    const many = new Set(Array.from({ length: MAX_NAMESPACED_POLLS + 1 }, (_, i) => `ns-${i}`));
+    expect(chooseRequests(many, podsIn, 100_000)).toBeUndefined();
   });
 });

@@ -8,7 +8,7 @@ import type { Informer } from '../../k8s/informer.js';
 import type { Clock } from '../../runtime/clock.js';
 import { podWorkload } from '../../controllers/healing-policy/select.js';
 import type { SeriesStore } from '../series-store.js';
-import type { EventOccurrence, TargetRef } from '../types.js';
+import type { EventOccurrence, ObservationChange, TargetRef } from '../types.js';
 import { timestampMs } from '../../k8s/time.js';
 
 /** Dependencies of the event collector. */
@@ -18,7 +18,8 @@ export interface EventCollectorDeps {
   readonly events: Informer<CoreV1Event>;
   readonly pods: Informer<V1Pod>;
   readonly replicaSets: Informer<V1ReplicaSet>;
-  readonly onChange: (target: TargetRef) => void;
+  /** Called for each target an Event was recorded for (`events: true`, with the pod's labels when cached). */
+  readonly onChange: (change: ObservationChange) => void;
   /** Event uids whose last count is remembered (oldest forgotten first). */
   readonly maxTrackedEvents?: number;
 }
@@ -86,13 +87,14 @@ export class EventCollector {
     };
     const id = `${uid}:${count}`;
     this.deps.store.recordEvent(target, id, occurrence, now);
-    this.deps.onChange(target);
-    if (involved.kind === 'Pod') {
-      const pod = this.deps.pods.get(namespace, involved.name);
-      const workload = pod ? podWorkload(pod, this.deps.replicaSets.list(namespace)) : undefined;
+    const pod = involved.kind === 'Pod' ? this.deps.pods.get(namespace, involved.name) : undefined;
+    const labels = pod?.metadata?.labels;
+    this.deps.onChange({ target, ...(labels === undefined ? {} : { labels }), events: true });
+    if (pod !== undefined) {
+      const workload = podWorkload(pod, this.deps.replicaSets.list(namespace));
       if (workload) {
         this.deps.store.recordEvent(workload, id, occurrence, now);
-        this.deps.onChange(workload);
+        this.deps.onChange({ target: workload, events: true });
       }
     }
   }

@@ -4,7 +4,7 @@ import { Informer, type ListResult, type ListWatchSource, type WatchCallbacks } 
 import { silentLogger } from '../../observability/logger.js';
 import { FakeClock, flushMicrotasks } from '../../runtime/clock.js';
 import { SeriesStore } from '../series-store.js';
-import type { TargetRef } from '../types.js';
+import type { ObservationChange, TargetRef } from '../types.js';
 import { KubeStatusCollector } from './kube-status.js';
 
 /** A collection that lists `items` once and then watches quietly until stopped. */
@@ -62,6 +62,48 @@ describe('KubeStatusCollector', () => {
     collector.recordAll();
     expect(store.observations(web).series.get('restart_count')?.map((s) => s.value)).toEqual([7]);
     expect(store.observations(web).series.get('unavailable_replicas')?.at(-1)?.value).toBe(1);
+
+    collector.stop();
+    await Promise.all(Object.values(informers).map((i: { stop(): Promise<void> }) => i.stop()));
+  });
+  it('reports what changed, and nothing for a record that changes nothing (a resample, an update no trigger reads)', async () => {
+    const clock = new FakeClock();
+    const store = new SeriesStore();
+    const informers = {
+      pods: informer('pods', [pod('web-1-a', 0)], clock),
+      replicaSets: informer('replicasets', [replicaSet], clock),
+      deployments: informer('deployments', [deployment], clock),
+      statefulSets: informer<k8s.V1StatefulSet>('statefulsets', [], clock),
+      daemonSets: informer<k8s.V1DaemonSet>('daemonsets', [], clock),
+    };
+    const changes: ObservationChange[] = [];
+    const collector = new KubeStatusCollector({ store, clock, logger: silentLogger, informers, onChange: (c) => changes.push(c) });
+    collector.start();
+    for (const i of Object.values(informers) as { start(): void }[]) i.start();
+    await flushMicrotasks();
+    collector.recordAll();
+    const podChange = changes.find((c) => c.target.kind === 'Pod');
+    expect(podChange).toMatchObject({ selection: true, conditions: true, metrics: ['restart_count', 'ready', 'restart_rate'] });
+    expect(changes.some((c) => c.target.kind === 'Deployment' && c.selection === true)).toBe(true);
+
+    changes.length = 0;
+    await clock.advance(30_000);
+    collector.resample();
+    expect(changes).toEqual([]);
+
+    // An annotation-only update: nothing a trigger reads.
+    const annotated = { ...pod('web-1-a', 0), metadata: { ...pod('web-1-a', 0).metadata, annotations: { note: 'x' } } };
+    collector.recordPod(annotated);
+    expect(changes).toEqual([]);
+
+    // A restart: the metrics that moved (readiness did not). (The Deployment's sum reads the informer's copy of the
+    // pod, which this direct call does not change.)
+    collector.recordPod(pod('web-1-a', 1));
+    expect(changes.map((c) => [c.target.kind, c.metrics])).toEqual([['Pod', ['restart_count', 'restart_rate']]]);
+    // New labels: a selection change, with the labels.
+    changes.length = 0;
+    collector.recordPod({ ...pod('web-1-a', 1), metadata: { ...pod('web-1-a', 1).metadata, labels: { app: 'other' } } });
+    expect(changes).toEqual([{ target: expect.objectContaining({ kind: 'Pod', name: 'web-1-a' }) as TargetRef, labels: { app: 'other' }, selection: true }]);
 
     collector.stop();
     await Promise.all(Object.values(informers).map((i: { stop(): Promise<void> }) => i.stop()));

@@ -10,7 +10,7 @@ import type { Clock } from '../../runtime/clock.js';
 import { podWorkload } from '../../controllers/healing-policy/select.js';
 import { podConditions, podStatusMetrics } from '../pod-status.js';
 import type { ConditionInput, SeriesStore } from '../series-store.js';
-import type { TargetRef } from '../types.js';
+import { targetKey, type ObservationChange, type TargetRef } from '../types.js';
 
 /** restart_rate counts restarts within this trailing window (the seed's "restarts > 3 in 5 minutes"). */
 export const RESTART_RATE_WINDOW_MS = 5 * 60_000;
@@ -32,8 +32,28 @@ export interface KubeStatusCollectorDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly informers: KubeStatusInformers;
-  /** Called after a target's observations changed (the policy controller enqueues the policies watching it). */
-  readonly onChange: (target: TargetRef) => void;
+  /**
+   * Called when a target's observations changed — a metric's value, a condition's status, or what selection looks
+   * at — with what changed (the policy controller enqueues the policies that read it). A record that changes nothing
+   * (a periodic resample, a status update of fields no trigger reads) calls nothing.
+   */
+  readonly onChange: (change: ObservationChange) => void;
+}
+
+/** What was last reported for a target, to tell a change from a repeat. */
+interface Reported {
+  readonly metrics: ReadonlyMap<string, number>;
+  readonly conditions: string;
+  readonly selection: string;
+}
+
+/** The part of a condition set triggers compare (type, status, reason); messages and times are left out. */
+function conditionSignature(conditions: ReadonlyMap<string, ConditionInput>): string {
+  return [...conditions].map(([type, c]) => `${type}=${c.status}/${c.reason ?? ''}`).sort().join(',');
+}
+
+function labelSignature(labels: Readonly<Record<string, string>> | undefined): string {
+  return JSON.stringify(Object.entries(labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** The TargetRef of a pod. */
@@ -77,6 +97,8 @@ export function restartsInWindow(samples: readonly { at: number; value: number }
 export class KubeStatusCollector {
   private readonly deps: KubeStatusCollectorDeps;
   private readonly unsubscribe: (() => void)[] = [];
+  /** targetKey → what was last reported for it. */
+  private readonly reported = new Map<string, Reported>();
 
   constructor(deps: KubeStatusCollectorDeps) {
     this.deps = deps;
@@ -96,7 +118,9 @@ export class KubeStatusCollector {
       onAdd: (w: T) => this.recordWorkload(kind, w),
       onUpdate: (w: T) => this.recordWorkload(kind, w),
       onDelete: (w: T) => {
-        this.deps.store.forget(workloadRef(kind, w));
+        const ref = workloadRef(kind, w);
+        this.deps.store.forget(ref);
+        this.forgetReported(ref, w.metadata?.labels);
       },
     });
     this.unsubscribe.push(informers.deployments.addHandler(workloadHandlers<V1Deployment>('Deployment')));
@@ -112,27 +136,61 @@ export class KubeStatusCollector {
 
   /** Records one pod's status now, then its workload's pod-derived observations. */
   recordPod(pod: V1Pod): void {
-    const { store, clock } = this.deps;
-    const now = clock.now();
-    const ref = podRef(pod);
-    const m = podStatusMetrics(pod);
-    store.recordSample(ref, 'restart_count', { at: now, value: m.restart_count }, now);
-    store.recordSample(ref, 'ready', { at: now, value: m.ready }, now);
-    const restarts = store.observations(ref, { metrics: ['restart_count'] }).series.get('restart_count') ?? [];
-    store.recordSample(ref, 'restart_rate', { at: now, value: restartsInWindow(restarts, now, RESTART_RATE_WINDOW_MS) }, now);
-    store.replaceConditions(ref, podConditions(pod, now), now);
-    this.deps.onChange(ref);
+    const now = this.deps.clock.now();
+    const ref = this.recordPodOnly(pod, now);
     if (!this.cachesSynced()) return;
     const workload = podWorkload(pod, this.deps.informers.replicaSets.list(ref.namespace));
     if (workload) this.recordWorkloadPods(workload, now);
   }
 
+  /** Records one pod's own observations and reports what changed; returns its ref. */
+  private recordPodOnly(pod: V1Pod, now: number): TargetRef {
+    const { store } = this.deps;
+    const ref = podRef(pod);
+    const m = podStatusMetrics(pod);
+    store.recordSample(ref, 'restart_count', { at: now, value: m.restart_count }, now);
+    store.recordSample(ref, 'ready', { at: now, value: m.ready }, now);
+    const restarts = store.window(ref, 'restart_count', now - RESTART_RATE_WINDOW_MS);
+    const rate = restartsInWindow(restarts, now, RESTART_RATE_WINDOW_MS);
+    store.recordSample(ref, 'restart_rate', { at: now, value: rate }, now);
+    const conditions = podConditions(pod, now);
+    store.replaceConditions(ref, conditions, now);
+    const finished = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+    const selection = `${pod.metadata?.uid ?? ''}|${finished ? 'done' : ''}|${pod.metadata?.deletionTimestamp === undefined ? '' : 'deleting'}|${labelSignature(pod.metadata?.labels)}`;
+    this.report(ref, pod.metadata?.labels, new Map([['restart_count', m.restart_count], ['ready', m.ready], ['restart_rate', rate]]), conditions, selection);
+    return ref;
+  }
+
   private forgetPod(pod: V1Pod): void {
     const ref = podRef(pod);
     this.deps.store.forget(ref);
+    this.forgetReported(ref, pod.metadata?.labels);
     if (!this.cachesSynced()) return;
     const workload = podWorkload(pod, this.deps.informers.replicaSets.list(ref.namespace));
     if (workload) this.recordWorkloadPods(workload, this.deps.clock.now());
+  }
+
+  /** Reports what changed since the last report for `ref` (nothing: no call). */
+  private report(ref: TargetRef, labels: Readonly<Record<string, string>> | undefined, metrics: ReadonlyMap<string, number>, conditions: ReadonlyMap<string, ConditionInput>, selection: string): void {
+    const key = targetKey(ref);
+    const prev = this.reported.get(key);
+    const next: Reported = { metrics, conditions: conditionSignature(conditions), selection };
+    this.reported.set(key, next);
+    const changedMetrics = [...metrics].filter(([m, v]) => prev?.metrics.get(m) !== v).map(([m]) => m);
+    const conditionsChanged = prev === undefined || prev.conditions !== next.conditions;
+    const selectionChanged = prev === undefined || prev.selection !== selection;
+    if (changedMetrics.length === 0 && !conditionsChanged && !selectionChanged) return;
+    this.deps.onChange({
+      target: ref,
+      ...(labels === undefined ? {} : { labels }),
+      ...(changedMetrics.length > 0 ? { metrics: changedMetrics } : {}),
+      ...(conditionsChanged ? { conditions: true } : {}),
+      ...(selectionChanged ? { selection: true } : {}),
+    });
+  }
+
+  private forgetReported(ref: TargetRef, labels: Readonly<Record<string, string>> | undefined): void {
+    if (this.reported.delete(targetKey(ref))) this.deps.onChange({ target: ref, ...(labels === undefined ? {} : { labels }), selection: true });
   }
 
   /**
@@ -156,7 +214,9 @@ export class KubeStatusCollector {
    * maxSampleAge).
    */
   resample(): void {
-    for (const pod of this.deps.informers.pods.list()) this.recordPod(pod);
+    const now = this.deps.clock.now();
+    // Each pod once, then each workload once (recordPod would recount a workload's pods for every one of them).
+    for (const pod of this.deps.informers.pods.list()) this.recordPodOnly(pod, now);
     this.recordAll();
   }
 
@@ -169,7 +229,7 @@ export class KubeStatusCollector {
   }
 
   private podsOf(workload: TargetRef): V1Pod[] {
-    const rs = this.deps.informers.replicaSets.list(workload.namespace);
+    const rs = new Map(this.deps.informers.replicaSets.list(workload.namespace).map((r) => [r.metadata?.uid ?? '', r] as const));
     return this.deps.informers.pods.list(workload.namespace).filter((p) => {
       const w = podWorkload(p, rs);
       return w !== undefined && w.kind === workload.kind && w.name === workload.name;
@@ -200,13 +260,17 @@ export class KubeStatusCollector {
     const pods = this.podsOf(ref);
     const restarts = pods.reduce((sum, p) => sum + podStatusMetrics(p).restart_count, 0);
     store.recordSample(ref, 'restart_count', { at: now, value: restarts }, now);
-    const series = store.observations(ref, { metrics: ['restart_count'] }).series.get('restart_count') ?? [];
-    store.recordSample(ref, 'restart_rate', { at: now, value: restartsInWindow(series, now, RESTART_RATE_WINDOW_MS) }, now);
+    const series = store.window(ref, 'restart_count', now - RESTART_RATE_WINDOW_MS);
+    const rate = restartsInWindow(series, now, RESTART_RATE_WINDOW_MS);
+    store.recordSample(ref, 'restart_rate', { at: now, value: rate }, now);
+    const reported = new Map<string, number>([['restart_count', restarts], ['restart_rate', rate]]);
     const conditions = new Map<string, ConditionInput>();
     if (w) {
       const { desired, ready, unavailable } = replicaCounts(w);
       store.recordSample(ref, 'unavailable_replicas', { at: now, value: unavailable }, now);
       store.recordSample(ref, 'ready', { at: now, value: ready >= desired ? 1 : 0 }, now);
+      reported.set('unavailable_replicas', unavailable);
+      reported.set('ready', ready >= desired ? 1 : 0);
       for (const c of w.status?.conditions ?? []) {
         const status = c.status === 'True' || c.status === 'False' ? c.status : 'Unknown';
         const t = c.lastTransitionTime as Date | string | undefined;
@@ -223,7 +287,9 @@ export class KubeStatusCollector {
       }
     }
     store.replaceConditions(ref, conditions, now);
-    this.deps.onChange(ref);
+    // A workload's pods are part of what its selection yields (SelectedTarget.pods): a pod added or gone changes it.
+    const podSet = pods.map((p) => p.metadata?.uid ?? '').sort().join(',');
+    this.report(ref, w?.metadata?.labels, reported, conditions, `${w?.metadata?.uid ?? ''}|${labelSignature(w?.metadata?.labels)}|${podSet}`);
   }
 }
 

@@ -1,0 +1,342 @@
+/**
+ * What the benchmarks share (not a test; see detection-latency.ts and scale.ts): compiling the operator from the
+ * current sources, running it as a child process of its own (so its CPU and memory are its own), scraping its
+ * /metrics, reading /proc, and the statistics and tables they print.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from '../../test/support/cluster.js';
+
+/** The repository root. */
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** Where benchmarks keep their scratch files (git-ignored). */
+export const outDir = path.join(root, '.cache/bench');
+
+/** An integer from the environment, or `fallback` when unset or not a non-negative integer. */
+export function envInt(name: string, fallback: number): number {
+  const v = process.env[name];
+  const n = v === undefined || v === '' ? NaN : Number(v);
+  return Number.isInteger(n) && n >= 0 ? n : fallback;
+}
+
+/** A comma-separated list of integers from the environment. */
+export function envInts(name: string, fallback: readonly number[]): number[] {
+  const v = process.env[name];
+  if (v === undefined || v.trim() === '') return [...fallback];
+  return v.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
+}
+
+/** Wall-clock milliseconds with sub-millisecond resolution (comparable with the operator's log timestamps). */
+export const wallNow = (): number => performance.timeOrigin + performance.now();
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export const log = (msg: string): void => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+// ---------------------------------------------------------------------------------------------------------------
+// The operator process
+
+/** An operator running as a child process. */
+export interface OperatorProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly url: string;
+  /** When it was spawned (wallNow). */
+  readonly spawnedAt: number;
+  /** The operator's log lines so far (JSON). */
+  lines(): string[];
+  /** SIGTERM, then SIGKILL after 15 s; resolves once it has exited and its log is flushed. */
+  stop(): Promise<void>;
+  /** SIGKILL at once (a crash); resolves once it has exited. */
+  kill(): Promise<void>;
+}
+
+/** Compiles src/ into .cache/bench/operator with the project's build config; returns the `kubeskippy` entry point. */
+export function buildOperator(): string {
+  const dir = path.join(outDir, 'operator');
+  mkdirSync(path.join(dir, 'bin'), { recursive: true });
+  const started = performance.now();
+  const tsc = spawnSync(
+    path.join(root, 'node_modules/.bin/tsc'),
+    ['-p', 'tsconfig.build.json', '--outDir', path.join(dir, 'dist'), '--incremental', '--tsBuildInfoFile', path.join(dir, 'tsbuildinfo')],
+    { cwd: root, encoding: 'utf8' },
+  );
+  if (tsc.status !== 0) throw new Error(`tsc failed (exit ${String(tsc.status)}):\n${tsc.stdout}${tsc.stderr}`);
+  // The same layout as the package: bin/kubeskippy.js imports ../dist/cli/main.js; version.ts reads ../package.json.
+  copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
+  copyFileSync(path.join(root, 'bin/kubeskippy.js'), path.join(dir, 'bin/kubeskippy.js'));
+  log(`compiled the operator in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return path.join(dir, 'bin/kubeskippy.js');
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Options of startOperatorProcess. */
+export interface OperatorProcessOptions {
+  /** `kubeskippy run` flags besides the metrics/health addresses (which it picks). */
+  readonly args: readonly string[];
+  /** Log file name under .cache/bench. */
+  readonly logName: string;
+  /** Write a V8 CPU profile (--cpu-prof) into this directory. */
+  readonly cpuProfileDir?: string;
+  /** Extra node flags (e.g. --heapsnapshot-signal=SIGUSR2). */
+  readonly nodeFlags?: readonly string[];
+  /** Wait for /readyz (default true). */
+  readonly waitReady?: boolean;
+  readonly readyTimeoutMs?: number;
+}
+
+/** Starts `kubeskippy run` as a child process and (by default) waits until /readyz answers 200. */
+export async function startOperatorProcess(entry: string, options: OperatorProcessOptions): Promise<OperatorProcess> {
+  const port = await freePort();
+  mkdirSync(outDir, { recursive: true });
+  const logFile = createWriteStream(path.join(outDir, options.logName));
+  const lines: string[] = [];
+  let partial = '';
+  const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir];
+  const spawnedAt = wallNow();
+  const child = spawn(
+    path.join(root, 'node_modules/.bin/node'),
+    [
+      ...profile,
+      ...(options.nodeFlags ?? []),
+      entry,
+      'run',
+      '--metrics-bind-address',
+      `127.0.0.1:${port}`,
+      '--health-bind-address',
+      `127.0.0.1:${port}`,
+      '--dashboard-bind-address',
+      '0',
+      ...options.args,
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
+  );
+  const onData = (d: Buffer): void => {
+    logFile.write(d);
+    const text = partial + d.toString();
+    const parts = text.split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts);
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  // If this process dies, do not leave the operator running.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
+  const finish = async (): Promise<void> => {
+    process.removeListener('exit', killOnExit);
+    await new Promise<void>((resolve) => logFile.end(() => resolve()));
+  };
+  const op: OperatorProcess = {
+    child,
+    pid: child.pid ?? 0,
+    url,
+    spawnedAt,
+    lines: () => lines,
+    stop: async () => {
+      if (running()) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await finish();
+    },
+    kill: async () => {
+      if (running()) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      await finish();
+    },
+  };
+  if (options.waitReady === false) return op;
+  try {
+    await waitFor(
+      'the operator to be ready',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`the operator exited with ${String(child.exitCode)}:\n${lines.slice(-20).join('\n')}`);
+        const res = await fetch(`${url}/readyz`);
+        return res.status === 200;
+      },
+      options.readyTimeoutMs ?? 180_000,
+      100,
+    );
+  } catch (e: unknown) {
+    await op.stop();
+    throw e;
+  }
+  return op;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// /metrics and /proc
+
+/** One sample of Prometheus text exposition. */
+export interface Sample {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+/** Parses Prometheus text exposition (enough of it for prom-client's output). */
+export function parseMetrics(text: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1] ?? ''] = l[2] ?? '';
+    out.push({ name: m[1] ?? '', labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+/** Scrapes an operator's /metrics. */
+export async function scrape(op: Pick<OperatorProcess, 'url'>): Promise<Sample[]> {
+  const res = await fetch(`${op.url}/metrics`);
+  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
+  return parseMetrics(await res.text());
+}
+
+/** "verb resource.group/subresource" of a kubeskippy_api_requests_total sample. */
+export function requestKey(s: Sample): string {
+  const { verb = '', group = '', resource = '', subresource = '' } = s.labels;
+  const gr = resource === '' ? '(non-resource)' : group === '' ? resource : `${resource}.${group}`;
+  return `${verb} ${gr}${subresource === '' ? '' : `/${subresource}`}`;
+}
+
+/** kubeskippy_api_requests_total by requestKey. */
+export function apiRequests(samples: readonly Sample[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const s of samples) if (s.name === 'kubeskippy_api_requests_total') m.set(requestKey(s), (m.get(requestKey(s)) ?? 0) + s.value);
+  return m;
+}
+
+/** Requests between two scrapes: request key → count (only those that grew). */
+export function requestDelta(before: readonly Sample[], after: readonly Sample[]): Record<string, number> {
+  const b = apiRequests(before);
+  const out: Record<string, number> = {};
+  for (const [k, v] of apiRequests(after)) if (v - (b.get(k) ?? 0) > 0) out[k] = v - (b.get(k) ?? 0);
+  return out;
+}
+
+/** Sums a request delta by verb (the first word of the key). */
+export function byVerb(delta: Readonly<Record<string, number>>, minutes = 1): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(delta)) {
+    const verb = k.split(' ')[0] ?? '';
+    out[verb] = (out[verb] ?? 0) + v / minutes;
+  }
+  for (const k of Object.keys(out)) out[k] = Math.round((out[k] ?? 0) * 10) / 10;
+  return out;
+}
+
+/** The sum of every sample of `name` whose labels include `labels`. */
+export function sumOf(samples: readonly Sample[], name: string, labels: Readonly<Record<string, string>> = {}): number {
+  return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0);
+}
+
+const clockTicks = ((): number => Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100)();
+
+/** RSS, peak RSS (bytes) and CPU seconds (user + system) of a process, from /proc. */
+export function processStats(pid: number): { rss: number; peakRss: number; cpuSeconds: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  // Fields 14 and 15 of /proc/pid/stat (after the parenthesised command name) are utime and stime in clock ticks.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { rss: kb('VmRSS'), peakRss: kb('VmHWM'), cpuSeconds: ticks / clockTicks };
+}
+
+/** The 1-, 5- and 15-minute load averages of the machine, rounded. */
+export function loadAverage(): number[] {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map((x) => Math.round(Number(x) * 100) / 100);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Statistics and output
+
+/** Percentiles of a set of values (ms). */
+export interface Distribution {
+  readonly count: number;
+  readonly min: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+/** Nearest-rank percentiles, rounded to 0.1. */
+export function distribution(values: readonly number[]): Distribution {
+  const v = [...values].sort((a, b) => a - b);
+  const rank = (p: number): number => v[Math.min(v.length - 1, Math.max(0, Math.ceil((p / 100) * v.length) - 1))] ?? NaN;
+  const r = (x: number): number => Math.round(x * 10) / 10;
+  return {
+    count: v.length,
+    min: r(v[0] ?? NaN),
+    p50: r(rank(50)),
+    p90: r(rank(90)),
+    p99: r(rank(99)),
+    max: r(v.at(-1) ?? NaN),
+    mean: r(v.reduce((a, x) => a + x, 0) / Math.max(1, v.length)),
+  };
+}
+
+/** A plain-text table with aligned columns (numbers right-aligned). */
+export function table(rows: readonly (readonly (string | number)[])[]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => String(r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((c, i) => (typeof c === 'number' ? String(c).padStart(widths[i] ?? 0) : String(c).padEnd(widths[i] ?? 0))).join('  ')).join('\n');
+}
+
+/** Runs `fn` over `items` with at most `width` calls in flight. */
+export async function inPool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+    }),
+  );
+}
+
+/**
+ * When the operator logged "created HealingAction" (after its create call returned), per target "namespace/name"
+ * (the first time only), from its JSON log lines.
+ */
+export function createdTimes(lines: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of lines) {
+    if (!line.includes('created HealingAction')) continue;
+    try {
+      const e = JSON.parse(line) as { msg?: string; time?: string | number; target?: string };
+      const parts = e.target?.split('/') ?? [];
+      const key = parts.length >= 3 ? `${parts.at(-2) ?? ''}/${parts.at(-1) ?? ''}` : undefined;
+      const t = typeof e.time === 'number' ? e.time : Date.parse(e.time ?? '');
+      if (e.msg === 'created HealingAction' && key !== undefined && Number.isFinite(t) && !out.has(key)) out.set(key, t);
+    } catch {
+      // not a JSON log line
+    }
+  }
+  return out;
+}
