@@ -192,7 +192,7 @@ const FENCED_POLICY = {
  * A reconciler over one stored action whose fence (`mayAct`) the test flips, e.g. from inside the gate or the
  * journal write — the moments a leader can be frozen and wake up after another replica took the Lease.
  */
-function fencingSetup(opts: { onGate?: () => void; onWrite?: (s: HealingActionStatus) => void } = {}) {
+function fencingSetup(opts: { onGate?: () => void; onWrite?: (s: HealingActionStatus) => void; shardHeld?: (namespace: string | undefined) => boolean } = {}) {
   const clock = new FakeClock('2026-01-01T12:00:05Z');
   let stored = fencedAction();
   let rv = 1;
@@ -237,7 +237,7 @@ function fencingSetup(opts: { onGate?: () => void; onWrite?: (s: HealingActionSt
     store: new SeriesStore(),
     getPolicy: () => FENCED_POLICY,
     settings: { approvalTtlMs: 3_600_000, callTimeoutMs: 30_000 },
-    mayAct: () => leading,
+    mayAct: (namespace) => leading && (opts.shardHeld?.(namespace) ?? true),
   });
   return { reconciler, writes, executed, fence: () => (leading = false), stored: () => stored };
 }
@@ -267,6 +267,22 @@ describe('HealingActionReconciler fencing', () => {
     expect(h.executed).toEqual([]);
     expect(h.writes.map((w) => w.phase)).toEqual(['InProgress']);
     expect(h.stored().status?.executionId).toBe('uid-1/1');
+  });
+
+  it('asks for the namespace of the action: sharded, a replica that lost that shard writes and executes nothing', async () => {
+    const asked: (string | undefined)[] = [];
+    let held = true;
+    const h = fencingSetup({
+      shardHeld: (ns) => {
+        asked.push(ns);
+        return held;
+      },
+      onWrite: (s) => s.phase === 'InProgress' && (held = false),
+    });
+    await expect(h.reconciler.reconcile(`${NS}/heal-1`, new AbortController().signal)).rejects.toBeInstanceOf(FencedError);
+    expect(asked.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(asked)).toEqual(new Set([NS]));
+    expect(h.executed).toEqual([]);
   });
 
   it('writes no verification result once fenced', async () => {
