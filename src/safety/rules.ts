@@ -107,7 +107,7 @@ function others(input: SafetyInput): LedgerEntry[] {
 }
 
 /** The workload a candidate disrupts: its declared workload, or the target itself when the target is not a Pod. */
-export function candidateWorkload(c: CandidateAction): TargetRef | undefined {
+export function candidateWorkload(c: Pick<CandidateAction, 'workload' | 'target'>): TargetRef | undefined {
   return c.workload?.ref ?? (c.target.ref.kind === 'Pod' ? undefined : c.target.ref);
 }
 
@@ -627,6 +627,12 @@ export function checkGitOps(input: SafetyInput): RuleResult {
 // 16–17: storms and the global dry-run switch
 // ---------------------------------------------------------------------------------------------------------------
 
+/** What the storm rule reads: the gate's fast path (SafetyGate.check) evaluates it on the cached ledger alone. */
+export type StormInput = Pick<SafetyInput, 'now' | 'ledger'> & {
+  readonly operator: Pick<SafetyInput['operator'], 'storm'>;
+  readonly candidate: Pick<CandidateAction, 'name' | 'namespace' | 'createdAt' | 'target' | 'workload'>;
+};
+
 /**
  * Rule 16: storm suppression. When more than `maxTargetsFailing` distinct workloads (a pod without a workload counts
  * as itself) in the candidate's namespace — the candidate's included — had HealingActions created within the window,
@@ -635,7 +641,7 @@ export function checkGitOps(input: SafetyInput): RuleResult {
  * pods is not a storm (its disruption budget paces it). Every action counts as evidence of a failing target — dry
  * runs and blocked ones too — since the question is how much is failing, not how much we did.
  */
-export function checkStorm(input: SafetyInput): RuleResult {
+export function checkStorm(input: StormInput): RuleResult {
   const { candidate: c, operator, now } = input;
   const max = operator.storm.maxTargetsFailing;
   if (max === undefined) return null;
