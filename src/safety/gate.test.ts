@@ -45,6 +45,17 @@ describe('SafetyGate storm fast path', () => {
     expect(input).toBeUndefined();
   });
 
+  it('keeps the precedence of the ledger rules ahead of the storm: a spent budget goes to the full check, which names it', async () => {
+    const max = DEFAULT_OPERATOR_SAFETY.storm.maxTargetsFailing ?? 0;
+    // More workloads than the storm limit, and the operator-wide budget spent by actions that executed.
+    const executed = Array.from({ length: DEFAULT_OPERATOR_SAFETY.maxActionsPerHour }, (_, i) => ({
+      ...action(`x${i}`, `w${i % (max + 1)}`, 30),
+      status: { phase: 'Succeeded' as const, startTime: new Date(NOW - 20_000).toISOString() },
+    }));
+    const candidate = action('new', 'w-new', 0);
+    await expect(gate([...executed, candidate]).check(candidate, undefined, NOW)).rejects.toThrow('live read');
+  });
+
   it('goes to the full (live) check when the cache shows no storm: at the limit, or when the actions are older than the window', async () => {
     const max = DEFAULT_OPERATOR_SAFETY.storm.maxTargetsFailing ?? 0;
     const atLimit = Array.from({ length: max - 1 }, (_, i) => action(`a${i}`, `w${i}`, 30));

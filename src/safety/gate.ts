@@ -42,7 +42,33 @@ import { timestampMs } from '../k8s/time.js';
 import { isNotFound } from '../k8s/errors.js';
 import { parseResourceVersion } from '../k8s/resource-version.js';
 import { confirmIntent, type IntentOrder } from './confirm.js';
-import { checkStorm, isEffectiveDryRun } from './rules.js';
+import {
+  checkAiRate,
+  checkCooldown,
+  checkGlobalBreaker,
+  checkGlobalRate,
+  checkInFlight,
+  checkPaused,
+  checkPolicyBreaker,
+  checkPolicyRate,
+  checkStorm,
+  isEffectiveDryRun,
+} from './rules.js';
+
+/** The rules ahead of the storm rule that read only the ledger, the settings and the action (see stormFromCache). */
+const LEDGER_RULES_BEFORE_STORM = [checkPaused, checkPolicyBreaker, checkGlobalBreaker, checkInFlight, checkCooldown, checkPolicyRate, checkGlobalRate, checkAiRate];
+
+/** The policy's safety rules as the pure rules read them, for `action` (its trigger's cooldown). */
+function policyRules(action: HealingAction, policy: AnyPolicy | undefined): SafetyInput['policy'] {
+  const trigger = policy?.spec.triggers.find((x) => x.name === action.spec.trigger?.name);
+  const safety = policy?.spec.safetyRules;
+  return {
+    maxActionsPerHour: safety?.maxActionsPerHour ?? DEFAULT_POLICY_SAFETY.maxActionsPerHour,
+    protectedResources: safety?.protectedResources,
+    maxUnavailable: safety?.maxUnavailable ?? DEFAULT_POLICY_SAFETY.maxUnavailable,
+    cooldownMs: trigger?.cooldownPeriod ? parseDuration(trigger.cooldownPeriod) : DEFAULT_POLICY_SAFETY.cooldownMs,
+  };
+}
 
 /** How long `confirm` waits for the cache to reflect the intent write before it lists the ledger live instead. */
 const CONFIRM_CACHE_WAIT_MS = 5_000;
@@ -194,7 +220,7 @@ export class SafetyGate {
     const c = this.deps.clients;
     const t = action.spec.targetResource;
     const ref: TargetRef = { apiVersion: t.apiVersion, kind: t.kind, namespace: t.namespace, name: t.name, ...(t.uid ? { uid: t.uid } : {}) };
-    const fast = await this.stormFromCache(action, now);
+    const fast = await this.stormFromCache(action, policy, now);
     if (fast !== undefined) return { decision: fast };
     const signal = AbortSignal.timeout(30_000);
     // What does not depend on the target is read while the target is: one round trip less on the way to acting.
@@ -224,8 +250,6 @@ export class SafetyGate {
 
     const pod = t.kind === 'Pod' ? (target as k8s.V1Pod | undefined) : undefined;
     const ready = pod ? pod.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') : undefined;
-    const trigger = policy?.spec.triggers.find((x) => x.name === action.spec.trigger?.name);
-    const safety = policy?.spec.safetyRules;
     const candidate: CandidateAction = {
       name: action.metadata.name ?? '',
       namespace: action.metadata.namespace ?? '',
@@ -262,12 +286,7 @@ export class SafetyGate {
     const input: SafetyInput = {
       now,
       candidate,
-      policy: {
-        maxActionsPerHour: safety?.maxActionsPerHour ?? DEFAULT_POLICY_SAFETY.maxActionsPerHour,
-        protectedResources: safety?.protectedResources,
-        maxUnavailable: safety?.maxUnavailable ?? DEFAULT_POLICY_SAFETY.maxUnavailable,
-        cooldownMs: trigger?.cooldownPeriod ? parseDuration(trigger.cooldownPeriod) : DEFAULT_POLICY_SAFETY.cooldownMs,
-      },
+      policy: policyRules(action, policy),
       operator,
       ledger,
       tenancy: {
@@ -297,27 +316,46 @@ export class SafetyGate {
    * misses could only add to a storm), and a denial mutates nothing. When the cache shows no storm, the full check
    * runs as before. Undefined = no verdict here.
    */
-  private async stormFromCache(action: HealingAction, now: number): Promise<SafetyDecision | undefined> {
+  private async stormFromCache(action: HealingAction, policy: AnyPolicy | undefined, now: number): Promise<SafetyDecision | undefined> {
     const cache = this.deps.cache;
     if (cache === undefined) return undefined;
     const operator = await this.deps.settings();
     if (operator.storm.maxTargetsFailing === undefined) return undefined;
     const t = action.spec.targetResource;
     const w = action.spec.workloadRef;
-    const result = checkStorm({
+    const candidate: CandidateAction = {
+      name: action.metadata.name ?? '',
+      namespace: action.metadata.namespace ?? '',
+      createdAt: timestampMs(action.metadata.creationTimestamp),
+      policy: actionPolicyKey(action),
+      trigger: action.spec.trigger?.name,
+      target: { ref: { apiVersion: t.apiVersion, kind: t.kind, namespace: t.namespace, name: t.name } },
+      workload: w === undefined ? undefined : { ref: { apiVersion: w.apiVersion, kind: w.kind, namespace: w.namespace, name: w.name } },
+      type: action.spec.action.type,
+      scale: undefined,
+      mechanism: undefined,
+      source: action.spec.source ?? 'rule',
+      dryRun: action.spec.dryRun ?? false,
+    };
+    const ledger = this.entries(cache.actions());
+    const storm = checkStorm({ now, operator, candidate, ledger: ledger.filter((e) => e.target.namespace === t.namespace) });
+    if (storm === null || storm.allowed) return undefined;
+    // The rules before the storm that read only the ledger and the settings keep their precedence: if one of them
+    // would refuse (paused, a breaker, in flight, cooldown, a rate), the full check runs and names it, as always.
+    // Those that read the live target (tenancy, selection, protection, replicas, PDB, HPA, GitOps) are not asked
+    // here: in a storm the refusal's reason may then be the storm where the full check would have named one of them.
+    // tenancy and selection are live facts these rules do not read; they are filled only to make the input whole.
+    const partial: SafetyInput = {
       now,
+      candidate,
+      policy: policyRules(action, policy),
       operator,
-      ledger: this.entries(cache.actions().filter((a) => a.metadata.namespace === t.namespace)),
-      candidate: {
-        name: action.metadata.name ?? '',
-        namespace: action.metadata.namespace ?? '',
-        createdAt: timestampMs(action.metadata.creationTimestamp),
-        target: { ref: { apiVersion: t.apiVersion, kind: t.kind, namespace: t.namespace, name: t.name } },
-        workload: w === undefined ? undefined : { ref: { apiVersion: w.apiVersion, kind: w.kind, namespace: w.namespace, name: w.name } },
-      },
-    });
-    if (result === null || result.allowed) return undefined;
-    return { ...result, message: `${result.message} (seen in the operator's cache of HealingActions, before any live read)` };
+      ledger,
+      tenancy: { policyKind: 'HealingPolicy', policyNamespace: '', namespaceAllowed: true, allowedNamespaces: '' },
+      selection: { exists: true, matchesSelector: true },
+    };
+    if (LEDGER_RULES_BEFORE_STORM.some((rule) => rule(partial)?.allowed === false)) return undefined;
+    return { ...storm, message: `${storm.message} (seen in the operator's cache of HealingActions, before any live read)` };
   }
 
   private async pdbsFor(pod: k8s.V1Pod): Promise<PdbState[]> {
