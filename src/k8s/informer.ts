@@ -88,6 +88,14 @@ export function createKubeListWatch<T extends k8s.KubernetesObject>(kc: k8s.Kube
           if (err === null || err === undefined || signal.aborted || (err instanceof Error && err.name === 'TimeoutError')) resolve();
           else reject(err instanceof Error ? err : toKubeError(err));
         };
+        // Ending the watch is ours to say once the signal aborts: client-node's Watch did not always call `done`
+        // promptly after its request was aborted (measured: an informer's stop() took up to ~30 s, its inactivity
+        // timeout, and so did every shutdown and a fenced leader's exit — the fault suite's frozen-leader test).
+        if (signal.aborted) {
+          finish(null);
+          return;
+        }
+        signal.addEventListener('abort', () => finish(null), { once: true });
         const query: Record<string, string | boolean> = { resourceVersion, allowWatchBookmarks: true };
         if (options.labelSelector !== undefined) query['labelSelector'] = options.labelSelector;
         if (options.fieldSelector !== undefined) query['fieldSelector'] = options.fieldSelector;
