@@ -618,7 +618,11 @@ describe.concurrent('executors on the real cluster', () => {
       // Plans succeed while the objects exist (rollback has no previous revision: NotApplicable, not TargetGone).
       for (const [executor, req] of requests.slice(0, 4)) await executor.plan(req, ctx());
       await apps.deleteNamespacedDeployment({ name: 'web', namespace: ns, body: { propagationPolicy: 'Foreground', gracePeriodSeconds: 0 } });
-      await core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: ns, body: { gracePeriodSeconds: 0 } });
+      // The foreground deletion may already have taken the pod with its ReplicaSet (garbage collection): a 404 here
+      // is the state we want, not a failure.
+      await core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: ns, body: { gracePeriodSeconds: 0 } }).catch((e: unknown) => {
+        if (!(e instanceof k8s.ApiException && (e as k8s.ApiException<unknown>).code === 404)) throw e;
+      });
       await waitFor('Deployment and pod gone', async () =>
         (await gone(() => apps.readNamespacedDeployment({ name: 'web', namespace: ns }))) &&
         (await gone(() => core.readNamespacedPod({ name: pod.metadata!.name!, namespace: ns }))), READY_MS);
