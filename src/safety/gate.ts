@@ -355,7 +355,7 @@ export class SafetyGate {
       selection: { exists: true, matchesSelector: true },
     };
     if (LEDGER_RULES_BEFORE_STORM.some((rule) => rule(partial)?.allowed === false)) return undefined;
-    return { ...storm, message: `${storm.message} (seen in the operator's cache of HealingActions, before any live read)` };
+    return { ...storm, message: `${storm.message} (seen in the operator's cache of HealingActions, before reading the target)` };
   }
 
   private async pdbsFor(pod: k8s.V1Pod): Promise<PdbState[]> {
