@@ -47,17 +47,8 @@ export const SECRET_ENV = {
 /** The run's seed: FAULTS_SEED when set, else a fixed default so a plain run is reproducible. */
 export const SEED = Number.parseInt(process.env['FAULTS_SEED'] ?? '20261204', 10);
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, seeded: the demo's generator (src/demo/sim-rules.ts), so one PRNG serves both. */
+export { createRng as seededRandom } from '../../../src/demo/sim-rules.js';
 
 /** One row of the reliability table (docs/reliability.md), written by each fault test. */
 export interface FaultResult {
