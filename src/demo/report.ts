@@ -273,6 +273,45 @@ export function wholeAgainAt(replicas: readonly ReplicaSample[], namespace: stri
 // Small helpers
 
 /** Median, min, max and count of a list of seconds; undefined when empty. */
+/** What one twin of a scenario measured, before it becomes a TwinResult row. */
+interface TwinMeasure {
+  readonly twin: TwinResult['twin'];
+  readonly workloads: TwinResult['workloads'];
+  readonly prevented: number;
+  readonly happened: number;
+  readonly acted: number;
+  /** When its first action was created (ms), if any; `startedAt` is the run's start. */
+  readonly first: number | undefined;
+  readonly startedAt: number;
+  readonly detect: readonly number[];
+  readonly heal: readonly number[];
+  readonly valuesAtAction: TwinResult['valuesAtAction'];
+  readonly note: string;
+}
+
+/** Adds a twin's row to `m` and its episodes and timings to the scenario's totals. */
+function addTwin(m: Measured, t: TwinMeasure): void {
+  const d = stat(t.detect);
+  const h = stat(t.heal);
+  m.twins.push({
+    twin: t.twin,
+    workloads: t.workloads,
+    prevented: t.prevented,
+    happened: t.happened,
+    acted: t.acted,
+    ...(t.first === undefined ? {} : { firstActionSeconds: seconds(t.first - t.startedAt) }),
+    ...(d === undefined ? {} : { detect: d }),
+    ...(h === undefined ? {} : { heal: h }),
+    valuesAtAction: t.valuesAtAction,
+    note: t.note,
+  });
+  m.prevented += t.prevented;
+  m.happened += t.happened;
+  m.episodes += t.prevented + t.happened;
+  m.detect.push(...t.detect);
+  m.heal.push(...t.heal);
+}
+
 export function stat(values: readonly number[]): Stat | undefined {
   if (values.length === 0) return undefined;
   const v = [...values].sort((a, b) => a - b);
@@ -371,29 +410,11 @@ function measureLeak(c: Context): Measured {
     }
     const acted = c.actions.filter((a) => hasActed(a) && workloads.includes(a.workload));
     const first = acted[0];
-    const d = stat(detect);
-    const h = stat(heal);
     const note =
       first === undefined
         ? `no action within the run (its trigger had not fired)`
         : `first action ${formatSeconds(seconds(first.createdAt - c.rec.startedAt))} into the run${values.length > 0 ? `, at ${values.map(pct).join(', ')} of the limit` : ''}`;
-    m.twins.push({
-      twin,
-      workloads,
-      prevented,
-      happened,
-      acted: acted.length,
-      ...(first === undefined ? {} : { firstActionSeconds: seconds(first.createdAt - c.rec.startedAt) }),
-      ...(d === undefined ? {} : { detect: d }),
-      ...(h === undefined ? {} : { heal: h }),
-      valuesAtAction: values,
-      note,
-    });
-    m.prevented += prevented;
-    m.happened += happened;
-    m.episodes += prevented + happened;
-    m.detect.push(...detect);
-    m.heal.push(...heal);
+    addTwin(m, { twin, workloads, prevented, happened, acted: acted.length, first: first?.createdAt, startedAt: c.rec.startedAt, detect, heal, valuesAtAction: values, note });
     m.notes.push(`${twin}: ${prevented} leaking container(s) restarted before the OOM kill, ${happened} OOMKilled; ${note}`);
   }
   return m;
@@ -440,25 +461,7 @@ function measureCpu(c: Context): Measured {
         `${nextPeak === undefined ? '' : `${formatSeconds(seconds(nextPeak - first.createdAt))} before the next peak, `}after ${breachedBefore} peak(s) over ${CPU_BREACH_PERCENT}%`;
     }
     note += `; ${downs.length} scale-back(s)${downs.length > 0 ? `, the first ${formatSeconds(seconds(downs[0]!.createdAt - quietAt))} after the load subsided` : ''}`;
-    const d = stat(detect);
-    const h = stat(heal);
-    m.twins.push({
-      twin,
-      workloads,
-      prevented,
-      happened,
-      acted: acted.length,
-      ...(first === undefined ? {} : { firstActionSeconds: seconds(first.createdAt - c.rec.startedAt) }),
-      ...(d === undefined ? {} : { detect: d }),
-      ...(h === undefined ? {} : { heal: h }),
-      valuesAtAction: values,
-      note,
-    });
-    m.prevented += prevented;
-    m.happened += happened;
-    m.episodes += prevented + happened;
-    m.detect.push(...detect);
-    m.heal.push(...heal);
+    addTwin(m, { twin, workloads, prevented, happened, acted: acted.length, first: first?.createdAt, startedAt: c.rec.startedAt, detect, heal, valuesAtAction: values, note });
     m.notes.push(`${twin}: ${happened} peak(s) over ${CPU_BREACH_PERCENT}%, ${prevented} under it after scaling; ${note}`);
   }
   return m;
@@ -506,24 +509,9 @@ function measureRelease(c: Context): Measured {
       });
     }
     const acted = c.actions.filter((a) => hasActed(a) && workloads.includes(a.workload));
-    const d = stat(detect);
     const h = stat(heal);
-    m.twins.push({
-      twin,
-      workloads,
-      prevented: 0,
-      happened,
-      acted: acted.length,
-      ...(acted[0] === undefined ? {} : { firstActionSeconds: seconds(acted[0].createdAt - c.rec.startedAt) }),
-      ...(d === undefined ? {} : { detect: d }),
-      ...(h === undefined ? {} : { heal: h }),
-      valuesAtAction: [],
-      note: `${perEpisode.join(', ') || '0'} action(s) per bad release; healed in ${h === undefined ? '—' : formatSeconds(h.median)} (median)`,
-    });
-    m.episodes += happened;
-    m.happened += happened;
-    m.detect.push(...detect);
-    m.heal.push(...heal);
+    const note = `${perEpisode.join(', ') || '0'} action(s) per bad release; healed in ${h === undefined ? '—' : formatSeconds(h.median)} (median)`;
+    addTwin(m, { twin, workloads, prevented: 0, happened, acted: acted.length, first: acted[0]?.createdAt, startedAt: c.rec.startedAt, detect, heal, valuesAtAction: [], note });
   }
   return m;
 }
