@@ -334,7 +334,7 @@ function isOlderThan(e: LedgerEntry, c: CandidateAction): boolean {
 }
 
 /** Action types that change the workload itself, whichever of its pods fired: scale and rollback. */
-const WORKLOAD_LEVEL_TYPES: ReadonlySet<ActionType> = new Set<ActionType>(['scale', 'rollback']);
+export const WORKLOAD_LEVEL_TYPES: ReadonlySet<ActionType> = new Set<ActionType>(['scale', 'rollback']);
 
 /**
  * True when `e` and the candidate are both workload-level actions (scale, rollback) of the same type on the same

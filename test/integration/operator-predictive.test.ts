@@ -69,6 +69,8 @@ describe('predictive healing', () => {
     expect(done.status?.phase).toBe('Succeeded');
     const d = await apps.readNamespacedDeployment({ name: 'shop', namespace: ns });
     expect(d.spec?.template.metadata?.annotations?.['sim.kubeskippy.io/crash']).toBeUndefined();
+    // Both pods of the bad revision crash-loop; the release is rolled back once, not once per pod.
+    expect((await listActions(kc, ns)).map((a) => `${a.spec.action.type}/${a.status?.phase ?? 'Pending'}`)).toEqual(['rollback/Succeeded']);
   });
 
   it(

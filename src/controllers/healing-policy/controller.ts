@@ -22,7 +22,7 @@ import { hasExecuted, parsePolicyKey, policyIdOf, policyKey, settledAt, toLedger
 import { DEFAULT_EVALUATE_OPTIONS, evaluateTriggers, EVENTS_UNAVAILABLE_KEY, type EvaluateOptions, type TriggerFiring, type TriggerState } from '../../triggers/evaluate.js';
 import { buildHealingAction, LABELS } from './build-action.js';
 import { updateLearning } from './learning.js';
-import { decidePolicy, type ActionHistoryEntry, type PolicyDecision } from './decide.js';
+import { decidePolicy, workloadClaim, type ActionHistoryEntry, type PolicyDecision } from './decide.js';
 import { createSelectionCache, type Inventory, type SelectedTarget } from './select.js';
 import { AI_METRICS, analyzeTarget, recommendFor, type AiContext, type TargetAnalysis } from './ai.js';
 import type { AdvisedRecommendation } from '../../ai/answer.js';
@@ -224,6 +224,8 @@ export class HealingPolicyReconciler {
           phase: a.status?.phase ?? 'Pending',
           createdAt: Date.parse(a.metadata.creationTimestamp ?? '') || now,
           dryRun: a.spec.dryRun ?? false,
+          type: a.spec.action.type,
+          claim: claimOf(a),
         },
       ]);
     }
@@ -315,6 +317,8 @@ export class HealingPolicyReconciler {
       }
       created++;
       this.expect(key, targetKey(p.target.ref), now);
+      const claim = workloadClaim(p.action.type, p.target.ref, p.target.workload);
+      if (claim !== undefined) this.expect(key, claim, now);
       this.deps.metrics.triggerFiringsTotal.inc({ policy: name, namespace, trigger: p.firing.trigger, type: p.firing.type });
       // The action's own namespace, as the action controller counts its later phases (a cluster policy has none).
       this.deps.metrics.actionsTotal.inc({ policy: name, namespace: action.metadata.namespace ?? p.target.ref.namespace, type: p.action.type, phase: 'Pending', source: p.ai ? 'ai' : 'rule' });
@@ -541,10 +545,15 @@ export class HealingPolicyReconciler {
   private settleExpectations(policy: string, actions: readonly HealingAction[], now: number): void {
     const m = this.expectations.get(policy);
     if (!m) return;
-    const seen = new Set(actions.map((a) => targetKey(a.spec.targetResource)));
+    const seen = new Set(actions.flatMap((a) => [targetKey(a.spec.targetResource), claimOf(a)].filter((k) => k !== undefined)));
     for (const [t, until] of m) if (seen.has(t) || until <= now) m.delete(t);
     if (m.size === 0) this.expectations.delete(policy);
   }
+}
+
+/** The workload claim an existing action holds (see workloadClaim), from its recorded workloadRef. */
+function claimOf(a: HealingAction): string | undefined {
+  return workloadClaim(a.spec.action.type, a.spec.targetResource, a.spec.workloadRef);
 }
 
 function emptyObservations(target: TargetRef): TargetObservations {

@@ -107,6 +107,26 @@ describe('decidePolicy', () => {
     expect(decidePolicy(input({ recentlyCreated: new Set([key]) })).held[0]?.reason).toBe('InFlight');
   });
 
+  it('proposes one rollback or scale per workload, however many of its pods fire, and one restart per pod', () => {
+    const pods = ['p1', 'p2', 'p3'].map((n) => ({ target: target(n, 'Pod', 'Deployment'), evaluations: firingEval }));
+    const once = decidePolicy(input({ policy: policy([rollback]), targets: pods }));
+    expect(once.proposals.map((p) => p.target.ref.name)).toEqual(['p1']);
+    expect(once.held.map((h) => [h.target.ref.name, h.reason])).toEqual([['p2', 'InFlight'], ['p3', 'InFlight']]);
+    expect(once.held[0]?.message).toMatch(/a rollback of Deployment\/apps\/web is already under way/);
+    expect(decidePolicy(input({ policy: policy([restart]), targets: pods })).proposals).toHaveLength(3);
+  });
+
+  it('holds a workload-level action while another pod of the workload has one in flight or just created', () => {
+    const claim = 'rollback@Deployment/apps/web';
+    const other = { ...hist('undo', 'Verifying', MIN), type: 'rollback' as const, claim };
+    const pods = [{ target: target('p2', 'Pod', 'Deployment'), evaluations: firingEval }];
+    expect(decidePolicy(input({ policy: policy([rollback]), targets: pods, history: new Map([['Pod/apps/p1', [other]]]) })).held[0]?.reason).toBe('InFlight');
+    expect(decidePolicy(input({ policy: policy([rollback]), targets: pods, recentlyCreated: new Set([claim]) })).held[0]?.reason).toBe('InFlight');
+    // A finished rollback claims nothing any more.
+    const done = { ...other, phase: 'Succeeded' as const };
+    expect(decidePolicy(input({ policy: policy([rollback]), targets: pods, history: new Map([['Pod/apps/p1', [done]]]) })).proposals).toHaveLength(1);
+  });
+
   it('escalates to the next action when the problem recurs after a verified success', () => {
     const d = decidePolicy(input({ history: new Map([['Pod/apps/p1', [hist('restart', 'Succeeded', 10 * MIN)]]]) }));
     expect(d.proposals[0]).toMatchObject({ action: { name: 'debug' }, escalationLevel: 1 });

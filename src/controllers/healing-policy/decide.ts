@@ -4,11 +4,12 @@
  * ladder applied — and which firings are held back and why.
  */
 import { createHash } from 'node:crypto';
-import type { ActionTemplate } from '../../api/v1alpha1/common.js';
+import type { ActionTemplate, ActionType } from '../../api/v1alpha1/common.js';
 import type { ActionPhase } from '../../api/v1alpha1/healing-action.js';
 import { TERMINAL_PHASES } from '../../api/v1alpha1/healing-action.js';
 import type { AnyPolicy, Learning, PolicyMode } from '../../api/v1alpha1/healing-policy.js';
-import { targetKey } from '../../metrics/types.js';
+import { targetKey, type TargetRef } from '../../metrics/types.js';
+import { WORKLOAD_LEVEL_TYPES } from '../../safety/rules.js';
 import type { AdvisedRecommendation } from '../../ai/answer.js';
 import type { TriggerEvaluations, TriggerFiring, UnknownCode } from '../../triggers/evaluate.js';
 import type { SelectedTarget } from './select.js';
@@ -30,6 +31,9 @@ export interface ActionHistoryEntry {
   readonly phase: ActionPhase;
   readonly createdAt: number;
   readonly dryRun: boolean;
+  /** The action's type and its workload claim (workloadClaim), for workload-level actions. */
+  readonly type?: ActionType;
+  readonly claim?: string | undefined;
 }
 
 /** Everything the decision reads. */
@@ -40,7 +44,10 @@ export interface PolicyDecisionInput {
   readonly targets: readonly { readonly target: SelectedTarget; readonly evaluations: TriggerEvaluations }[];
   /** Earlier actions of this policy, by target key (targetKey of the target). */
   readonly history: ReadonlyMap<string, readonly ActionHistoryEntry[]>;
-  /** Target keys for which an action was just created and may not be in the ledger cache yet. */
+  /**
+   * Target keys — and workload claims (workloadClaim) — for which an action was just created and may not be in the
+   * ledger cache yet.
+   */
   readonly recentlyCreated: ReadonlySet<string>;
   /** Operator-wide dry-run switch. */
   readonly forceDryRun: boolean;
@@ -117,6 +124,18 @@ export function proposalName(policy: AnyPolicy, actionName: string, target: Sele
   return `${prefix}-${hash}`;
 }
 
+/**
+ * The key under which a workload-level action (scale, rollback) claims its workload: one rollback of a Deployment at
+ * a time, whichever of its pods fired. Undefined for actions that concern only their own target. A bad release
+ * crash-loops every new pod; each pod's firing must not propose its own rollback of the same Deployment (the gate
+ * would refuse all but one as Superseded — the right outcome, but a Blocked action per pod is noise in the ledger).
+ */
+export function workloadClaim(type: ActionType, target: TargetRef, workload: TargetRef | undefined): string | undefined {
+  if (!WORKLOAD_LEVEL_TYPES.has(type)) return undefined;
+  const w = workload ?? (target.kind === 'Pod' ? undefined : target);
+  return w === undefined ? undefined : `${type}@${targetKey(w)}`;
+}
+
 function isInFlight(phase: ActionPhase): boolean {
   return !TERMINAL_PHASES.includes(phase) && phase !== 'Blocked';
 }
@@ -183,6 +202,25 @@ export function decidePolicy(input: PolicyDecisionInput): PolicyDecision {
   const unknown: { target: SelectedTarget; trigger: string; reason: string; code: UnknownCode }[] = [];
   const active = new Set<string>();
   let checkAt: number | undefined;
+  // Workload claims held by actions in flight, just created, or proposed earlier in this pass: claim → who holds it.
+  const claims = new Map<string, string>();
+  for (const entries of input.history.values()) {
+    for (const h of entries) if (h.claim !== undefined && isInFlight(h.phase)) claims.set(h.claim, `${h.name} is still ${h.phase}`);
+  }
+  for (const k of input.recentlyCreated) if (!claims.has(k)) claims.set(k, 'an action for it was just created');
+  /** Holds a proposal whose workload another action already claims; else records its claim. True when held. */
+  const claimedElsewhere = (target: SelectedTarget, firing: TriggerFiring, action: ActionTemplate, name: string): boolean => {
+    const claim = workloadClaim(action.type, target.ref, target.workload);
+    if (claim === undefined) return false;
+    const holder = claims.get(claim);
+    if (holder !== undefined) {
+      const w = targetKey(target.workload ?? target.ref);
+      held.push({ target, firing, reason: 'InFlight', message: `a ${action.type} of ${w} is already under way (${holder}); not proposing another for ${targetKey(target.ref)}` });
+      return true;
+    }
+    claims.set(claim, `${name} was proposed in the same pass`);
+    return false;
+  };
 
   for (const { target, evaluations } of input.targets) {
     if (evaluations.checkAt !== undefined && (checkAt === undefined || evaluations.checkAt < checkAt)) checkAt = evaluations.checkAt;
@@ -229,8 +267,10 @@ export function decidePolicy(input: PolicyDecisionInput): PolicyDecision {
       const replicas = rec.replicas === undefined ? undefined : Math.min(bounds?.maxReplicas ?? Number.MAX_SAFE_INTEGER, Math.max(bounds?.minReplicas ?? 0, rec.replicas));
       const action: ActionTemplate =
         chosen.type === 'scale' && replicas !== undefined ? { ...chosen, scaleAction: { ...chosen.scaleAction, direction: 'absolute', replicas } } : chosen;
+      const name = proposalName(policy, action.name, target, history.length);
+      if (claimedElsewhere(target, firing, action, name)) continue;
       proposals.push({
-        name: proposalName(policy, action.name, target, history.length),
+        name,
         target,
         firing,
         action,
@@ -250,8 +290,10 @@ export function decidePolicy(input: PolicyDecisionInput): PolicyDecision {
     const exhausted = rung.index >= applicable.length;
     const index = exhausted ? applicable.length - 1 : rung.index;
     const action = applicable[index]!;
+    const name = proposalName(policy, action.name, target, history.length);
+    if (claimedElsewhere(target, firing, action, name)) continue;
     proposals.push({
-      name: proposalName(policy, action.name, target, history.length),
+      name,
       target,
       firing,
       action,
