@@ -491,6 +491,9 @@ function createPolicyReconciler(b: Base, c: Caches, collectors: Collectors, advi
       // is alive is its Lease and /healthz.
       statusRefreshMs: 600_000,
       evaluationBudgetMs: config.policyEvaluationBudgetSeconds * 1000,
+      ...(config.stormSuppression.maxFailingWorkloads > 0
+        ? { storm: { maxWorkloads: config.stormSuppression.maxFailingWorkloads, windowMs: config.stormSuppression.windowSeconds * 1000 } }
+        : {}),
     },
     getPolicy: (id) => c.directory.get(id),
     // Sharded, every replica evaluates a cluster policy over its own namespaces; the holder of shard 0 writes its status.

@@ -126,7 +126,7 @@ export const OperatorConfigSchema = Type.Object(
         maxFailingWorkloads: Type.Integer({
           minimum: 0,
           default: 10,
-          description: 'more workloads than this with new actions in one namespace within the window is a storm: act on none, raise one incident; 0 disables',
+          description: 'more workloads than this failing in one namespace within the window (a trigger firing on them, or a HealingAction about them) is a storm: act on none, raise one incident; 0 disables',
         }),
         windowSeconds: Type.Integer({ minimum: 1, default: 300, description: 'storm detection window' }),
       },

@@ -27,6 +27,7 @@ const EXPECTED: Record<string, { type: string; labels: string[] }> = {
   kubeskippy_collector_poll_objects: { type: 'gauge', labels: ['source', 'kind'] },
   kubeskippy_api_requests_total: { type: 'counter', labels: ['verb', 'group', 'resource', 'subresource'] },
   kubeskippy_policy_evaluation_overruns_total: { type: 'counter', labels: ['policy', 'namespace'] },
+  kubeskippy_storm_held_firings_total: { type: 'counter', labels: ['policy', 'namespace'] },
   kubeskippy_event_loop_delay_seconds: { type: 'histogram', labels: [] },
   kubeskippy_ai_recommendations_total: { type: 'counter', labels: ['policy', 'namespace', 'outcome'] },
   kubeskippy_ai_confidence: { type: 'histogram', labels: [] },

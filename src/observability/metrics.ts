@@ -28,6 +28,8 @@ export interface OperatorMetrics {
   /** Actions the safety gate refused, by reason (RateLimited, Cooldown, Protected, …). */
   readonly safetyDenialsTotal: Counter<'policy' | 'namespace' | 'reason'>;
   /** Triggers that fired on a target. */
+  /** Firings held because their namespace was in a storm (the policy controller's storm suppression). */
+  readonly stormHeldFiringsTotal: Counter<'policy' | 'namespace'>;
   readonly triggerFiringsTotal: Counter<'policy' | 'namespace' | 'trigger' | 'type'>;
   /** Time from the first observation of a breach to the trigger firing. */
   readonly detectionLatencySeconds: Histogram;
@@ -140,6 +142,12 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
       name: `${METRIC_PREFIX}safety_denials_total`,
       help: 'Actions refused by the safety gate, by reason (RateLimited, Cooldown, Protected, BudgetExhausted, PDB, CircuitOpen, Paused).',
       labelNames: ['policy', 'namespace', 'reason'] as const,
+      registers,
+    }),
+    stormHeldFiringsTotal: new Counter({
+      name: `${METRIC_PREFIX}storm_held_firings_total`,
+      help: 'Firings not turned into HealingActions because their namespace was in a storm (stormSuppression): one incident, not an action per firing.',
+      labelNames: ['policy', 'namespace'] as const,
       registers,
     }),
     triggerFiringsTotal: new Counter({

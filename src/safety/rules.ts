@@ -654,17 +654,28 @@ export function checkStorm(input: StormInput): RuleResult {
     latest.set(key, Math.max(latest.get(key) ?? -Infinity, e.createdAt));
   }
   latest.set(targetKey(candidateWorkload(c) ?? c.target.ref), Math.max(now, c.createdAt ?? now));
-  if (latest.size <= max) return null;
-  const times = [...latest.values()].sort((a, b) => a - b);
-  // latest.size - max units must age out; the last of them to do so decides when the storm is over.
-  const endsAt = (times[latest.size - max - 1] ?? now) + windowMs;
+  const storm = stormVerdict(latest, max, windowMs, now);
+  if (storm === undefined) return null;
   return deny(
     'storm',
     'StormSuppressed',
-    `storm in namespace ${ns}: ${latest.size} workloads got healing actions in the last ${formatDuration(windowMs)} (limit ${max}); ` +
+    `storm in namespace ${ns}: ${storm.workloads} workloads got healing actions in the last ${formatDuration(windowMs)} (limit ${max}); ` +
       `acting on none of them — one incident, not a mass restart`,
-    endsAt - now,
+    storm.endsAt - now,
   );
+}
+
+/**
+ * The storm arithmetic, shared by rule 16 (over the ledger) and the policy controller (over the ledger and what is
+ * firing now): given when each failing workload of one namespace was last seen failing, a storm is more than `max`
+ * of them within the window. Returns how many, and when enough of them will have aged out for it to end; undefined
+ * when there is no storm. Entries older than the window are ignored.
+ */
+export function stormVerdict(lastFailing: ReadonlyMap<string, number>, max: number, windowMs: number, now: number): { workloads: number; endsAt: number } | undefined {
+  const times = [...lastFailing.values()].filter((t) => t > now - windowMs).sort((a, b) => a - b);
+  if (times.length <= max) return undefined;
+  // times.length - max workloads must age out; the last of them to do so decides when the storm is over.
+  return { workloads: times.length, endsAt: (times[times.length - max - 1] ?? now) + windowMs };
 }
 
 /** Rule 17: the operator's global dry-run switch turns an allowed action into a dry run, with a note. */

@@ -301,7 +301,7 @@ export interface GlobalBreakerSettings {
 
 /** Storm suppression settings; absent `maxTargetsFailing` disables it. */
 export interface StormSettings {
-  /** More than this many distinct workloads with new actions in one namespace within the window is a storm. */
+  /** More than this many distinct workloads with new actions in one namespace within the window is a storm (rule 16; the policy controller also counts firing workloads). */
   readonly maxTargetsFailing?: number | undefined;
   /** Default {@link DEFAULT_STORM_WINDOW_MS}. */
   readonly windowMs?: number | undefined;

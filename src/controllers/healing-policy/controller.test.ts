@@ -262,3 +262,93 @@ describe('HealingPolicyReconciler metrics', () => {
     expect(text).toContain('kubeskippy_actions_total{policy="crashes",namespace="tenant-b",type="restart",phase="Pending",source="rule"} 1');
   });
 });
+
+describe('HealingPolicyReconciler storm suppression', () => {
+  it('holds every firing of a namespace with more failing workloads than the limit, as one incident, and acts again once it subsides', async () => {
+    const clock = new FakeClock('2026-01-01T12:00:00Z');
+    const store = new SeriesStore();
+    const metrics = createMetrics();
+    const events: EventSpec[] = [];
+    const created: HealingAction[] = [];
+    const pods = Array.from({ length: 12 }, (_, i) => pod(`p${String(i).padStart(2, '0')}`));
+    const restarts = (p: V1Pod, value: number): void => {
+      const ref = { apiVersion: 'v1', kind: 'Pod', namespace: NS, name: p.metadata?.name ?? '', uid: p.metadata?.uid ?? '' };
+      store.recordSample(ref, 'restart_count', { at: clock.now() - 1000, value }, clock.now());
+    };
+    for (const p of pods) restarts(p, 5);
+    const reconciler = new HealingPolicyReconciler({
+      clock,
+      logger: silentLogger,
+      metrics,
+      events: { record: (_s, e) => void events.push(e), flush: () => Promise.resolve() },
+      store,
+      api: {
+        createAction: (_ns, a) => {
+          created.push(a);
+          return Promise.resolve();
+        },
+        patchPolicyStatus: () => Promise.resolve(),
+      },
+      settings: {
+        forceDryRun: false,
+        paused: false,
+        prometheusConfigured: false,
+        escalationWindowMs: 3_600_000,
+        maxRequeueMs: 30_000,
+        statusRefreshMs: 60_000,
+        evaluationBudgetMs: 10_000,
+        storm: { maxWorkloads: 10, windowMs: 300_000 },
+      },
+      getPolicy: () => policy(),
+      listActions: () => created,
+      inventory: () => inventoryOf({ pods }),
+      eventsSynced: () => true,
+      prometheusErrors: () => new Map(),
+      metricsServerError: () => undefined,
+    });
+    await reconciler.reconcile(`${NS}/heavy`);
+    await clock.advance(10_000);
+    for (const p of pods) restarts(p, 5);
+    await reconciler.reconcile(`${NS}/heavy`);
+    // Twelve pods without a workload are twelve failing workloads: none is acted on, one Event says why.
+    expect(created).toEqual([]);
+    expect(events.map((e) => e.reason)).toEqual([POLICY_EVENTS.StormSuppressed]);
+    expect(events[0]?.message).toMatch(/storm in namespace tenant-a: 12 workloads failing in the last 5m \(limit 10\); no new action there/);
+    expect(await metrics.registry.getSingleMetricAsString('kubeskippy_storm_held_firings_total')).toContain('kubeskippy_storm_held_firings_total{policy="heavy",namespace="tenant-a"} 24');
+
+    // Ten recover; the window passes with two still failing: the storm is over and those two are acted on.
+    for (const p of pods.slice(2)) restarts(p, 0);
+    await clock.advance(301_000);
+    for (const p of pods) restarts(p, pods.indexOf(p) < 2 ? 5 : 0);
+    await reconciler.reconcile(`${NS}/heavy`);
+    expect(events.map((e) => e.reason).filter((r) => r.startsWith('Storm'))).toEqual([POLICY_EVENTS.StormSuppressed, POLICY_EVENTS.StormOver]);
+    expect(created.map((a) => a.spec.targetResource.name)).toEqual(['p00', 'p01']);
+  });
+
+  it('does not count the firings of a policy that only monitors', async () => {
+    const clock = new FakeClock('2026-01-01T12:00:00Z');
+    const store = new SeriesStore();
+    const events: EventSpec[] = [];
+    const pods = Array.from({ length: 12 }, (_, i) => pod(`p${i}`));
+    for (const p of pods) store.recordSample({ apiVersion: 'v1', kind: 'Pod', namespace: NS, name: p.metadata?.name ?? '', uid: p.metadata?.uid ?? '' }, 'restart_count', { at: clock.now() - 1000, value: 5 }, clock.now());
+    const monitor: HealingPolicy = { ...policy(), spec: { ...policy().spec, mode: 'monitor' } };
+    const reconciler = new HealingPolicyReconciler({
+      clock,
+      logger: silentLogger,
+      metrics: createMetrics(),
+      events: { record: (_s, e) => void events.push(e), flush: () => Promise.resolve() },
+      store,
+      api: { createAction: () => Promise.resolve(), patchPolicyStatus: () => Promise.resolve() },
+      settings: { forceDryRun: false, paused: false, prometheusConfigured: false, escalationWindowMs: 3_600_000, maxRequeueMs: 30_000, statusRefreshMs: 60_000, evaluationBudgetMs: 10_000, storm: { maxWorkloads: 10, windowMs: 300_000 } },
+      getPolicy: () => monitor,
+      listActions: () => [],
+      inventory: () => inventoryOf({ pods }),
+      eventsSynced: () => true,
+      prometheusErrors: () => new Map(),
+      metricsServerError: () => undefined,
+    });
+    await reconciler.reconcile(`${NS}/heavy`);
+    expect(events.filter((e) => e.reason === POLICY_EVENTS.StormSuppressed)).toEqual([]);
+    expect(events.filter((e) => e.reason === POLICY_EVENTS.WouldAct)).toHaveLength(12);
+  });
+});

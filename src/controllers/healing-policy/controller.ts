@@ -17,12 +17,22 @@ import type { Logger } from '../../observability/logger.js';
 import type { OperatorMetrics } from '../../observability/metrics.js';
 import type { Clock } from '../../runtime/clock.js';
 import { FencedError, type ReconcileResult } from '../../runtime/controller.js';
-import { actionsAllowed } from '../../safety/budget.js';
-import { hasExecuted, parsePolicyKey, policyIdOf, policyKey, settledAt, toLedgerEntry, type PolicyId } from '../../safety/types.js';
-import { DEFAULT_EVALUATE_OPTIONS, evaluateTriggers, EVENTS_UNAVAILABLE_KEY, type EvaluateOptions, type TriggerFiring, type TriggerState } from '../../triggers/evaluate.js';
+import { actionsAllowed, formatDuration } from '../../safety/budget.js';
+import { stormVerdict } from '../../safety/rules.js';
+import { hasExecuted, parsePolicyKey, policyIdOf, policyKey, settledAt, toLedgerEntry, type LedgerEntry, type PolicyId } from '../../safety/types.js';
+import {
+  DEFAULT_EVALUATE_OPTIONS,
+  evaluateTriggers,
+  EVENTS_UNAVAILABLE_KEY,
+  type EvaluateOptions,
+  type TriggerEvaluations,
+  type TriggerFiring,
+  type TriggerState,
+} from '../../triggers/evaluate.js';
 import { buildHealingAction, LABELS } from './build-action.js';
 import { updateLearning } from './learning.js';
-import { decidePolicy, workloadClaim, type ActionHistoryEntry, type PolicyDecision } from './decide.js';
+import { decidePolicy, workloadClaim, type ActionHistoryEntry, type PolicyDecision, type PolicyDecisionInput } from './decide.js';
+import { FailingWorkloads } from './failing.js';
 import { createSelectionCache, type Inventory, type SelectedTarget } from './select.js';
 import { AI_METRICS, analyzeTarget, recommendFor, type AiContext, type TargetAnalysis } from './ai.js';
 import type { AdvisedRecommendation } from '../../ai/answer.js';
@@ -46,6 +56,8 @@ export const POLICY_EVENTS = {
   DataAvailable: 'DataAvailable',
   EvaluationOverBudget: 'EvaluationOverBudget',
   CrossNamespaceSelector: 'CrossNamespaceSelector',
+  StormSuppressed: 'StormSuppressed',
+  StormOver: 'StormOver',
 } as const;
 
 /** The API writes the reconciler makes. */
@@ -73,6 +85,13 @@ export interface PolicyReconcilerSettings {
    */
   readonly evaluationBudgetMs: number;
   readonly evaluate?: EvaluateOptions;
+  /**
+   * Storm suppression (stormSuppression): more than `maxWorkloads` workloads of a namespace failing within `windowMs`
+   * — firing a trigger of a policy that acts, or with a HealingAction — holds every new action there, as one incident
+   * with one Event per policy, instead of one Blocked HealingAction per firing. Absent: disabled here (the safety gate
+   * applies its own storm rule to the ledger either way).
+   */
+  readonly storm?: { readonly maxWorkloads: number; readonly windowMs: number };
 }
 
 /** Dependencies of the reconciler. */
@@ -139,9 +158,15 @@ export class HealingPolicyReconciler {
   private readonly select = createSelectionCache();
   /** Series assessments memoised across reconciles: an unchanged series is not assessed again. */
   private readonly assessments = createAssessmentCache(assessSeries);
+  /** The storm's evidence, shared by all policies (undefined: storm suppression off). */
+  private readonly failing: FailingWorkloads | undefined;
+  /** `${policy key}|${namespace}`: storms this policy has announced (one StormSuppressed Event each, then StormOver). */
+  private readonly storms = new Set<string>();
 
   constructor(deps: HealingPolicyReconcilerDeps) {
     this.deps = deps;
+    const storm = deps.settings.storm;
+    this.failing = storm === undefined ? undefined : new FailingWorkloads(storm.windowMs);
   }
 
   /** The API writes, each behind the fence. */
@@ -183,6 +208,7 @@ export class HealingPolicyReconciler {
       this.invalidReported.delete(key);
       this.overBudgetUntil.delete(key);
       this.degraded.delete(key);
+      for (const s of this.storms) if (s.startsWith(`${key}|`)) this.storms.delete(s);
       return {};
     }
     const now = clock.now();
@@ -271,11 +297,13 @@ export class HealingPolicyReconciler {
       horizonMs: parseDuration(predictiveHorizon ?? '30m'),
     };
     const asked: { target: SelectedTarget; firing: TriggerFiring; applicable: readonly ActionTemplate[]; analysis: TargetAnalysis }[] = [];
+    const storm = this.stormInput(policy, targets, ledger, now);
     const decisionInput = {
       policy,
       now,
       targets,
       history,
+      ...(storm === undefined ? {} : { storm }),
       recentlyCreated: new Set(this.expectations.get(key)?.keys() ?? []),
       forceDryRun: settings.forceDryRun,
       escalationWindowMs: settings.escalationWindowMs,
@@ -352,6 +380,8 @@ export class HealingPolicyReconciler {
         this.deps.events.record(h.target.ref, { type: 'Warning', reason: POLICY_EVENTS.LadderExhausted, message: `policy ${name}: ${h.message}` });
       }
     }
+
+    this.reportStorms(policy, key, decision, now);
 
     const maxActionsPerHour = policy.spec.safetyRules?.maxActionsPerHour ?? 5;
     const allowed = actionsAllowed({ key: policyKey(namespace, name, id.kind), maxActionsPerHour }, ledger, now);
@@ -533,6 +563,66 @@ export class HealingPolicyReconciler {
       }
     }
     return {};
+  }
+
+  /**
+   * Feeds the storm's evidence with this pass — every target a trigger fires on (unless the policy only monitors)
+   * and the policy's recent actions, so an operator that restarts in a storm still sees it — and returns the
+   * decision's storm input. Undefined when storm suppression is off.
+   */
+  private stormInput(
+    policy: AnyPolicy,
+    targets: readonly { readonly target: SelectedTarget; readonly evaluations: TriggerEvaluations }[],
+    ledger: readonly LedgerEntry[],
+    now: number,
+  ): PolicyDecisionInput['storm'] {
+    const settings = this.deps.settings.storm;
+    const failing = this.failing;
+    if (settings === undefined || failing === undefined) return undefined;
+    for (const e of ledger) {
+      if (e.createdAt > now - settings.windowMs) failing.record(e.target.namespace, targetKey(e.workload ?? e.target), e.createdAt);
+    }
+    if ((policy.spec.mode ?? 'automatic') !== 'monitor') {
+      for (const { target, evaluations } of targets) {
+        if (evaluations.firing.length > 0) failing.record(target.ref.namespace, targetKey(target.workload ?? target.ref), now);
+      }
+    }
+    return { maxWorkloads: settings.maxWorkloads, windowMs: settings.windowMs, failing: (ns) => failing.of(ns, now) };
+  }
+
+  /**
+   * One incident, one Event: the first firing a storm holds in a namespace announces it on the policy (Warning
+   * StormSuppressed); when the namespace is no longer in a storm, StormOver says so. Every held firing is counted.
+   */
+  private reportStorms(policy: AnyPolicy, key: string, decision: PolicyDecision, now: number): void {
+    const settings = this.deps.settings.storm;
+    const failing = this.failing;
+    if (settings === undefined || failing === undefined) return;
+    const name = policy.metadata.name ?? '';
+    const heldIn = new Map<string, { count: number; message: string }>();
+    for (const h of decision.held) {
+      if (h.reason !== 'StormSuppressed') continue;
+      const ns = h.target.ref.namespace;
+      const seen = heldIn.get(ns);
+      heldIn.set(ns, { count: (seen?.count ?? 0) + 1, message: seen?.message ?? h.message });
+    }
+    for (const [ns, { count, message }] of heldIn) {
+      this.deps.metrics.stormHeldFiringsTotal.inc({ policy: name, namespace: ns }, count);
+      const episode = `${key}|${ns}`;
+      if (this.storms.has(episode)) continue;
+      this.storms.add(episode);
+      this.deps.events.record(policySubject(policy), { type: 'Warning', reason: POLICY_EVENTS.StormSuppressed, message: `policy ${name}: ${message}`, action: 'Evaluate' });
+      this.deps.logger.warn({ policy: key, namespace: ns, held: count }, message);
+    }
+    for (const episode of this.storms) {
+      if (!episode.startsWith(`${key}|`)) continue;
+      const ns = episode.slice(key.length + 1);
+      if (heldIn.has(ns) || stormVerdict(failing.of(ns, now), settings.maxWorkloads, settings.windowMs, now) !== undefined) continue;
+      this.storms.delete(episode);
+      const message = `policy ${name}: the storm in namespace ${ns} is over (${settings.maxWorkloads} or fewer workloads failing in the last ${formatDuration(settings.windowMs)}); acting again`;
+      this.deps.events.record(policySubject(policy), { type: 'Normal', reason: POLICY_EVENTS.StormOver, message, action: 'Evaluate' });
+      this.deps.logger.info({ policy: key, namespace: ns }, message);
+    }
   }
 
   private expect(policy: string, target: string, now: number): void {

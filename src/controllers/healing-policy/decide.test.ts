@@ -127,6 +127,19 @@ describe('decidePolicy', () => {
     expect(decidePolicy(input({ policy: policy([rollback]), targets: pods, history: new Map([['Pod/apps/p1', [done]]]) })).proposals).toHaveLength(1);
   });
 
+  it('holds every firing of a namespace in a storm, and none of one at the limit', () => {
+    const failing = (n: number): ReadonlyMap<string, number> => new Map(Array.from({ length: n }, (_, i) => [`Deployment/apps/w${i}`, now - i * 1000] as const));
+    const storm = (n: number): NonNullable<PolicyDecisionInput['storm']> => ({ maxWorkloads: 3, windowMs: 5 * MIN, failing: (ns) => (ns === 'apps' ? failing(n) : new Map()) });
+    // Two others and this target's workload make three: at the limit, acted on.
+    expect(decidePolicy(input({ storm: storm(2) })).proposals).toHaveLength(1);
+    const held = decidePolicy(input({ storm: storm(3) }));
+    expect(held.proposals).toEqual([]);
+    expect(held.held[0]).toMatchObject({ reason: 'StormSuppressed', message: expect.stringMatching(/storm in namespace apps: 4 workloads failing in the last 5m \(limit 3\)/) as unknown });
+    // Sightings older than the window do not count.
+    const old = new Map(Array.from({ length: 5 }, (_, i) => [`Deployment/apps/w${i}`, now - 6 * MIN] as const));
+    expect(decidePolicy(input({ storm: { maxWorkloads: 3, windowMs: 5 * MIN, failing: () => old } })).proposals).toHaveLength(1);
+  });
+
   it('escalates to the next action when the problem recurs after a verified success', () => {
     const d = decidePolicy(input({ history: new Map([['Pod/apps/p1', [hist('restart', 'Succeeded', 10 * MIN)]]]) }));
     expect(d.proposals[0]).toMatchObject({ action: { name: 'debug' }, escalationLevel: 1 });

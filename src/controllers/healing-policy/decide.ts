@@ -9,7 +9,8 @@ import type { ActionPhase } from '../../api/v1alpha1/healing-action.js';
 import { TERMINAL_PHASES } from '../../api/v1alpha1/healing-action.js';
 import type { AnyPolicy, Learning, PolicyMode } from '../../api/v1alpha1/healing-policy.js';
 import { targetKey, type TargetRef } from '../../metrics/types.js';
-import { WORKLOAD_LEVEL_TYPES } from '../../safety/rules.js';
+import { stormVerdict, WORKLOAD_LEVEL_TYPES } from '../../safety/rules.js';
+import { formatDuration } from '../../safety/budget.js';
 import type { AdvisedRecommendation } from '../../ai/answer.js';
 import type { TriggerEvaluations, TriggerFiring, UnknownCode } from '../../triggers/evaluate.js';
 import type { SelectedTarget } from './select.js';
@@ -61,6 +62,17 @@ export interface PolicyDecisionInput {
    * could be created. Absent: such firings take the ladder like any other.
    */
   readonly recommend?: (target: SelectedTarget, firing: TriggerFiring, applicable: readonly ActionTemplate[]) => AdvisedRecommendation;
+  /**
+   * Storm suppression (the operator's stormSuppression): more than `maxWorkloads` workloads of one namespace seen
+   * failing within the window — firing now, or with an action in it — is one incident: no new action there. `failing`
+   * gives, per namespace, when each workload (targetKey of the workload, or of a pod without one) was last seen
+   * failing, this pass's firings included. Absent: no suppression here (the safety gate still applies rule 16).
+   */
+  readonly storm?: {
+    readonly maxWorkloads: number;
+    readonly windowMs: number;
+    readonly failing: (namespace: string) => ReadonlyMap<string, number>;
+  };
 }
 
 /** A HealingAction to create. */
@@ -90,7 +102,7 @@ export interface ActionProposal {
 export interface HeldFiring {
   readonly target: SelectedTarget;
   readonly firing: TriggerFiring;
-  readonly reason: 'Monitoring' | 'InFlight' | 'NoApplicableAction' | 'AnalyzerDeclined';
+  readonly reason: 'Monitoring' | 'InFlight' | 'NoApplicableAction' | 'AnalyzerDeclined' | 'StormSuppressed';
   readonly message: string;
 }
 
@@ -134,6 +146,22 @@ export function workloadClaim(type: ActionType, target: TargetRef, workload: Tar
   if (!WORKLOAD_LEVEL_TYPES.has(type)) return undefined;
   const w = workload ?? (target.kind === 'Pod' ? undefined : target);
   return w === undefined ? undefined : `${type}@${targetKey(w)}`;
+}
+
+/** Why the target's namespace is in a storm (see PolicyDecisionInput.storm), or undefined when it is not. */
+function stormIn(input: PolicyDecisionInput, target: SelectedTarget): string | undefined {
+  if (input.storm === undefined) return undefined;
+  const { maxWorkloads, windowMs, failing } = input.storm;
+  const ns = target.ref.namespace;
+  const seen = new Map(failing(ns));
+  const own = targetKey(target.workload ?? target.ref);
+  seen.set(own, Math.max(seen.get(own) ?? input.now, input.now));
+  const verdict = stormVerdict(seen, maxWorkloads, windowMs, input.now);
+  if (verdict === undefined) return undefined;
+  return (
+    `storm in namespace ${ns}: ${verdict.workloads} workloads failing in the last ${formatDuration(windowMs)} (limit ${maxWorkloads}); ` +
+    `no new action there until it subsides (at the earliest in ${formatDuration(verdict.endsAt - input.now)}) — one incident, not a mass restart`
+  );
 }
 
 function isInFlight(phase: ActionPhase): boolean {
@@ -251,6 +279,11 @@ export function decidePolicy(input: PolicyDecisionInput): PolicyDecision {
     const applicable = steps.filter((s) => APPLICABLE[s.type].includes(target.ref.kind) && (s.type !== 'rollback' || target.ref.kind === 'Deployment' || target.workload?.kind === 'Deployment'));
     if (applicable.length === 0) {
       held.push({ target, firing, reason: 'NoApplicableAction', message: `no action of this policy can act on a ${target.ref.kind}` });
+      continue;
+    }
+    const storm = stormIn(input, target);
+    if (storm !== undefined) {
+      held.push({ target, firing, reason: 'StormSuppressed', message: storm });
       continue;
     }
     const dryRun = mode === 'dryrun' || input.forceDryRun;
