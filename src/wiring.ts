@@ -877,13 +877,27 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     onError: (e) => logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'housekeeping failed'),
   });
   housekeeping.start();
+  // After the manager: each step is timed, and one that takes a second or more is named in the log (a stopped
+  // operator that does not exit is otherwise a mystery).
+  const step = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
+    const started = performance.now();
+    await fn().catch((e: unknown) => logger.warn({ step: name, err: e instanceof Error ? e.message : String(e) }, 'shutdown step failed'));
+    const ms = Math.round(performance.now() - started);
+    if (ms >= 1000) logger.info({ step: name, ms }, 'slow shutdown step');
+  };
   const done = manager.done.then(async (exit) => {
-    await housekeeping.stop();
-    await Promise.all([collectors.metricsServer.stop(), collectors.prometheus?.stop(), health?.close(), metricsHttp?.close(), dashboard?.close()]);
+    await step('housekeeping', () => housekeeping.stop());
+    await Promise.all([
+      step('metrics-server collector', () => collectors.metricsServer.stop()),
+      step('prometheus collector', async () => collectors.prometheus?.stop()),
+      step('health server', async () => health?.close()),
+      step('metrics server', async () => metricsHttp?.close()),
+      step('dashboard', async () => dashboard?.close()),
+    ]);
     collectors.kubeStatus.stop();
     collectors.eventCollector.stop();
     stopEventLoopMonitor();
-    await b.closeConnections();
+    await step('API connections', () => b.closeConnections());
     return exit;
   });
   logger.info({ health: health?.url, metrics: metricsHttp?.url ?? health?.url, dashboard: dashboard?.url, leaderElection: config.leaderElection.enabled }, 'operator started');

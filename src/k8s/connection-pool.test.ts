@@ -1,5 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { pooledKubeConfig } from './connection-pool.js';
 import { countingKubeConfig } from './request-counter.js';
 
@@ -48,6 +48,30 @@ describe('pooledKubeConfig', () => {
     await new Promise((r) => setImmediate(r));
     expect(first.closed).toBe(true);
     await pooled.close();
+  });
+
+  it('closes gracefully, and aborts what is still in flight once the grace period is over', async () => {
+    const pooled = pooledKubeConfig(certKubeConfig());
+    const d = (await dispatcherOf(pooled.kubeConfig)) as { close: () => Promise<void>; destroy: () => Promise<void> };
+    let destroyed = false;
+    // A request hung on a dead connection: a graceful close would wait for it forever.
+    d.close = () => new Promise<void>(() => undefined);
+    d.destroy = () => {
+      destroyed = true;
+      return Promise.resolve();
+    };
+    vi.useFakeTimers();
+    try {
+      let done = false;
+      const closing = pooled.close(2000).then(() => (done = true));
+      await vi.advanceTimersByTimeAsync(1999);
+      expect([destroyed, done]).toEqual([false, false]);
+      await vi.advanceTimersByTimeAsync(1);
+      await closing;
+      expect([destroyed, done]).toEqual([true, true]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('works under the counting view, which still sees every request', async () => {

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 /** What the operator needs of an undici Dispatcher. */
 interface Closable {
   close(): Promise<void>;
+  destroy?(): Promise<void>;
 }
 
 type DispatcherFactory = (this: KubeConfig, cluster: unknown, agentOptions: unknown) => Closable | undefined;
@@ -26,8 +27,12 @@ export interface PooledKubeConfig {
   readonly kubeConfig: KubeConfig;
   /** Agents created so far (for tests and diagnostics). */
   readonly created: () => number;
-  /** Closes every pooled Agent (in-flight requests finish first). Further requests open new ones. */
-  close(): Promise<void>;
+  /**
+   * Closes every pooled Agent: in-flight requests get `graceMs` (default 2 s) to finish, then are aborted — a request
+   * hung on a dead connection (a replica frozen past its Lease, then woken) must not hold the shutdown for its whole
+   * timeout. Further requests open new Agents.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -83,10 +88,23 @@ export function pooledKubeConfig(kc: KubeConfig): PooledKubeConfig {
   return {
     kubeConfig: view,
     created: () => created,
-    close: async () => {
+    close: async (graceMs = 2_000) => {
       const all = [...pool.values()];
       pool.clear();
-      await Promise.all(all.map((d) => d.dispatcher.close().catch(() => undefined)));
+      await Promise.all(all.map((d) => closeWithin(d.dispatcher, graceMs)));
     },
   };
+}
+
+/** Closes `d` gracefully, or destroys it (aborting what is in flight) when that takes longer than `graceMs`. */
+async function closeWithin(d: Closable, graceMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((resolve) => {
+    timer = setTimeout(() => resolve('expired'), graceMs);
+    timer.unref();
+  });
+  const closed = d.close().then(() => 'closed' as const, () => 'closed' as const);
+  const first = await Promise.race([closed, expired]);
+  clearTimeout(timer);
+  if (first === 'expired' && d.destroy !== undefined) await d.destroy().catch(() => undefined);
 }
