@@ -48,6 +48,22 @@ const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' 
  *   total beyond Go's int64-nanosecond range.
  */
 export function parseDuration(input: string): number {
+  const known = PARSED.get(input);
+  if (known !== undefined) return known;
+  const ms = parseUncached(input);
+  if (PARSED.size < PARSED_MAX) PARSED.set(input, ms);
+  return ms;
+}
+
+/**
+ * Parsed durations by text. Policies hold a handful of distinct durations, parsed for every target at every
+ * evaluation (BigInt arithmetic — about 2 % of the operator's CPU at 5 000 pods in the scale benchmark's profile).
+ * Bounded, so hostile input cannot grow it; failures are not kept (they throw again).
+ */
+const PARSED = new Map<string, number>();
+const PARSED_MAX = 4096;
+
+function parseUncached(input: string): number {
   if (input === '0') return 0;
   if (input === '') throw new InvalidDurationError(input, 'empty');
   if (input[0] === '+' || input[0] === '-') throw new InvalidDurationError(input, 'a sign is not allowed');
