@@ -21,6 +21,7 @@ import { createKubeClients, requestOptions, type KubeClients } from './k8s/clien
 import { isNotFound } from './k8s/errors.js';
 import { countingKubeConfig } from './k8s/request-counter.js';
 import { pooledKubeConfig } from './k8s/connection-pool.js';
+import { fencedKubeConfig } from './k8s/write-fence.js';
 import { EventRecorder } from './k8s/event-recorder.js';
 import { createKubeListWatch, Informer, resourcePath, stripManagedFields } from './k8s/informer.js';
 import { slimPod, slimWorkload } from './k8s/cache-transforms.js';
@@ -165,6 +166,8 @@ interface Base {
   readonly notifier: Notifier;
   /** Closes the pooled API connections (last, at shutdown). */
   readonly closeConnections: () => Promise<void>;
+  /** Makes every write but Leases and Events wait on `check` right before it is sent (the election's fence). */
+  readonly fenceWrites: (check: () => boolean) => void;
 }
 
 function createBase(rt: OperatorRuntime): Base {
@@ -174,7 +177,10 @@ function createBase(rt: OperatorRuntime): Base {
   // Every request the operator makes goes through this view of the caller's KubeConfig: over pooled keep-alive
   // connections (client-node alone opens a new TLS connection per request), and counted.
   const pool = pooledKubeConfig(rt.kubeConfig);
-  const kc = countingKubeConfig(pool.kubeConfig, (r) => metrics.apiRequestsTotal.inc({ verb: r.verb, group: r.group, resource: r.resource, subresource: r.subresource }));
+  const counted = countingKubeConfig(pool.kubeConfig, (r) => metrics.apiRequestsTotal.inc({ verb: r.verb, group: r.group, resource: r.resource, subresource: r.subresource }));
+  // The last fence before the wire (k8s/write-fence.ts): bound to the election once there is one.
+  let mayWrite = (): boolean => true;
+  const kc = fencedKubeConfig(counted, () => mayWrite());
   const clients: KubeClients = createKubeClients(kc);
   // Every sink's counters exist from the start, so a dashboard shows 0 rather than nothing.
   for (const sink of config.notifications.sinks) for (const result of ['sent', 'failed', 'dropped'] as const) metrics.notificationsTotal.inc({ sink: sink.name, result }, 0);
@@ -197,6 +203,9 @@ function createBase(rt: OperatorRuntime): Base {
       count: (sink, result) => metrics.notificationsTotal.inc({ sink, result }),
     }),
     closeConnections: () => pool.close(),
+    fenceWrites: (check) => {
+      mayWrite = check;
+    },
   };
 }
 
@@ -749,6 +758,8 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   // has not run since — a process that was frozen wakes up fenced). Sharded, isLeader() is the member Lease, and a
   // write in a namespace also needs the Lease of that namespace's shard, by the same clock (c.ownership.owns).
   const mayAct = (namespace?: string): boolean => (elector?.isLeader() ?? true) && (namespace === undefined || c.ownership.owns(namespace));
+  // At the wire, the Lease alone: which namespaces a shard serves is checked where the write is decided.
+  if (elector !== undefined) b.fenceWrites(() => elector.isLeader());
 
   // The policy controller exists before the collectors so they can enqueue into it; its reconcile function refers
   // to the reconciler built below, which is only called once the manager starts the controller.

@@ -192,7 +192,7 @@ const FENCED_POLICY = {
  * A reconciler over one stored action whose fence (`mayAct`) the test flips, e.g. from inside the gate or the
  * journal write — the moments a leader can be frozen and wake up after another replica took the Lease.
  */
-function fencingSetup(opts: { onGate?: () => void; onWrite?: (s: HealingActionStatus) => void; shardHeld?: (namespace: string | undefined) => boolean } = {}) {
+function fencingSetup(opts: { onGate?: () => void; onWrite?: (s: HealingActionStatus) => void; shardHeld?: (namespace: string | undefined) => boolean; executeError?: Error } = {}) {
   const clock = new FakeClock('2026-01-01T12:00:05Z');
   let stored = fencedAction();
   let rv = 1;
@@ -204,6 +204,7 @@ function fencingSetup(opts: { onGate?: () => void; onWrite?: (s: HealingActionSt
     validate: () => [],
     plan: () => Promise.reject(new Error('not planned in this test')),
     execute: (req, ctx): Promise<Execution> => {
+      if (opts.executeError !== undefined) return Promise.reject(opts.executeError);
       executed.push(req.target.name);
       return Promise.resolve({ action: 'restart', mechanism: 'evict', object: req.target, changes: [], noop: false, message: 'evicted', executedAt: ctx.now, verify: { kind: 'none' } } as Execution);
     },
@@ -283,6 +284,13 @@ describe('HealingActionReconciler fencing', () => {
     expect(asked.length).toBeGreaterThanOrEqual(2);
     expect(new Set(asked)).toEqual(new Set([NS]));
     expect(h.executed).toEqual([]);
+  });
+
+  it('writes no result for a mutation the wire fence refused (wrapped by the executor): the journal stays for the next leader', async () => {
+    const refused = new Error('evicting pod web-1 failed', { cause: new FencedError('not sending create pods/eviction: this replica no longer holds its Lease') });
+    const h = fencingSetup({ executeError: refused });
+    await expect(h.reconciler.reconcile(`${NS}/heal-1`, new AbortController().signal)).rejects.toBeInstanceOf(FencedError);
+    expect(h.writes.map((w) => w.phase)).toEqual(['InProgress']);
   });
 
   it('writes no verification result once fenced', async () => {

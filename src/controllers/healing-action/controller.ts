@@ -349,6 +349,9 @@ export class HealingActionReconciler {
         execution = await executor.execute(this.request(action, false), this.execContext(signal));
         outcome = { ok: true, message: execution.message, changes: execution.changes };
       } catch (e: unknown) {
+        // Refused at the wire (k8s/write-fence.ts): the Lease was lost on the way; the next leader verifies it.
+        const fenced = fencedCause(e);
+        if (fenced !== undefined) throw fenced;
         outcome = toOutcome(e);
       }
     }
@@ -438,4 +441,10 @@ export class HealingActionReconciler {
     }
     return out.requeueAt === undefined ? {} : { requeueAfterMs: Math.max(100, out.requeueAt - ctx.now) };
   }
+}
+
+/** The FencedError behind `e` (itself, or a cause an executor wrapped it in), if any. */
+function fencedCause(e: unknown): FencedError | undefined {
+  for (let c: unknown = e, depth = 0; c instanceof Error && depth < 5; c = c.cause, depth++) if (c instanceof FencedError) return c;
+  return undefined;
 }
