@@ -492,28 +492,33 @@ export class HealingPolicyReconciler {
     return out;
   }
 
-  /** A target's observations, with reasons for data that cannot exist (no Prometheus, events not synced yet). */
+  /**
+   * A target's observations, with reasons for data that cannot exist (no Prometheus, events not synced yet).
+   * `latestOnly`: the quick first pass — latest samples only, read live from the store (no copies), so the result
+   * must be evaluated at once and not kept (see SeriesStore.observations).
+   */
   private observe(ref: TargetRef, queries: readonly string[], policy: AnyPolicy, latestOnly = false): TargetObservations {
-    const obs = this.deps.store.observations(ref, { metrics: queries, latestOnly });
-    const unavailable = new Map(obs.unavailable);
+    const obs = this.deps.store.observations(ref, { metrics: queries, latestOnly, live: latestOnly });
+    const extra = new Map<string, string>();
     for (const q of queries) {
       if ((BUILTIN_METRICS as readonly string[]).includes(q)) {
-        if (q.includes('usage') && !obs.series.has(q) && this.deps.metricsServerError()) unavailable.set(q, this.deps.metricsServerError() ?? '');
+        if (q.includes('usage') && !obs.series.has(q) && this.deps.metricsServerError()) extra.set(q, this.deps.metricsServerError() ?? '');
         continue;
       }
       if (!this.deps.settings.prometheusConfigured) {
-        unavailable.set(q, `"${q.slice(0, 80)}" is not a built-in metric and no Prometheus URL is configured`);
+        extra.set(q, `"${q.slice(0, 80)}" is not a built-in metric and no Prometheus URL is configured`);
       } else {
         // Also when samples are still held: once they go stale, the reason must name the failing query's error
         // (a fresh sample is still used, whatever the error).
         const err = this.deps.prometheusErrors().get(q);
-        if (err) unavailable.set(q, err);
+        if (err) extra.set(q, err);
       }
     }
     if (policy.spec.triggers.some((t) => t.type === 'event') && !this.deps.eventsSynced()) {
-      unavailable.set(EVENTS_UNAVAILABLE_KEY, 'the Event informer has not synced yet');
+      extra.set(EVENTS_UNAVAILABLE_KEY, 'the Event informer has not synced yet');
     }
-    return { ...obs, unavailable };
+    // The store's map is shared (live) or already a copy: merged into a new one only when there is something to add.
+    return extra.size === 0 ? obs : { ...obs, unavailable: new Map([...obs.unavailable, ...extra]) };
   }
 
   /**

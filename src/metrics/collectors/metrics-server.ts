@@ -151,12 +151,19 @@ export class MetricsServerCollector {
       if (m === undefined) replicaSets.set(ns, (m = new Map(this.deps.replicaSets.list(ns).map((r) => [r.metadata?.uid ?? '', r] as const))));
       return m;
     };
+    // Items of one poll share a few timestamps (metrics-server scrapes per node): each is parsed once.
+    const times = new Map<string, number>();
+    const timeOf = (ts: string): number => {
+      let t = times.get(ts);
+      if (t === undefined) times.set(ts, (t = Date.parse(ts) || now));
+      return t;
+    };
     for (const item of items) {
       if (wanted !== undefined && !wanted.has(item.metadata.namespace)) continue;
       const pod = this.deps.pods.get(item.metadata.namespace, item.metadata.name);
       if (!pod) continue;
       const ref = podRef(pod);
-      const at = Date.parse(item.timestamp) || now;
+      const at = timeOf(item.timestamp);
       let usage: ReturnType<typeof podUsage>;
       try {
         usage = podUsage(pod, item);
