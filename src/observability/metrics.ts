@@ -28,7 +28,7 @@ export interface OperatorMetrics {
   /** Actions the safety gate refused, by reason (RateLimited, Cooldown, Protected, …). */
   readonly safetyDenialsTotal: Counter<'policy' | 'namespace' | 'reason'>;
   /** Triggers that fired on a target. */
-  /** Firings held because their namespace was in a storm (the policy controller's storm suppression). */
+  /** Targets whose firings were held because their namespace was in a storm (once per target and storm). */
   readonly stormHeldFiringsTotal: Counter<'policy' | 'namespace'>;
   readonly triggerFiringsTotal: Counter<'policy' | 'namespace' | 'trigger' | 'type'>;
   /** Time from the first observation of a breach to the trigger firing. */
@@ -146,7 +146,7 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
     }),
     stormHeldFiringsTotal: new Counter({
       name: `${METRIC_PREFIX}storm_held_firings_total`,
-      help: 'Firings not turned into HealingActions because their namespace was in a storm (stormSuppression): one incident, not an action per firing.',
+      help: 'Targets whose firings were held, not turned into HealingActions, because their namespace was in a storm (stormSuppression); each target counted once per storm.',
       labelNames: ['policy', 'namespace'] as const,
       registers,
     }),

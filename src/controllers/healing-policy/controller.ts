@@ -160,8 +160,11 @@ export class HealingPolicyReconciler {
   private readonly assessments = createAssessmentCache(assessSeries);
   /** The storm's evidence, shared by all policies (undefined: storm suppression off). */
   private readonly failing: FailingWorkloads | undefined;
-  /** `${policy key}|${namespace}`: storms this policy has announced (one StormSuppressed Event each, then StormOver). */
-  private readonly storms = new Set<string>();
+  /**
+   * `${policy key}|${namespace}` → the targets held so far: storms this policy has announced (one StormSuppressed
+   * Event each, then StormOver), and whose firings were counted (each target once per storm, not per evaluation).
+   */
+  private readonly storms = new Map<string, Set<string>>();
 
   constructor(deps: HealingPolicyReconcilerDeps) {
     this.deps = deps;
@@ -208,7 +211,7 @@ export class HealingPolicyReconciler {
       this.invalidReported.delete(key);
       this.overBudgetUntil.delete(key);
       this.degraded.delete(key);
-      for (const s of this.storms) if (s.startsWith(`${key}|`)) this.storms.delete(s);
+      for (const s of this.storms.keys()) if (s.startsWith(`${key}|`)) this.storms.delete(s);
       return {};
     }
     const now = clock.now();
@@ -604,22 +607,31 @@ export class HealingPolicyReconciler {
     const failing = this.failing;
     if (settings === undefined || failing === undefined) return;
     const name = policy.metadata.name ?? '';
-    const heldIn = new Map<string, { count: number; message: string }>();
+    const heldIn = new Map<string, { targets: string[]; message: string }>();
     for (const h of decision.held) {
       if (h.reason !== 'StormSuppressed') continue;
       const ns = h.target.ref.namespace;
-      const seen = heldIn.get(ns);
-      heldIn.set(ns, { count: (seen?.count ?? 0) + 1, message: seen?.message ?? h.message });
+      const seen = heldIn.get(ns) ?? { targets: [], message: h.message };
+      seen.targets.push(targetKey(h.target.ref));
+      heldIn.set(ns, seen);
     }
-    for (const [ns, { count, message }] of heldIn) {
-      this.deps.metrics.stormHeldFiringsTotal.inc({ policy: name, namespace: ns }, count);
+    for (const [ns, { targets, message }] of heldIn) {
       const episode = `${key}|${ns}`;
-      if (this.storms.has(episode)) continue;
-      this.storms.add(episode);
+      const known = this.storms.get(episode);
+      const held = known ?? new Set<string>();
+      let fresh = 0;
+      for (const t of targets) {
+        if (held.has(t)) continue;
+        held.add(t);
+        fresh++;
+      }
+      this.deps.metrics.stormHeldFiringsTotal.inc({ policy: name, namespace: ns }, fresh);
+      if (known !== undefined) continue;
+      this.storms.set(episode, held);
       this.deps.events.record(policySubject(policy), { type: 'Warning', reason: POLICY_EVENTS.StormSuppressed, message: `policy ${name}: ${message}`, action: 'Evaluate' });
-      this.deps.logger.warn({ policy: key, namespace: ns, held: count }, message);
+      this.deps.logger.warn({ policy: key, namespace: ns, held: targets.length }, message);
     }
-    for (const episode of this.storms) {
+    for (const episode of this.storms.keys()) {
       if (!episode.startsWith(`${key}|`)) continue;
       const ns = episode.slice(key.length + 1);
       if (heldIn.has(ns) || stormVerdict(failing.of(ns, now), settings.maxWorkloads, settings.windowMs, now) !== undefined) continue;
