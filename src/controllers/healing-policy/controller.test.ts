@@ -326,6 +326,58 @@ describe('HealingPolicyReconciler storm suppression', () => {
     expect(created.map((a) => a.spec.targetResource.name)).toEqual(['p00', 'p01']);
   });
 
+  it('counts a workload once, whether it is seen through an action in the ledger or through a firing pod', async () => {
+    const clock = new FakeClock('2026-01-01T12:00:00Z');
+    const store = new SeriesStore();
+    const events: EventSpec[] = [];
+    const created: HealingAction[] = [];
+    // Six Deployments, one pod each (through its ReplicaSet), every pod firing, every Deployment already acted on.
+    const names = Array.from({ length: 6 }, (_, i) => `w${i}`);
+    const replicaSets = names.map((n) => ({ metadata: { name: `${n}-rs`, namespace: NS, uid: `uid-${n}-rs`, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: n, uid: `uid-${n}`, controller: true }] } }));
+    const pods: V1Pod[] = names.map((n) => ({
+      metadata: { name: `${n}-pod`, namespace: NS, uid: `uid-${n}-pod`, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${n}-rs`, uid: `uid-${n}-rs`, controller: true }] },
+      status: { phase: 'Running' },
+    }));
+    for (const p of pods) store.recordSample({ apiVersion: 'v1', kind: 'Pod', namespace: NS, name: p.metadata?.name ?? '', uid: p.metadata?.uid ?? '' }, 'restart_count', { at: clock.now() - 1000, value: 5 }, clock.now());
+    const ledger: HealingAction[] = names.map((n, i) => ({
+      apiVersion: 'kubeskippy.io/v1alpha1',
+      kind: 'HealingAction',
+      metadata: { name: `a${i}`, namespace: NS, creationTimestamp: new Date(clock.now() - 60_000).toISOString(), labels: { 'kubeskippy.io/policy': 'heavy' } },
+      spec: {
+        policyRef: { name: 'heavy', namespace: NS },
+        targetResource: { apiVersion: 'v1', kind: 'Pod', namespace: NS, name: `${n}-old-pod` },
+        workloadRef: { apiVersion: 'apps/v1', kind: 'Deployment', namespace: NS, name: n },
+        action: { name: 'restart', type: 'restart' },
+      },
+      status: { phase: 'Succeeded' },
+    }) as HealingAction);
+    const reconciler = new HealingPolicyReconciler({
+      clock,
+      logger: silentLogger,
+      metrics: createMetrics(),
+      events: { record: (_s, e) => void events.push(e), flush: () => Promise.resolve() },
+      store,
+      api: {
+        createAction: (_ns, a) => {
+          created.push(a);
+          return Promise.resolve();
+        },
+        patchPolicyStatus: () => Promise.resolve(),
+      },
+      settings: { forceDryRun: false, paused: false, prometheusConfigured: false, escalationWindowMs: 3_600_000, maxRequeueMs: 30_000, statusRefreshMs: 60_000, evaluationBudgetMs: 10_000, storm: { maxWorkloads: 10, windowMs: 300_000 } },
+      getPolicy: () => ({ ...policy(), spec: { ...policy().spec, safetyRules: { maxActionsPerHour: 100 } } }),
+      listActions: () => ledger,
+      inventory: () => inventoryOf({ pods, replicaSets }),
+      eventsSynced: () => true,
+      prometheusErrors: () => new Map(),
+      metricsServerError: () => undefined,
+    });
+    await reconciler.reconcile(`${NS}/heavy`);
+    // Six failing workloads, not twelve (six pods acted on + six Deployments firing): under the limit, acted on.
+    expect(events.filter((e) => e.reason === POLICY_EVENTS.StormSuppressed)).toEqual([]);
+    expect(created).toHaveLength(6);
+  });
+
   it('does not count the firings of a policy that only monitors', async () => {
     const clock = new FakeClock('2026-01-01T12:00:00Z');
     const store = new SeriesStore();

@@ -19,7 +19,7 @@ import type { Clock } from '../../runtime/clock.js';
 import { FencedError, type ReconcileResult } from '../../runtime/controller.js';
 import { actionsAllowed, formatDuration } from '../../safety/budget.js';
 import { stormVerdict } from '../../safety/rules.js';
-import { hasExecuted, parsePolicyKey, policyIdOf, policyKey, settledAt, toLedgerEntry, type LedgerEntry, type PolicyId } from '../../safety/types.js';
+import { hasExecuted, parsePolicyKey, policyIdOf, policyKey, settledAt, toLedgerEntry, type PolicyId } from '../../safety/types.js';
 import {
   DEFAULT_EVALUATE_OPTIONS,
   evaluateTriggers,
@@ -300,7 +300,7 @@ export class HealingPolicyReconciler {
       horizonMs: parseDuration(predictiveHorizon ?? '30m'),
     };
     const asked: { target: SelectedTarget; firing: TriggerFiring; applicable: readonly ActionTemplate[]; analysis: TargetAnalysis }[] = [];
-    const storm = this.stormInput(policy, targets, ledger, now);
+    const storm = this.stormInput(policy, targets, ledgerObjects, now);
     const decisionInput = {
       policy,
       now,
@@ -581,14 +581,17 @@ export class HealingPolicyReconciler {
   private stormInput(
     policy: AnyPolicy,
     targets: readonly { readonly target: SelectedTarget; readonly evaluations: TriggerEvaluations }[],
-    ledger: readonly LedgerEntry[],
+    ledger: readonly HealingAction[],
     now: number,
   ): PolicyDecisionInput['storm'] {
     const settings = this.deps.settings.storm;
     const failing = this.failing;
     if (settings === undefined || failing === undefined) return undefined;
-    for (const e of ledger) {
-      if (e.createdAt > now - settings.windowMs) failing.record(e.target.namespace, targetKey(e.workload ?? e.target), e.createdAt);
+    for (const a of ledger) {
+      // The workload the action recorded (its pod may be gone): the same key a firing on any of its pods gives.
+      const createdAt = Date.parse(a.metadata.creationTimestamp ?? '');
+      const t = a.spec.targetResource;
+      if (createdAt > now - settings.windowMs) failing.record(t.namespace, targetKey(a.spec.workloadRef ?? t), createdAt);
     }
     if ((policy.spec.mode ?? 'automatic') !== 'monitor') {
       for (const { target, evaluations } of targets) {
