@@ -350,7 +350,7 @@ describe('HealingPolicyReconciler storm suppression', () => {
         action: { name: 'restart', type: 'restart' },
       },
       status: { phase: 'Succeeded' },
-    }) as HealingAction);
+    }));
     const reconciler = new HealingPolicyReconciler({
       clock,
       logger: silentLogger,
