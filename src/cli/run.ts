@@ -12,7 +12,7 @@ import { loadOperatorConfig } from '../config/load.js';
 import { CONFIG_SETTINGS, type OperatorConfig } from '../config/operator-config.js';
 import { loadKubeConfig } from '../k8s/client.js';
 import { describeKubeError } from '../k8s/errors.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import { systemClock } from '../runtime/clock.js';
 import { startOperator } from '../wiring.js';
 
@@ -35,7 +35,8 @@ export async function loadConfigFrom(flags: Record<string, unknown>, env: Readon
 
 /**
  * Runs the operator until SIGTERM/SIGINT or a fatal condition. Resolves to the exit code: 0 after a clean stop,
- * 1 when the caches never synced, leadership was lost or something failed (so a Deployment restarts the pod).
+ * 1 when the caches never synced, leadership was lost or something failed (so a Deployment restarts the pod). Once
+ * stopped, the process is made to exit with that code if it has not within 5 s (exitWatchdog): for the CLI only.
  */
 export async function runCommand(flags: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): Promise<number> {
   const config = await loadConfigFrom(flags, env);
@@ -49,7 +50,26 @@ export async function runCommand(flags: Record<string, unknown>, env: Readonly<R
   const operator = await startOperator({ config, kubeConfig: loaded.kubeConfig, clock: systemClock, logger, signals: process, env, ...(aiApiKey === undefined ? {} : { aiApiKey }) });
   const exit = await operator.done;
   logger.info({ reason: exit.reason, detail: exit.detail }, 'kubeskippy stopped');
-  return exit.reason === 'stopped' || exit.reason === 'signal' ? 0 : 1;
+  const code = exit.reason === 'stopped' || exit.reason === 'signal' ? 0 : 1;
+  exitWatchdog(logger, code);
+  return code;
+}
+
+/** How long a stopped operator may take to exit by itself before it is made to. */
+const EXIT_GRACE_MS = 5_000;
+
+/**
+ * Everything is closed when the operator has stopped, but a handle left open somewhere (a socket a frozen and woken
+ * replica still held, a library's timer) keeps Node running — and a replica that lost its Lease must go, so that its
+ * Deployment restarts it clean (the fault suite saw one stay up more than 30 s after "kubeskippy stopped"). This
+ * unref'd timer does nothing when the process exits on its own; otherwise it names what was still open and exits.
+ */
+function exitWatchdog(logger: Logger, code: number): void {
+  const timer = setTimeout(() => {
+    logger.warn({ open: process.getActiveResourcesInfo(), graceMs: EXIT_GRACE_MS }, 'still running after stopping; exiting');
+    process.exit(code);
+  }, EXIT_GRACE_MS);
+  timer.unref();
 }
 
 /**
