@@ -135,6 +135,13 @@ describe('decidePolicy', () => {
     const held = decidePolicy(input({ storm: storm(3) }));
     expect(held.proposals).toEqual([]);
     expect(held.held[0]).toMatchObject({ reason: 'StormSuppressed', message: expect.stringMatching(/storm in namespace apps: 4 workloads failing in the last 5m \(limit 3\)/) as unknown });
+    // Per namespace: the storm in apps holds nothing elsewhere, and a target already counted is not counted twice.
+    const other = { ...target('q1', 'Pod', 'Deployment'), ref: { ...target('q1').ref, namespace: 'other' } };
+    const mixed = decidePolicy(input({ storm: storm(3), targets: [{ target: other, evaluations: firingEval }, { target: target('p1', 'Pod', 'Deployment'), evaluations: firingEval }] }));
+    expect(mixed.proposals.map((p) => p.target.ref.name)).toEqual(['q1']);
+    expect(mixed.held.map((h) => h.reason)).toEqual(['StormSuppressed']);
+    const counted = new Map([...failing(3), ['Deployment/apps/web', now]]);
+    expect(decidePolicy(input({ storm: { maxWorkloads: 3, windowMs: 5 * MIN, failing: () => counted } })).held[0]?.message).toMatch(/4 workloads failing/);
     // Sightings older than the window do not count.
     const old = new Map(Array.from({ length: 5 }, (_, i) => [`Deployment/apps/w${i}`, now - 6 * MIN] as const));
     expect(decidePolicy(input({ storm: { maxWorkloads: 3, windowMs: 5 * MIN, failing: () => old } })).proposals).toHaveLength(1);

@@ -148,20 +148,40 @@ export function workloadClaim(type: ActionType, target: TargetRef, workload: Tar
   return w === undefined ? undefined : `${type}@${targetKey(w)}`;
 }
 
-/** Why the target's namespace is in a storm (see PolicyDecisionInput.storm), or undefined when it is not. */
-function stormIn(input: PolicyDecisionInput, target: SelectedTarget): string | undefined {
-  if (input.storm === undefined) return undefined;
-  const { maxWorkloads, windowMs, failing } = input.storm;
-  const ns = target.ref.namespace;
-  const seen = new Map(failing(ns));
-  const own = targetKey(target.workload ?? target.ref);
-  seen.set(own, Math.max(seen.get(own) ?? input.now, input.now));
-  const verdict = stormVerdict(seen, maxWorkloads, windowMs, input.now);
-  if (verdict === undefined) return undefined;
-  return (
-    `storm in namespace ${ns}: ${verdict.workloads} workloads failing in the last ${formatDuration(windowMs)} (limit ${maxWorkloads}); ` +
-    `no new action there until it subsides (at the earliest in ${formatDuration(verdict.endsAt - input.now)}) — one incident, not a mass restart`
-  );
+/**
+ * Why a target's namespace is in a storm (see PolicyDecisionInput.storm), or undefined when it is not. The verdict
+ * depends only on the namespace and on whether the target's own workload is already among the failing ones, so it is
+ * computed at most twice per namespace and decision, not once per target (a storm of thousands of firing pods must
+ * not cost targets × failing workloads).
+ */
+function stormChecker(input: PolicyDecisionInput): (target: SelectedTarget) => string | undefined {
+  const storm = input.storm;
+  if (storm === undefined) return () => undefined;
+  const { maxWorkloads, windowMs, failing } = storm;
+  const now = input.now;
+  const byNamespace = new Map<string, { seen: ReadonlyMap<string, number>; counted?: string | null; added?: string | null }>();
+  const verdictOf = (ns: string, seen: ReadonlyMap<string, number>): string | null => {
+    const v = stormVerdict(seen, maxWorkloads, windowMs, now);
+    if (v === undefined) return null;
+    return (
+      `storm in namespace ${ns}: ${v.workloads} workloads failing in the last ${formatDuration(windowMs)} (limit ${maxWorkloads}); ` +
+      `no new action there until it subsides (at the earliest in ${formatDuration(v.endsAt - now)}) — one incident, not a mass restart`
+    );
+  };
+  return (target) => {
+    const ns = target.ref.namespace;
+    let entry = byNamespace.get(ns);
+    if (entry === undefined) byNamespace.set(ns, (entry = { seen: failing(ns) }));
+    const own = entry.seen.get(targetKey(target.workload ?? target.ref));
+    if (own !== undefined && own > now - windowMs) {
+      // Already counted among the failing workloads.
+      entry.counted ??= verdictOf(ns, entry.seen);
+      return entry.counted ?? undefined;
+    }
+    // Not yet counted: the verdict with one more workload failing now (whichever it is).
+    entry.added ??= verdictOf(ns, new Map([...entry.seen, ['\u0000this target', now]]));
+    return entry.added ?? undefined;
+  };
 }
 
 function isInFlight(phase: ActionPhase): boolean {
@@ -226,6 +246,7 @@ export function decidePolicy(input: PolicyDecisionInput): PolicyDecision {
   const mode: PolicyMode = policy.spec.mode ?? 'automatic';
   const steps = ladder(policy.spec.actions);
   const proposals: ActionProposal[] = [];
+  const stormIn = stormChecker(input);
   const held: HeldFiring[] = [];
   const unknown: { target: SelectedTarget; trigger: string; reason: string; code: UnknownCode }[] = [];
   const active = new Set<string>();
@@ -281,7 +302,7 @@ export function decidePolicy(input: PolicyDecisionInput): PolicyDecision {
       held.push({ target, firing, reason: 'NoApplicableAction', message: `no action of this policy can act on a ${target.ref.kind}` });
       continue;
     }
-    const storm = stormIn(input, target);
+    const storm = stormIn(target);
     if (storm !== undefined) {
       held.push({ target, firing, reason: 'StormSuppressed', message: storm });
       continue;
