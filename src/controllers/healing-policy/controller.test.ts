@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { HealingAction } from '../../api/v1alpha1/healing-action.js';
 import type { ClusterHealingPolicy, HealingPolicy, HealingPolicyStatus } from '../../api/v1alpha1/healing-policy.js';
@@ -263,49 +263,54 @@ describe('HealingPolicyReconciler metrics', () => {
   });
 });
 
+/** A reconciler with storm suppression (at most 10 failing workloads in 5 minutes) over `pods`, recording what it does. */
+function stormSetup(opts: { pods: V1Pod[]; replicaSets?: V1ReplicaSet[]; stored?: HealingPolicy; ledger?: HealingAction[] }) {
+  const clock = new FakeClock('2026-01-01T12:00:00Z');
+  const store = new SeriesStore();
+  const metrics = createMetrics();
+  const events: EventSpec[] = [];
+  const created: HealingAction[] = [];
+  const restarts = (p: V1Pod, value: number): void => {
+    store.recordSample({ apiVersion: 'v1', kind: 'Pod', namespace: NS, name: p.metadata?.name ?? '', uid: p.metadata?.uid ?? '' }, 'restart_count', { at: clock.now() - 1000, value }, clock.now());
+  };
+  const reconciler = new HealingPolicyReconciler({
+    clock,
+    logger: silentLogger,
+    metrics,
+    events: { record: (_s, e) => void events.push(e), flush: () => Promise.resolve() },
+    store,
+    api: {
+      createAction: (_ns, a) => {
+        created.push(a);
+        return Promise.resolve();
+      },
+      patchPolicyStatus: () => Promise.resolve(),
+    },
+    settings: {
+      forceDryRun: false,
+      paused: false,
+      prometheusConfigured: false,
+      escalationWindowMs: 3_600_000,
+      maxRequeueMs: 30_000,
+      statusRefreshMs: 60_000,
+      evaluationBudgetMs: 10_000,
+      storm: { maxWorkloads: 10, windowMs: 300_000 },
+    },
+    getPolicy: () => opts.stored ?? policy(),
+    listActions: () => opts.ledger ?? created,
+    inventory: () => inventoryOf({ pods: opts.pods, ...(opts.replicaSets ? { replicaSets: opts.replicaSets } : {}) }),
+    eventsSynced: () => true,
+    prometheusErrors: () => new Map(),
+    metricsServerError: () => undefined,
+  });
+  return { reconciler, clock, metrics, events, created, restarts };
+}
+
 describe('HealingPolicyReconciler storm suppression', () => {
   it('holds every firing of a namespace with more failing workloads than the limit, as one incident, and acts again once it subsides', async () => {
-    const clock = new FakeClock('2026-01-01T12:00:00Z');
-    const store = new SeriesStore();
-    const metrics = createMetrics();
-    const events: EventSpec[] = [];
-    const created: HealingAction[] = [];
     const pods = Array.from({ length: 12 }, (_, i) => pod(`p${String(i).padStart(2, '0')}`));
-    const restarts = (p: V1Pod, value: number): void => {
-      const ref = { apiVersion: 'v1', kind: 'Pod', namespace: NS, name: p.metadata?.name ?? '', uid: p.metadata?.uid ?? '' };
-      store.recordSample(ref, 'restart_count', { at: clock.now() - 1000, value }, clock.now());
-    };
+    const { reconciler, clock, metrics, events, created, restarts } = stormSetup({ pods });
     for (const p of pods) restarts(p, 5);
-    const reconciler = new HealingPolicyReconciler({
-      clock,
-      logger: silentLogger,
-      metrics,
-      events: { record: (_s, e) => void events.push(e), flush: () => Promise.resolve() },
-      store,
-      api: {
-        createAction: (_ns, a) => {
-          created.push(a);
-          return Promise.resolve();
-        },
-        patchPolicyStatus: () => Promise.resolve(),
-      },
-      settings: {
-        forceDryRun: false,
-        paused: false,
-        prometheusConfigured: false,
-        escalationWindowMs: 3_600_000,
-        maxRequeueMs: 30_000,
-        statusRefreshMs: 60_000,
-        evaluationBudgetMs: 10_000,
-        storm: { maxWorkloads: 10, windowMs: 300_000 },
-      },
-      getPolicy: () => policy(),
-      listActions: () => created,
-      inventory: () => inventoryOf({ pods }),
-      eventsSynced: () => true,
-      prometheusErrors: () => new Map(),
-      metricsServerError: () => undefined,
-    });
     await reconciler.reconcile(`${NS}/heavy`);
     await clock.advance(10_000);
     for (const p of pods) restarts(p, 5);
@@ -318,7 +323,6 @@ describe('HealingPolicyReconciler storm suppression', () => {
     expect(await metrics.registry.getSingleMetricAsString('kubeskippy_storm_held_firings_total')).toContain('kubeskippy_storm_held_firings_total{policy="heavy",namespace="tenant-a"} 12');
 
     // Ten recover; the window passes with two still failing: the storm is over and those two are acted on.
-    for (const p of pods.slice(2)) restarts(p, 0);
     await clock.advance(301_000);
     for (const p of pods) restarts(p, pods.indexOf(p) < 2 ? 5 : 0);
     await reconciler.reconcile(`${NS}/heavy`);
@@ -327,22 +331,18 @@ describe('HealingPolicyReconciler storm suppression', () => {
   });
 
   it('counts a workload once, whether it is seen through an action in the ledger or through a firing pod', async () => {
-    const clock = new FakeClock('2026-01-01T12:00:00Z');
-    const store = new SeriesStore();
-    const events: EventSpec[] = [];
-    const created: HealingAction[] = [];
     // Six Deployments, one pod each (through its ReplicaSet), every pod firing, every Deployment already acted on.
     const names = Array.from({ length: 6 }, (_, i) => `w${i}`);
-    const replicaSets = names.map((n) => ({ metadata: { name: `${n}-rs`, namespace: NS, uid: `uid-${n}-rs`, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: n, uid: `uid-${n}`, controller: true }] } }));
+    const replicaSets: V1ReplicaSet[] = names.map((n) => ({ metadata: { name: `${n}-rs`, namespace: NS, uid: `uid-${n}-rs`, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: n, uid: `uid-${n}`, controller: true }] } }));
     const pods: V1Pod[] = names.map((n) => ({
       metadata: { name: `${n}-pod`, namespace: NS, uid: `uid-${n}-pod`, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${n}-rs`, uid: `uid-${n}-rs`, controller: true }] },
       status: { phase: 'Running' },
     }));
-    for (const p of pods) store.recordSample({ apiVersion: 'v1', kind: 'Pod', namespace: NS, name: p.metadata?.name ?? '', uid: p.metadata?.uid ?? '' }, 'restart_count', { at: clock.now() - 1000, value: 5 }, clock.now());
+    const at = new Date(Date.parse('2026-01-01T12:00:00Z') - 60_000).toISOString();
     const ledger: HealingAction[] = names.map((n, i) => ({
       apiVersion: 'kubeskippy.io/v1alpha1',
       kind: 'HealingAction',
-      metadata: { name: `a${i}`, namespace: NS, creationTimestamp: new Date(clock.now() - 60_000).toISOString(), labels: { 'kubeskippy.io/policy': 'heavy' } },
+      metadata: { name: `a${i}`, namespace: NS, creationTimestamp: at, labels: { 'kubeskippy.io/policy': 'heavy' } },
       spec: {
         policyRef: { name: 'heavy', namespace: NS },
         targetResource: { apiVersion: 'v1', kind: 'Pod', namespace: NS, name: `${n}-old-pod` },
@@ -351,27 +351,9 @@ describe('HealingPolicyReconciler storm suppression', () => {
       },
       status: { phase: 'Succeeded' },
     }));
-    const reconciler = new HealingPolicyReconciler({
-      clock,
-      logger: silentLogger,
-      metrics: createMetrics(),
-      events: { record: (_s, e) => void events.push(e), flush: () => Promise.resolve() },
-      store,
-      api: {
-        createAction: (_ns, a) => {
-          created.push(a);
-          return Promise.resolve();
-        },
-        patchPolicyStatus: () => Promise.resolve(),
-      },
-      settings: { forceDryRun: false, paused: false, prometheusConfigured: false, escalationWindowMs: 3_600_000, maxRequeueMs: 30_000, statusRefreshMs: 60_000, evaluationBudgetMs: 10_000, storm: { maxWorkloads: 10, windowMs: 300_000 } },
-      getPolicy: () => ({ ...policy(), spec: { ...policy().spec, safetyRules: { maxActionsPerHour: 100 } } }),
-      listActions: () => ledger,
-      inventory: () => inventoryOf({ pods, replicaSets }),
-      eventsSynced: () => true,
-      prometheusErrors: () => new Map(),
-      metricsServerError: () => undefined,
-    });
+    const stored: HealingPolicy = { ...policy(), spec: { ...policy().spec, safetyRules: { maxActionsPerHour: 100 } } };
+    const { reconciler, events, created, restarts } = stormSetup({ pods, replicaSets, stored, ledger });
+    for (const p of pods) restarts(p, 5);
     await reconciler.reconcile(`${NS}/heavy`);
     // Six failing workloads, not twelve (six pods acted on + six Deployments firing): under the limit, acted on.
     expect(events.filter((e) => e.reason === POLICY_EVENTS.StormSuppressed)).toEqual([]);
@@ -379,27 +361,10 @@ describe('HealingPolicyReconciler storm suppression', () => {
   });
 
   it('does not count the firings of a policy that only monitors', async () => {
-    const clock = new FakeClock('2026-01-01T12:00:00Z');
-    const store = new SeriesStore();
-    const events: EventSpec[] = [];
     const pods = Array.from({ length: 12 }, (_, i) => pod(`p${i}`));
-    for (const p of pods) store.recordSample({ apiVersion: 'v1', kind: 'Pod', namespace: NS, name: p.metadata?.name ?? '', uid: p.metadata?.uid ?? '' }, 'restart_count', { at: clock.now() - 1000, value: 5 }, clock.now());
-    const monitor: HealingPolicy = { ...policy(), spec: { ...policy().spec, mode: 'monitor' } };
-    const reconciler = new HealingPolicyReconciler({
-      clock,
-      logger: silentLogger,
-      metrics: createMetrics(),
-      events: { record: (_s, e) => void events.push(e), flush: () => Promise.resolve() },
-      store,
-      api: { createAction: () => Promise.resolve(), patchPolicyStatus: () => Promise.resolve() },
-      settings: { forceDryRun: false, paused: false, prometheusConfigured: false, escalationWindowMs: 3_600_000, maxRequeueMs: 30_000, statusRefreshMs: 60_000, evaluationBudgetMs: 10_000, storm: { maxWorkloads: 10, windowMs: 300_000 } },
-      getPolicy: () => monitor,
-      listActions: () => [],
-      inventory: () => inventoryOf({ pods }),
-      eventsSynced: () => true,
-      prometheusErrors: () => new Map(),
-      metricsServerError: () => undefined,
-    });
+    const stored: HealingPolicy = { ...policy(), spec: { ...policy().spec, mode: 'monitor' } };
+    const { reconciler, events, restarts } = stormSetup({ pods, stored, ledger: [] });
+    for (const p of pods) restarts(p, 5);
     await reconciler.reconcile(`${NS}/heavy`);
     expect(events.filter((e) => e.reason === POLICY_EVENTS.StormSuppressed)).toEqual([]);
     expect(events.filter((e) => e.reason === POLICY_EVENTS.WouldAct)).toHaveLength(12);
