@@ -114,6 +114,21 @@ export function classifyRequest(method: string, url: string, basePath = ''): Api
 }
 
 /**
+ * Names the request in `context` (see classifyRequest), against the base path of `kc`'s current server. Never
+ * throws: a server URL that cannot be parsed counts as no base path.
+ */
+export function classifyContext(kc: KubeConfig, context: RequestContext): ApiRequestInfo {
+  const server = kc.getCurrentCluster()?.server;
+  let basePath = '';
+  try {
+    if (server !== undefined) basePath = new URL(server).pathname;
+  } catch {
+    // No base path.
+  }
+  return classifyRequest(context.getHttpMethod(), context.getUrl(), basePath);
+}
+
+/**
  * Returns a KubeConfig that is `kc` in every respect (clusters, users, credentials, authenticators — read through
  * to `kc`, which is not modified) except that every API request made through it (or through API clients, Watch or
  * Metrics built from it) is classified and passed to `observe` just before it is sent. Requests made through `kc`
@@ -125,9 +140,7 @@ export function countingKubeConfig(kc: KubeConfig, observe: ApiRequestObserver):
   const view = Object.create(kc) as KubeConfig;
   const authenticate = (context: RequestContext): Promise<void> => {
     try {
-      const server = view.getCurrentCluster()?.server;
-      const basePath = server === undefined ? '' : new URL(server).pathname;
-      observe(classifyRequest(context.getHttpMethod(), context.getUrl(), basePath));
+      observe(classifyContext(view, context));
     } catch {
       // Counting is best effort.
     }

@@ -12,7 +12,7 @@
  */
 import type { KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { FencedError } from '../runtime/controller.js';
-import { classifyRequest, type ApiRequestInfo } from './request-counter.js';
+import { classifyContext, type ApiRequestInfo } from './request-counter.js';
 
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
@@ -31,9 +31,7 @@ export function isFencedWrite(r: ApiRequestInfo): boolean {
 export function fencedKubeConfig(kc: KubeConfig, mayWrite: () => boolean): KubeConfig {
   const view = Object.create(kc) as KubeConfig;
   const authenticate = (context: RequestContext): Promise<void> => {
-    const server = view.getCurrentCluster()?.server;
-    const basePath = server === undefined ? '' : safePath(server);
-    const request = classifyRequest(context.getHttpMethod(), context.getUrl(), basePath);
+    const request = classifyContext(view, context);
     if (isFencedWrite(request) && !mayWrite()) {
       const what = `${request.verb} ${request.resource}${request.subresource === '' ? '' : `/${request.subresource}`}`;
       return Promise.reject(new FencedError(`not sending ${what}: this replica no longer holds its Lease`));
@@ -42,12 +40,4 @@ export function fencedKubeConfig(kc: KubeConfig, mayWrite: () => boolean): KubeC
   };
   Object.defineProperty(view, 'applySecurityAuthentication', { value: authenticate, writable: true, configurable: true });
   return view;
-}
-
-function safePath(server: string): string {
-  try {
-    return new URL(server).pathname;
-  } catch {
-    return '';
-  }
 }
