@@ -495,6 +495,10 @@ function createPolicyReconciler(b: Base, c: Caches, collectors: Collectors, advi
       prometheusConfigured: config.prometheus.url !== undefined,
       escalationWindowMs: config.escalationWindowSeconds * 1000,
       maxRequeueMs: 30_000,
+      // A quiet policy is re-evaluated when a result says it may change by time alone (a sample going stale, a
+      // forecast entering its horizon) or its observations change; this is the safety net beyond that. At 5 000
+      // pods the 30 s floor for every policy was most of a quiet minute's CPU (docs/scaling.md).
+      quietRequeueMs: 300_000,
       // lastEvaluated is a heartbeat, not a decision: refreshed every 10 minutes when nothing else changed, so a quiet
       // operator with 100 policies writes 10 statuses a minute, not 100 (docs/benchmarks.md). Whether the operator
       // is alive is its Lease and /healthz.

@@ -9,6 +9,7 @@ import {
   parseIntOrPercent,
   policyBudgetUsage,
   resolveMaxUnavailable,
+  rollsOutAt,
 } from './budget.js';
 import type { LedgerEntry } from './types.js';
 
@@ -64,6 +65,16 @@ describe('budgetUsage', () => {
 
   it('counts times in the future (a replica whose clock runs ahead) rather than ignoring them', () => {
     expect(budgetUsage([NOW + 5 * MIN], 1, NOW).used).toBe(1);
+  });
+});
+
+describe('rollsOutAt', () => {
+  it('is when the oldest time still inside the window leaves it', () => {
+    expect(rollsOutAt([NOW - 70 * MIN, NOW - 50 * MIN, NOW - 5 * MIN], NOW)).toBe(NOW - 50 * MIN + HOUR_MS);
+    // Exactly one window old has rolled out already (budgetUsage's rule).
+    expect(rollsOutAt([NOW - HOUR_MS], NOW)).toBeUndefined();
+    expect(rollsOutAt([], NOW)).toBeUndefined();
+    expect(rollsOutAt([NOW - 2 * MIN], NOW, 5 * MIN)).toBe(NOW + 3 * MIN);
   });
 });
 

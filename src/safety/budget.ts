@@ -38,6 +38,16 @@ export function budgetUsage(times: readonly number[], limit: number, now: number
   return { used, limit, remaining, ...(oldestToExpire === undefined ? {} : { nextSlotAt: oldestToExpire + windowMs }) };
 }
 
+/**
+ * When the oldest of `times` still inside the rolling window leaves it (a budget's count drops by time alone), or
+ * undefined when none is inside.
+ */
+export function rollsOutAt(times: readonly number[], now: number, windowMs: number = HOUR_MS): number | undefined {
+  let oldest: number | undefined;
+  for (const t of times) if (t > now - windowMs && (oldest === undefined || t < oldest)) oldest = t;
+  return oldest === undefined ? undefined : oldest + windowMs;
+}
+
 /** A policy as far as its hourly budget is concerned. */
 export interface PolicyBudget {
   /** "namespace/name". */

@@ -692,7 +692,8 @@ describe('cooldown', () => {
     expect(r.lastFiredAt).toBe(T - 2 * M);
     expect(r.firing.status).toBe('firing');
     expect(r.reason).toBe('in cooldown (fired 2m ago, cooldown 5m, ends in 3m): restart_count 9 > 3');
-    expect(checkAtOf(r)).toBe(T + 3 * M);
+    // Re-checked when its sample (at T) goes stale, before the cooldown ends.
+    expect(checkAtOf(r)).toBe(T + 60 * S + 1);
   });
 
   it('lets the trigger fire again exactly when the cooldown ends', () => {
@@ -750,15 +751,52 @@ describe('evaluateTriggers', () => {
 
   it('includes the event window slide in the re-check time', () => {
     const r = evaluateTriggers(triggers, o, new Map(), T, OPTS);
-    // backoff fires until its only event leaves the 10m window at T+2m; memory could fire at T+2m as well.
-    expect(r.checkAt).toBe(T + 2 * M);
+    // backoff fires until its only event leaves the 10m window at T+2m; memory could fire at T+2m as well; but
+    // restart_count's only sample (at T) goes stale first, at T+60s+1ms.
+    expect(r.checkAt).toBe(T + 60 * S + 1);
+    const withoutRestarts = evaluateTriggers(triggers.slice(1), o, new Map(), T, OPTS);
+    expect(withoutRestarts.results.map((x) => x.status)).toEqual(['pending', 'firing', 'clear']);
+    // memory's latest sample is at T as well, so the slide is seen through the oldest of the two.
+    expect(withoutRestarts.checkAt).toBe(T + 60 * S + 1);
+    const eventOnly = evaluateTriggers([triggers[2] as Trigger], o, new Map(), T, OPTS);
+    expect(eventOnly.checkAt).toBe(T + 2 * M);
     expect(r.firing.map((x) => x.trigger)).toEqual(['restarts', 'backoff']);
   });
 
   it('has no re-check time when nothing can change by time alone', () => {
-    const r = evaluateTriggers([triggers[0] as Trigger], obs({ series: { restart_count: [{ at: T, value: 0 }] } }), new Map(), T, OPTS);
+    const r = evaluateTriggers([triggers[3] as Trigger], obs({ conditions: { OOMKilled: { status: 'False', since: T - M } } }), new Map(), T, OPTS);
+    expect(r.results.map((x) => x.status)).toEqual(['clear']);
     expect(r.checkAt).toBeUndefined();
     expect('checkAt' in r).toBe(false);
+  });
+
+  it('re-checks a clear metric exactly when its latest sample goes stale, and it is unknown then', () => {
+    const quiet = obs({ series: { restart_count: [{ at: T - 20 * S, value: 0 }] } });
+    const r = evaluateTriggers([triggers[0] as Trigger], quiet, new Map(), T, OPTS);
+    expect(r.results.map((x) => x.status)).toEqual(['clear']);
+    expect(r.checkAt).toBe(T - 20 * S + 60 * S + 1);
+    const at = r.checkAt ?? 0;
+    expect(evaluateTriggers([triggers[0] as Trigger], quiet, new Map(), at - 1, OPTS).results[0]?.status).toBe('clear');
+    const later = evaluateTriggers([triggers[0] as Trigger], quiet, new Map(), at, OPTS).results[0];
+    expect(later?.status === 'unknown' ? later.code : later?.status).toBe('stale');
+    // An unknown result has nothing to wait for: new data arrives with a change of its own.
+    expect(evaluateTriggers([triggers[0] as Trigger], quiet, new Map(), at, OPTS).checkAt).toBeUndefined();
+  });
+
+  it('keeps a pending result’s checkAt the exact time it could fire, and re-checks at the earlier staleAt', () => {
+    const t = metricTrigger('memory_usage_percent', 85, { duration: '5m' });
+    const r = evaluateTriggers([t], obs({ series: { memory_usage_percent: series(T - M, T, 15 * S, constant(90)) } }), new Map(), T, OPTS);
+    const pending = expectStatus(r.results[0] as TriggerEvaluation, 'pending');
+    expect(pending.checkAt).toBe(T - M + 5 * M);
+    expect(pending.staleAt).toBe(T + 60 * S + 1);
+    expect(r.checkAt).toBe(T + 60 * S + 1);
+  });
+
+  it('gives a predictive result a staleAt from its metric’s latest sample', () => {
+    const t: Trigger = { name: 'p', type: 'predictive', predictiveTrigger: { metric: 'memory_usage_percent', threshold: 90, method: 'linear', minSamples: 3 } };
+    const r = evaluateTriggers([t], obs({ series: { memory_usage_percent: series(T - 5 * M, T - 15 * S, 15 * S, constant(40)) } }), new Map(), T, OPTS);
+    expect(r.results[0]?.status).toBe('clear');
+    expect(r.checkAt).toBe(T - 15 * S + 60 * S + 1);
   });
 
   it('keeps evaluating the other triggers when one is invalid', () => {

@@ -119,6 +119,11 @@ interface EvaluationBase {
   readonly type: TriggerType;
   /** One human sentence with the numbers ("memory_usage_percent 91% > 85% for 3m10s (needs 3m)"). */
   readonly reason: string;
+  /**
+   * When the sample this verdict was judged on grows too old and the result would turn `unknown` (stale) by time
+   * alone (metric and predictive triggers). checkAtOf() takes it into account.
+   */
+  readonly staleAt?: number;
 }
 
 /** The trigger holds for this target now. */
@@ -252,16 +257,18 @@ export function evaluateTriggers(
   return checkAt === undefined ? { results, firing } : { results, firing, checkAt };
 }
 
-/** When a result may change by the passage of time alone: pending/clear/firing checkAt, cooldown until. */
+/**
+ * When a result may change by the passage of time alone: the earlier of its staleAt and its own time (pending,
+ * clear, firing: checkAt; cooldown: until, or its firing's staleAt).
+ */
 export function checkAtOf(evaluation: TriggerEvaluation): number | undefined {
   switch (evaluation.status) {
     case 'pending':
-      return evaluation.checkAt;
-    case 'cooldown':
-      return evaluation.until;
     case 'firing':
     case 'clear':
-      return evaluation.checkAt;
+      return earliest(evaluation.checkAt, evaluation.staleAt);
+    case 'cooldown':
+      return earliest(evaluation.until, evaluation.firing.staleAt);
     case 'unknown':
       return undefined;
     default: {
@@ -269,6 +276,11 @@ export function checkAtOf(evaluation: TriggerEvaluation): number | undefined {
       return unreachable;
     }
   }
+}
+
+/** The earlier of two optional times. */
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -282,7 +294,7 @@ function evaluateCondition(trigger: Trigger, obs: TargetObservations, now: numbe
     case 'metric': {
       const s = trigger.metricTrigger;
       if (s === undefined) throw new InvalidTriggerSetting('a metric trigger needs metricTrigger');
-      return evaluateMetric(base, s, obs, now, options);
+      return untilStale(evaluateMetric(base, s, obs, now, options), obs.series.get(s.query), now, options);
     }
     case 'event': {
       const s = trigger.eventTrigger;
@@ -294,13 +306,33 @@ function evaluateCondition(trigger: Trigger, obs: TargetObservations, now: numbe
       if (s === undefined) throw new InvalidTriggerSetting('a condition trigger needs conditionTrigger');
       return evaluateConditionTrigger(base, s, obs, now);
     }
-    case 'predictive':
-      return evaluatePredictive(base, trigger.predictiveTrigger ?? {}, obs, now, options);
+    case 'predictive': {
+      const s = trigger.predictiveTrigger ?? {};
+      return untilStale(evaluatePredictive(base, s, obs, now, options), obs.series.get(s.metric ?? TRIGGER_DEFAULTS.predictive.metric), now, options);
+    }
     default: {
       const unreachable: never = trigger.type;
       throw new InvalidTriggerSetting(`unknown trigger type ${JSON.stringify(unreachable)}`);
     }
   }
+}
+
+/**
+ * A verdict judged on a series' latest sample changes by time alone when that sample grows too old (the result
+ * turns `unknown`, stale): records that moment as staleAt, so a caller that re-evaluates at checkAtOf() needs no
+ * periodic safety net to notice a collector that stopped. Unknown results are returned as they are.
+ */
+function untilStale(result: Uncooled, series: readonly Sample[] | undefined, now: number, options: EvaluateOptions): Uncooled {
+  if (result.status === 'unknown' || series === undefined) return result;
+  // The last usable sample (a sample after now is not seen yet). The series is ascending by contract; were it not,
+  // this may be an earlier sample than the latest, and the re-evaluation merely comes early.
+  let latest: Sample | undefined;
+  for (let i = series.length - 1; i >= 0 && latest === undefined; i--) {
+    const p = series[i] as Sample;
+    if (Number.isFinite(p.at) && p.at <= now && !Number.isNaN(p.value)) latest = p;
+  }
+  if (latest === undefined) return result;
+  return { ...result, staleAt: latest.at + options.maxSampleAgeMs + 1 };
 }
 
 function applyCooldown(result: Uncooled, trigger: Trigger, state: TriggerState | undefined, now: number): TriggerEvaluation {

@@ -29,8 +29,15 @@ function policy(selector: HealingPolicy['spec']['selector'] = {}): HealingPolicy
 const pod = (name: string, namespace = NS): V1Pod => ({ metadata: { name, namespace, uid: `uid-${name}` }, status: { phase: 'Running' } });
 
 /** A reconciler over `pods` whose stopwatch advances `msPerRead` on every read, as if each target cost that. */
-function setup(pods: V1Pod[], msPerRead: number, budgetMs: number, stored: HealingPolicy = policy(), mayAct: () => boolean = () => true) {
-  const clock = new FakeClock('2026-01-01T12:00:00Z');
+function setup(
+  pods: V1Pod[],
+  msPerRead: number,
+  budgetMs: number,
+  stored: HealingPolicy = policy(),
+  mayAct: () => boolean = () => true,
+  extra: { store?: SeriesStore; clock?: FakeClock; quietRequeueMs?: number; actions?: () => HealingAction[] } = {},
+) {
+  const clock = extra.clock ?? new FakeClock('2026-01-01T12:00:00Z');
   const events: EventSpec[] = [];
   const statuses: (HealingPolicyStatus | Record<string, unknown>)[] = [];
   let elapsed = 0;
@@ -42,14 +49,23 @@ function setup(pods: V1Pod[], msPerRead: number, budgetMs: number, stored: Heali
     logger: silentLogger,
     metrics,
     events: sink,
-    store: new SeriesStore(),
+    store: extra.store ?? new SeriesStore(),
     api: { createAction: () => Promise.resolve(), patchPolicyStatus: (_id, s) => {
         statuses.push(s);
         return Promise.resolve();
       } },
-    settings: { forceDryRun: false, paused: false, prometheusConfigured: false, escalationWindowMs: 3_600_000, maxRequeueMs: 30_000, statusRefreshMs: 60_000, evaluationBudgetMs: budgetMs },
+    settings: {
+      forceDryRun: false,
+      paused: false,
+      prometheusConfigured: false,
+      escalationWindowMs: 3_600_000,
+      maxRequeueMs: 30_000,
+      ...(extra.quietRequeueMs === undefined ? {} : { quietRequeueMs: extra.quietRequeueMs }),
+      statusRefreshMs: 60_000,
+      evaluationBudgetMs: budgetMs,
+    },
     getPolicy: () => stored,
-    listActions: () => [],
+    listActions: extra.actions ?? (() => []),
     inventory: () => inventoryOf({ pods }),
     eventsSynced: () => true,
     prometheusErrors: () => new Map(),
@@ -94,6 +110,73 @@ describe('HealingPolicyReconciler evaluation budget', () => {
     expect(status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
     // Two stopwatch reads per target at 1 ms each: a 10 ms slice ends every few targets.
     expect(yields()).toBeGreaterThan(5);
+  });
+});
+
+describe('HealingPolicyReconciler requeue', () => {
+  const ref = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', namespace: NS, name, uid: `uid-${name}` });
+  function quietSetup(restarts: number, actions: () => HealingAction[] = () => []) {
+    const clock = new FakeClock('2026-01-01T12:00:00Z');
+    const store = new SeriesStore();
+    const sample = (at: number) => {
+      for (const name of ['p0', 'p1']) store.recordSample(ref(name), 'restart_count', { at, value: restarts }, at);
+    };
+    sample(clock.now() - 10_000);
+    const s = setup([pod('p0'), pod('p1')], 0, 10_000, policy(), () => true, { store, clock, quietRequeueMs: 300_000, actions });
+    return { ...s, sample };
+  }
+
+  it('waits for a quiet policy until its latest sample goes stale, not for the short floor', async () => {
+    const { reconciler, clock, sample } = quietSetup(0);
+    // The samples are 10 s old and go stale after 120 s (DEFAULT_EVALUATE_OPTIONS): 110 s + 1 ms.
+    expect((await reconciler.reconcile(`${NS}/heavy`)).requeueAfterMs).toBe(110_001);
+    // A fresh sample (the collector's periodic resample) moves the re-check along with it.
+    await clock.advance(60_000);
+    sample(clock.now());
+    expect((await reconciler.reconcile(`${NS}/heavy`)).requeueAfterMs).toBe(120_001);
+  });
+
+  it('re-checks on the short floor once the data is stale (unknown), or when a target fires', async () => {
+    const quiet = quietSetup(0);
+    await quiet.clock.advance(110_001);
+    const stale = quiet.statuses.length;
+    expect((await quiet.reconciler.reconcile(`${NS}/heavy`)).requeueAfterMs).toBe(30_000);
+    expect(quiet.statuses.length).toBeGreaterThan(stale);
+    const firing = quietSetup(9);
+    expect((await firing.reconciler.reconcile(`${NS}/heavy`)).requeueAfterMs).toBe(30_000);
+  });
+
+  it('uses the quiet floor when nothing can change by time alone, and the short one without quietRequeueMs', async () => {
+    const conditionOnly: HealingPolicy = {
+      ...policy(),
+      spec: { ...policy().spec, triggers: [{ name: 'oom', type: 'condition', conditionTrigger: { type: 'OOMKilled' } }] },
+    };
+    const quiet = setup([pod('p0')], 0, 10_000, conditionOnly, () => true, { quietRequeueMs: 300_000 });
+    expect((await quiet.reconciler.reconcile(`${NS}/heavy`)).requeueAfterMs).toBe(300_000);
+    const legacy = setup([pod('p0')], 0, 10_000, conditionOnly);
+    expect((await legacy.reconciler.reconcile(`${NS}/heavy`)).requeueAfterMs).toBe(30_000);
+  });
+
+  it('re-checks when an execution leaves the rolling hour, so actionsAllowed in the status rises on time', async () => {
+    const clock = new FakeClock('2026-01-01T12:00:00Z');
+    const started = new Date(clock.now() - 3_590_000).toISOString();
+    const done: HealingAction = {
+      apiVersion: 'kubeskippy.io/v1alpha1',
+      kind: 'HealingAction',
+      metadata: { name: 'heavy-restart-1', namespace: NS, creationTimestamp: started },
+      spec: {
+        policyRef: { name: 'heavy', namespace: NS },
+        targetResource: { apiVersion: 'v1', kind: 'Pod', namespace: NS, name: 'gone' },
+        action: { name: 'restart', type: 'restart' },
+      },
+      status: { phase: 'Succeeded', startTime: started, completionTime: started },
+    };
+    const conditionOnly: HealingPolicy = {
+      ...policy(),
+      spec: { ...policy().spec, triggers: [{ name: 'oom', type: 'condition', conditionTrigger: { type: 'OOMKilled' } }] },
+    };
+    const s = setup([pod('p0')], 0, 10_000, conditionOnly, () => true, { clock, quietRequeueMs: 300_000, actions: () => [done] });
+    expect((await s.reconciler.reconcile(`${NS}/heavy`)).requeueAfterMs).toBe(10_000);
   });
 });
 

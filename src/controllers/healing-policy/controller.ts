@@ -17,9 +17,9 @@ import type { Logger } from '../../observability/logger.js';
 import type { OperatorMetrics } from '../../observability/metrics.js';
 import type { Clock } from '../../runtime/clock.js';
 import { FencedError, type ReconcileResult } from '../../runtime/controller.js';
-import { actionsAllowed, formatDuration } from '../../safety/budget.js';
+import { actionsAllowed, formatDuration, rollsOutAt } from '../../safety/budget.js';
 import { stormVerdict } from '../../safety/rules.js';
-import { hasExecuted, parsePolicyKey, policyIdOf, policyKey, settledAt, toLedgerEntry, type PolicyId } from '../../safety/types.js';
+import { executedAt, hasExecuted, parsePolicyKey, policyIdOf, policyKey, settledAt, toLedgerEntry, type PolicyId } from '../../safety/types.js';
 import {
   DEFAULT_EVALUATE_OPTIONS,
   evaluateTriggers,
@@ -74,8 +74,17 @@ export interface PolicyReconcilerSettings {
   readonly paused: boolean;
   readonly prometheusConfigured: boolean;
   readonly escalationWindowMs: number;
-  /** The longest the reconciler waits before re-evaluating a policy with nothing pending. */
+  /**
+   * The longest the reconciler waits before re-evaluating a policy with something under way: a target firing, held,
+   * proposed or of unknown state.
+   */
   readonly maxRequeueMs: number;
+  /**
+   * The longest it waits before re-evaluating a quiet policy — every target clear. Each result that can change by
+   * time alone says when (a sample going stale, a forecast entering its horizon, an event leaving its window) and
+   * so does the budget in the status, so this is only a safety net; absent: maxRequeueMs.
+   */
+  readonly quietRequeueMs?: number;
   /** lastEvaluated is refreshed at least this often even when nothing changed. */
   readonly statusRefreshMs: number;
   /**
@@ -414,7 +423,10 @@ export class HealingPolicyReconciler {
         if (!isNotFound(e)) throw e;
       }
     }
-    const next = decision.checkAt === undefined ? now + settings.maxRequeueMs : Math.min(decision.checkAt, now + settings.maxRequeueMs);
+    const quiet = created === 0 && decision.proposals.length === 0 && decision.held.length === 0 && decision.unknown.length === 0 && decision.activeTriggers.length === 0;
+    const floor = now + (quiet ? (settings.quietRequeueMs ?? settings.maxRequeueMs) : settings.maxRequeueMs);
+    // actionsAllowed in the status rises when an execution leaves the rolling hour, with nothing else changing.
+    const next = Math.min(floor, decision.checkAt ?? floor, rollsOutAt(ledger.filter(hasExecuted).map(executedAt), now) ?? floor);
     return { requeueAfterMs: Math.max(50, next - now) };
   }
 

@@ -204,10 +204,6 @@ export class KubeStatusCollector {
   }
 
   /**
-   * Records every cached workload. Call once the informers have synced: workload observations are held back until
-   * then (see cachesSynced), and an idle workload might send no event to record it by.
-   */
-  /**
    * Records every pod and workload again from the caches. The informer only reports changes, and a pod that stays
    * unready without any update must still produce fresh samples: otherwise "ready == 0 for 3m" could never fire
    * and a quiet healthy pod would look like missing data. Call periodically (well inside the evaluator's
@@ -220,6 +216,10 @@ export class KubeStatusCollector {
     this.recordAll();
   }
 
+  /**
+   * Records every cached workload. Call once the informers have synced: workload observations are held back until
+   * then (see cachesSynced), and an idle workload might send no event to record it by.
+   */
   recordAll(): void {
     const { deployments, statefulSets, daemonSets, replicaSets } = this.deps.informers;
     for (const w of deployments.list()) this.recordWorkload('Deployment', w);
