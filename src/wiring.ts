@@ -23,7 +23,7 @@ import { countingKubeConfig } from './k8s/request-counter.js';
 import { pooledKubeConfig } from './k8s/connection-pool.js';
 import { fencedKubeConfig } from './k8s/write-fence.js';
 import { EventRecorder } from './k8s/event-recorder.js';
-import { createKubeListWatch, Informer, resourcePath, stripManagedFields } from './k8s/informer.js';
+import { createKubeListWatch, Informer, listPageParams, resourcePath, stripManagedFields, type ListPage } from './k8s/informer.js';
 import { slimPod, slimWorkload } from './k8s/cache-transforms.js';
 import { EventCollector } from './metrics/collectors/events.js';
 import { KubeStatusCollector } from './metrics/collectors/kube-status.js';
@@ -97,7 +97,7 @@ function informer<T extends k8s.KubernetesObject>(
   name: string,
   kc: k8s.KubeConfig,
   path: string,
-  list: (signal: AbortSignal) => Promise<k8s.KubernetesListObject<T>>,
+  list: (signal: AbortSignal, page: ListPage) => Promise<k8s.KubernetesListObject<T>>,
   clock: Clock,
   logger: Logger,
   metrics: OperatorMetrics,
@@ -245,22 +245,22 @@ interface Caches {
 function createCaches(b: Base): Caches {
   const { kc, clients, clock, logger, metrics, config } = b;
   const co = clients.customObjects;
-  const make = <T extends k8s.KubernetesObject>(name: string, path: string, list: (signal: AbortSignal) => Promise<k8s.KubernetesListObject<T>>, transform?: (obj: T) => T): Informer<T> =>
+  const make = <T extends k8s.KubernetesObject>(name: string, path: string, list: (signal: AbortSignal, page: ListPage) => Promise<k8s.KubernetesListObject<T>>, transform?: (obj: T) => T): Informer<T> =>
     informer<T>(name, kc, path, list, clock, logger, metrics, transform);
   const custom = <T extends k8s.KubernetesObject>(plural: string): Informer<T> =>
-    make<T>(plural, resourcePath({ group: GROUP, version: VERSION, plural }), async (signal) =>
-      (await co.listClusterCustomObject({ group: GROUP, version: VERSION, plural }, requestOptions(signal))) as k8s.KubernetesListObject<T>,
+    make<T>(plural, resourcePath({ group: GROUP, version: VERSION, plural }), async (signal, page) =>
+      (await co.listClusterCustomObject({ group: GROUP, version: VERSION, plural, ...listPageParams(page) }, requestOptions(signal))) as k8s.KubernetesListObject<T>,
     );
   const policies = custom<HealingPolicy & k8s.KubernetesObject>(PLURAL_POLICIES);
   const clusterPolicies = custom<ClusterHealingPolicy & k8s.KubernetesObject>(PLURAL_CLUSTER_POLICIES);
   const actions = custom<HealingAction & k8s.KubernetesObject>(PLURAL_ACTIONS);
-  const pods = make<k8s.V1Pod>('pods', '/api/v1/pods', (s) => clients.core.listPodForAllNamespaces({}, requestOptions(s)), slimPod);
-  const replicaSets = make<k8s.V1ReplicaSet>('replicasets', '/apis/apps/v1/replicasets', (s) => clients.apps.listReplicaSetForAllNamespaces({}, requestOptions(s)), slimWorkload);
-  const deployments = make<k8s.V1Deployment>('deployments', '/apis/apps/v1/deployments', (s) => clients.apps.listDeploymentForAllNamespaces({}, requestOptions(s)), slimWorkload);
-  const statefulSets = make<k8s.V1StatefulSet>('statefulsets', '/apis/apps/v1/statefulsets', (s) => clients.apps.listStatefulSetForAllNamespaces({}, requestOptions(s)), slimWorkload);
-  const daemonSets = make<k8s.V1DaemonSet>('daemonsets', '/apis/apps/v1/daemonsets', (s) => clients.apps.listDaemonSetForAllNamespaces({}, requestOptions(s)), slimWorkload);
-  const namespaces = make<k8s.V1Namespace>('namespaces', '/api/v1/namespaces', (s) => clients.core.listNamespace({}, requestOptions(s)));
-  const kubeEvents = make<k8s.CoreV1Event>('events', '/api/v1/events', (s) => clients.core.listEventForAllNamespaces({}, requestOptions(s)));
+  const pods = make<k8s.V1Pod>('pods', '/api/v1/pods', (s, p) => clients.core.listPodForAllNamespaces(listPageParams(p), requestOptions(s)), slimPod);
+  const replicaSets = make<k8s.V1ReplicaSet>('replicasets', '/apis/apps/v1/replicasets', (s, p) => clients.apps.listReplicaSetForAllNamespaces(listPageParams(p), requestOptions(s)), slimWorkload);
+  const deployments = make<k8s.V1Deployment>('deployments', '/apis/apps/v1/deployments', (s, p) => clients.apps.listDeploymentForAllNamespaces(listPageParams(p), requestOptions(s)), slimWorkload);
+  const statefulSets = make<k8s.V1StatefulSet>('statefulsets', '/apis/apps/v1/statefulsets', (s, p) => clients.apps.listStatefulSetForAllNamespaces(listPageParams(p), requestOptions(s)), slimWorkload);
+  const daemonSets = make<k8s.V1DaemonSet>('daemonsets', '/apis/apps/v1/daemonsets', (s, p) => clients.apps.listDaemonSetForAllNamespaces(listPageParams(p), requestOptions(s)), slimWorkload);
+  const namespaces = make<k8s.V1Namespace>('namespaces', '/api/v1/namespaces', (s, p) => clients.core.listNamespace(listPageParams(p), requestOptions(s)));
+  const kubeEvents = make<k8s.CoreV1Event>('events', '/api/v1/events', (s, p) => clients.core.listEventForAllNamespaces(listPageParams(p), requestOptions(s)));
   // One named object: the field selector keeps the watch (and the RBAC rule, by resourceNames) to it.
   const controlSelector = `metadata.name=${CONTROL_CONFIGMAP}`;
   const control = new Informer<k8s.V1ConfigMap>({

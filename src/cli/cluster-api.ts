@@ -8,7 +8,7 @@ import type { HealingAction } from '../api/v1alpha1/healing-action.js';
 import type { AnyPolicy, ClusterHealingPolicy, HealingPolicy } from '../api/v1alpha1/healing-policy.js';
 import { CONTROL_CONFIGMAP } from '../control/switch.js';
 import { isNotFound } from '../k8s/errors.js';
-import { createKubeListWatch, resourcePath, type ListWatchSource } from '../k8s/informer.js';
+import { createKubeListWatch, listPageParams, resourcePath, type ListWatchSource } from '../k8s/informer.js';
 import { requestOptions } from '../k8s/client.js';
 import { microTimeToMs } from '../runtime/leader-election.js';
 import type { PolicyId } from '../safety/types.js';
@@ -92,10 +92,10 @@ export function createClusterApi(kc: k8s.KubeConfig): ClusterApi {
     actionSource: (namespace) =>
       createKubeListWatch<WatchedAction>(kc, {
         path: resourcePath({ group: GROUP, version: VERSION, plural: 'healingactions', ...(namespace === undefined ? {} : { namespace }) }),
-        list: async (signal) =>
+        list: async (signal, page) =>
           (namespace === undefined
-            ? await co.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'healingactions' }, requestOptions(signal))
-            : await co.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'healingactions' }, requestOptions(signal))) as k8s.KubernetesListObject<WatchedAction>,
+            ? await co.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'healingactions', ...listPageParams(page) }, requestOptions(signal))
+            : await co.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'healingactions', ...listPageParams(page) }, requestOptions(signal))) as k8s.KubernetesListObject<WatchedAction>,
       }),
     listNamespaces: async () => (await core.listNamespace()).items,
     listPods: async (namespace) => (await core.listNamespacedPod({ namespace })).items,

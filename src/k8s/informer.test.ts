@@ -1,7 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, flushMicrotasks } from '../runtime/clock.js';
-import { Informer, resourcePath, stripManagedFields, type InformerRestartReason, type ListResult, type ListWatchSource, type WatchCallbacks } from './informer.js';
+import { createKubeListWatch, Informer, resourcePath, stripManagedFields, type InformerRestartReason, type ListResult, type ListWatchSource, type WatchCallbacks } from './informer.js';
 
 type Obj = k8s.V1ConfigMap;
 
@@ -318,5 +318,61 @@ describe('resourcePath', () => {
     expect(resourcePath({ version: 'v1', plural: 'pods', namespace: 'ns' })).toBe('/api/v1/namespaces/ns/pods');
     expect(resourcePath({ group: 'apps', version: 'v1', plural: 'deployments' })).toBe('/apis/apps/v1/deployments');
     expect(resourcePath({ group: 'kubeskippy.io', version: 'v1alpha1', plural: 'healingpolicies', namespace: '' })).toBe('/apis/kubeskippy.io/v1alpha1/healingpolicies');
+  });
+});
+
+describe('createKubeListWatch list paging', () => {
+  const kc = {} as k8s.KubeConfig;
+  const cm = (name: string): Obj => ({ metadata: { name, namespace: 'ns', resourceVersion: '1' } });
+
+  it('follows raw JSON `continue` tokens (custom objects) and keeps the first page’s resourceVersion', async () => {
+    const calls: (string | undefined)[] = [];
+    const pages: Record<string, { items: Obj[]; metadata: Record<string, string> }> = {
+      first: { items: [cm('a'), cm('b')], metadata: { resourceVersion: '42', continue: 't1' } },
+      t1: { items: [cm('c'), cm('d')], metadata: { resourceVersion: '42', continue: 't2' } },
+      t2: { items: [cm('e')], metadata: { resourceVersion: '42' } },
+    };
+    const source = createKubeListWatch<Obj>(kc, {
+      path: '/x',
+      pageSize: 2,
+      list: (_signal, page) => {
+        calls.push(page.continue);
+        expect(page.limit).toBe(2);
+        return Promise.resolve(pages[page.continue ?? 'first'] as unknown as k8s.KubernetesListObject<Obj>);
+      },
+    });
+    const result = await source.list(new AbortController().signal, (o) => ({ metadata: { ...o.metadata, labels: { slim: 'y' } } }));
+    expect(calls).toEqual([undefined, 't1', 't2']);
+    expect(result.resourceVersion).toBe('42');
+    expect(result.transformed).toBe(true);
+    expect(result.items.map((o) => `${o.metadata?.name ?? ''}:${o.metadata?.labels?.['slim'] ?? ''}`)).toEqual(['a:y', 'b:y', 'c:y', 'd:y', 'e:y']);
+  });
+
+  it('follows typed `_continue` tokens, and without a transform hands the items over as they came', async () => {
+    const source = createKubeListWatch<Obj>(kc, {
+      path: '/x',
+      list: (_signal, page) =>
+        Promise.resolve(
+          page.continue === undefined
+            ? { items: [cm('a')], metadata: { resourceVersion: '7', _continue: 'next' } }
+            : { items: [cm('b')], metadata: { resourceVersion: '7', _continue: '' } },
+        ),
+    });
+    const result = await source.list(new AbortController().signal);
+    expect(result.items.map((o) => o.metadata?.name)).toEqual(['a', 'b']);
+    expect(result.transformed).toBe(false);
+  });
+
+  it('refuses a server that returns the same continue token twice instead of looping', async () => {
+    const source = createKubeListWatch<Obj>(kc, {
+      path: '/loop',
+      list: () => Promise.resolve({ items: [cm('a')], metadata: { resourceVersion: '7', _continue: 'same' } }),
+    });
+    await expect(source.list(new AbortController().signal)).rejects.toThrow(/list \/loop: the server returned the same continue token twice/);
+  });
+
+  it('lets a list function ignore paging: one response without a token is the whole list', async () => {
+    const source = createKubeListWatch<Obj>(kc, { path: '/x', list: () => Promise.resolve({ items: [cm('a'), cm('b')], metadata: { resourceVersion: '3' } }) });
+    expect((await source.list(new AbortController().signal)).items).toHaveLength(2);
   });
 });

@@ -15,7 +15,9 @@
  * - a staleness watchdog restarts (relists) when no list, watch connect or event was seen for `staleAfterMs`
  *   (silently dead TCP connections, kubernetes-client/javascript #596);
  * - a relist is diffed against the cache by resourceVersion, so handlers see only real changes (a restart never
- *   repeats an add for an object already known, and objects deleted meanwhile get a delete).
+ *   repeats an add for an object already known, and objects deleted meanwhile get a delete);
+ * - the kube source lists in pages of 500 (as client-go's reflector does) and slims each page as it arrives, so a
+ *   list of thousands of pods is never held whole in its raw form: that peak set the heap V8 kept afterwards.
  * Handlers run synchronously, in event order; an exception in one is logged and does not stop the informer.
  */
 import * as k8s from '@kubernetes/client-node';
@@ -28,6 +30,8 @@ import { compareResourceVersions } from './resource-version.js';
 export interface ListResult<T> {
   readonly items: readonly T[];
   readonly resourceVersion: string;
+  /** The items already went through the transform passed to list(). */
+  readonly transformed?: boolean;
 }
 
 /** Watch event types as the API server sends them. */
@@ -42,8 +46,11 @@ export interface WatchCallbacks {
 
 /** Where an informer gets its data; `createKubeListWatch` builds the real one. */
 export interface ListWatchSource<T> {
-  /** Lists every object (with the selectors the source was built with). */
-  list(signal: AbortSignal): Promise<ListResult<T>>;
+  /**
+   * Lists every object (with the selectors the source was built with). A source may pass each object through
+   * `transform` as it arrives, and says so with `transformed`; otherwise the informer transforms them.
+   */
+  list(signal: AbortSignal, transform?: (obj: T) => T): Promise<ListResult<T>>;
   /**
    * Watches from `resourceVersion`. Resolves when the watch ends normally (server close or inactivity timeout);
    * rejects on errors (HTTP status errors carry `statusCode`). Aborting `signal` ends it either way.
@@ -56,12 +63,34 @@ export interface KubeListWatchOptions<T extends k8s.KubernetesObject> {
   /** Collection path to watch, e.g. `/api/v1/namespaces/ns/configmaps` or `/apis/apps/v1/deployments`. */
   readonly path: string;
   /**
-   * Lists the same collection with the same selectors, e.g.
-   * `(signal) => core.listNamespacedConfigMap({namespace, labelSelector}, requestOptions(signal))`.
+   * Lists the same collection with the same selectors, one page at a time, e.g.
+   * `(signal, page) => core.listNamespacedConfigMap({namespace, labelSelector, ...listPageParams(page)}, requestOptions(signal))`.
+   * A function that ignores `page` lists everything at once (the response then has no continue token).
    */
-  readonly list: (signal: AbortSignal) => Promise<k8s.KubernetesListObject<T>>;
+  readonly list: (signal: AbortSignal, page: ListPage) => Promise<k8s.KubernetesListObject<T>>;
   readonly labelSelector?: string;
   readonly fieldSelector?: string;
+  /** Objects per list page (default 500). */
+  readonly pageSize?: number;
+}
+
+/** One page of a list: at most `limit` objects, after the `continue` token of the previous page. */
+export interface ListPage {
+  readonly limit: number;
+  readonly continue?: string;
+}
+
+/** A ListPage as client-node's list calls spell their parameters. */
+export function listPageParams(page: ListPage | undefined): { limit?: number; _continue?: string } {
+  if (page === undefined) return {};
+  return page.continue === undefined ? { limit: page.limit } : { limit: page.limit, _continue: page.continue };
+}
+
+/** The continue token of a list response: `_continue` from client-node's typed lists, `continue` in raw JSON ones. */
+function continueToken(list: k8s.KubernetesListObject<k8s.KubernetesObject>): string | undefined {
+  const meta = list.metadata as (k8s.V1ListMeta & { continue?: string }) | undefined;
+  const token = meta?._continue ?? meta?.continue;
+  return token === undefined || token === '' ? undefined : token;
 }
 
 /** Builds the collection path of a resource: core (`group` '' or undefined) or named group, namespaced or not. */
@@ -74,9 +103,21 @@ export function resourcePath(resource: { readonly group?: string; readonly versi
 /** A ListWatchSource over the real API server, using client-node's Watch with bookmarks enabled. */
 export function createKubeListWatch<T extends k8s.KubernetesObject>(kc: k8s.KubeConfig, options: KubeListWatchOptions<T>): ListWatchSource<T> {
   return {
-    async list(signal) {
-      const list = await options.list(signal);
-      return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
+    async list(signal, transform) {
+      const limit = options.pageSize ?? 500;
+      const items: T[] = [];
+      let resourceVersion: string | undefined;
+      let token: string | undefined;
+      do {
+        const page: k8s.KubernetesListObject<T> = await options.list(signal, token === undefined ? { limit } : { limit, continue: token });
+        // Every page of a paged list is of the first page's snapshot.
+        resourceVersion ??= page.metadata?.resourceVersion ?? '';
+        for (const item of page.items) items.push(transform ? transform(item) : item);
+        const next = continueToken(page);
+        if (next !== undefined && next === token) throw new Error(`list ${options.path}: the server returned the same continue token twice`);
+        token = next;
+      } while (token !== undefined);
+      return { items, resourceVersion: resourceVersion ?? '', transformed: transform !== undefined };
     },
     watch(resourceVersion, callbacks, signal) {
       return new Promise<void>((resolve, reject) => {
@@ -428,9 +469,9 @@ export class Informer<T extends k8s.KubernetesObject> {
     const abort = (): void => request.abort();
     cycle.addEventListener('abort', abort, { once: true });
     try {
-      const result = await this.source.list(request.signal);
+      const result = await this.source.list(request.signal, this.transform);
       if (cycle.aborted) return false;
-      this.replace(result.items);
+      this.replace(result.items, result.transformed === true);
       this.resourceVersion = result.resourceVersion;
       this.releaseWaiters();
       return true;
@@ -503,8 +544,9 @@ export class Informer<T extends k8s.KubernetesObject> {
     }
   }
 
-  private upsert(raw: T): void {
-    const obj = this.transform ? this.transform(raw) : raw;
+  /** Caches `raw` (through the transform unless `transformed`) and tells the handlers what changed. */
+  private upsert(raw: T, transformed = false): void {
+    const obj = this.transform && !transformed ? this.transform(raw) : raw;
     const key = keyOf(obj);
     const old = this.cache.get(key);
     this.cache.set(key, obj);
@@ -534,11 +576,11 @@ export class Informer<T extends k8s.KubernetesObject> {
   }
 
   /** Makes the cache equal to `items`, emitting only real differences. */
-  private replace(items: readonly T[]): void {
+  private replace(items: readonly T[], transformed: boolean): void {
     const seen = new Set<string>();
     for (const obj of items) {
       seen.add(keyOf(obj));
-      this.upsert(obj);
+      this.upsert(obj, transformed);
     }
     for (const [key, old] of [...this.cache]) {
       if (!seen.has(key)) this.remove(key, old);

@@ -6,7 +6,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { requestOptions } from '../../src/k8s/client.js';
-import { createKubeListWatch, Informer, resourcePath, type InformerRestartReason, type ListWatchSource } from '../../src/k8s/informer.js';
+import { createKubeListWatch, Informer, listPageParams, resourcePath, type InformerRestartReason, type ListWatchSource } from '../../src/k8s/informer.js';
 import { systemClock } from '../../src/runtime/clock.js';
 import { createTestNamespace, deleteTestNamespace, testKubeConfig, waitFor } from '../support/cluster.js';
 
@@ -168,6 +168,41 @@ describe('informer on real ConfigMaps', () => {
     await waitFor('event after the quiet period', () => Promise.resolve(informer?.get(ns, 'late')), 10_000);
     expect(restarts).toEqual([]);
     expect(lists).toBe(1);
+  });
+
+  it('lists in pages, slims each page as it arrives, and watches from the paged snapshot', async () => {
+    for (let i = 0; i < 7; i++) await core.createNamespacedConfigMap({ namespace: ns, body: configMap(`paged-${i}`, String(i)) });
+    const pages: { limit: number; continue?: string }[] = [];
+    const paged = createKubeListWatch<k8s.V1ConfigMap>(kc, {
+      path: resourcePath({ version: 'v1', plural: 'configmaps', namespace: ns }),
+      list: (signal, page) => (pages.push(page), core.listNamespacedConfigMap({ namespace: ns, labelSelector: SELECTOR, ...listPageParams(page) }, requestOptions(signal))),
+      labelSelector: SELECTOR,
+      pageSize: 3,
+    });
+    let transforms = 0;
+    informer = new Informer({
+      name: 'configmaps',
+      source: paged,
+      clock: systemClock,
+      transform: (cm) => (transforms++, { metadata: cm.metadata ?? {}, data: { slim: 'yes' } }),
+    });
+    informer.start();
+    await waitFor('sync', () => Promise.resolve(informer?.hasSynced()), 15_000);
+    // 7 objects in pages of 3: three requests, the later two with the server's continue token.
+    expect(pages.map((p) => [p.limit, p.continue === undefined ? 'first' : 'continued'])).toEqual([
+      [3, 'first'],
+      [3, 'continued'],
+      [3, 'continued'],
+    ]);
+    expect(informer.list().map((c) => c.metadata?.name).sort()).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => `paged-${i}`));
+    // Each object went through the transform once, on its page.
+    expect(transforms).toBe(7);
+    expect(informer.list().every((c) => c.data?.['slim'] === 'yes')).toBe(true);
+    // The watch resumes from the list's snapshot: a change after it arrives, nothing is missed or repeated.
+    await core.createNamespacedConfigMap({ namespace: ns, body: configMap('paged-late', 'x') });
+    await waitFor('the watch after a paged list', () => Promise.resolve(informer?.get(ns, 'paged-late')), 10_000);
+    expect(informer.list()).toHaveLength(8);
+    expect(transforms).toBe(8);
   });
 
   it('counts a failing list as restarts with the mapped error, and keeps trying with back-off', async () => {
