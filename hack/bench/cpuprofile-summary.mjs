@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Summarises a V8 .cpuprofile (node --cpu-prof): the functions with the most self time, and the project's
 // functions with the most inclusive time (their own plus everything they call).
-//   node_modules/.bin/node hack/bench/cpuprofile-summary.mjs .cache/bench/prof/<dir>/<file>.cpuprofile [top=25]
+//   node_modules/.bin/node hack/bench/cpuprofile-summary.mjs .cache/bench/prof/<dir>/<file>.cpuprofile [top=25] [from to]
+// from/to: only the samples between these seconds since the profile started (the bench's quiet window is
+// quiet.windowSinceSpawnSeconds in its JSON).
 import { readFileSync } from 'node:fs';
 
-const [file, topArg] = process.argv.slice(2);
+const [file, topArg, fromArg, toArg] = process.argv.slice(2);
 if (!file) {
   console.error('usage: cpuprofile-summary.mjs FILE.cpuprofile [top]');
   process.exit(2);
@@ -16,7 +18,14 @@ const parent = new Map();
 for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 // Self time per node from the samples and their time deltas (µs).
 const self = new Map();
-for (let i = 0; i < prof.samples.length; i++) self.set(prof.samples[i], (self.get(prof.samples[i]) ?? 0) + (prof.timeDeltas[i] ?? 0));
+const fromUs = fromArg === undefined ? -Infinity : Number(fromArg) * 1e6;
+const toUs = toArg === undefined ? Infinity : Number(toArg) * 1e6;
+let elapsed = 0;
+for (let i = 0; i < prof.samples.length; i++) {
+  elapsed += prof.timeDeltas[i] ?? 0;
+  if (elapsed < fromUs || elapsed > toUs) continue;
+  self.set(prof.samples[i], (self.get(prof.samples[i]) ?? 0) + (prof.timeDeltas[i] ?? 0));
+}
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const name = (n) => {
   const f = n.callFrame;

@@ -590,6 +590,8 @@ async function runConfig(c: Cluster, entry: string, size: number, policyCount: n
       policyStatusWritesPerMinute: r1(Object.entries(delta).filter(([k]) => k.includes('healingpolicies.kubeskippy.io/status')).reduce((a, [, v]) => a + v, 0) / minutes),
       policyReconcilesPerMinute: r1(sumDelta('kubeskippy_reconcile_duration_seconds_count', { controller: 'healing-policy' }) / minutes),
       load: loadAverage(),
+      // Seconds since the operator was spawned (≈ its CPU profile's start): `cpuprofile-summary.mjs FILE top FROM TO`.
+      windowSinceSpawnSeconds: [r1((t0 - op.spawnedAt) / 1000), r1((t0 - op.spawnedAt) / 1000 + minutes * 60)],
     };
     const polls = sumDelta('kubeskippy_collector_poll_duration_seconds_count', { source: 'metrics-server', phase: 'request' });
     const metricsPoll = {
