@@ -4,7 +4,7 @@
  * /metrics, reading /proc, and the statistics and tables they print.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -259,14 +259,28 @@ export function sumOf(samples: readonly Sample[], name: string, labels: Readonly
 const clockTicks = ((): number => Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100)();
 
 /** RSS, peak RSS (bytes) and CPU seconds (user + system) of a process, from /proc. */
-export function processStats(pid: number): { rss: number; peakRss: number; cpuSeconds: number } {
+export function processStats(pid: number): { rss: number; rssAnon: number; rssFile: number; peakRss: number; cpuSeconds: number; threads: Record<string, number> } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
-  // Fields 14 and 15 of /proc/pid/stat (after the parenthesised command name) are utime and stime in clock ticks.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // CPU seconds per thread name (the main thread is "node"; V8's GC and compiler helpers "V8 DefaultWorke", libuv's
+  // pool "libuv-worker"), to tell the event loop's work from the collector's.
+  const threads: Record<string, number> = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const t = statTicks(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+      threads[t.name] = (threads[t.name] ?? 0) + t.ticks / clockTicks;
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return { rss: kb('VmRSS'), rssAnon: kb('RssAnon'), rssFile: kb('RssFile'), peakRss: kb('VmHWM'), cpuSeconds: statTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')).ticks / clockTicks, threads };
+}
+
+/** The command name and utime + stime (clock ticks) of a /proc stat line: fields 14 and 15, after the name. */
+function statTicks(stat: string): { name: string; ticks: number } {
+  const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return { rss: kb('VmRSS'), peakRss: kb('VmHWM'), cpuSeconds: ticks / clockTicks };
+  return { name, ticks: Number(fields[11]) + Number(fields[12]) };
 }
 
 /** The 1-, 5- and 15-minute load averages of the machine, rounded. */

@@ -28,7 +28,8 @@
  * Writes bench/results/<date>[-BENCH_LABEL].json, .md (the table, with the targets and how each figure grows) and
  * .html (uPlot charts). Other knobs: BENCH_OPERATOR_ARGS (extra `kubeskippy run` flags), BENCH_CPU_PROF=1 (V8 CPU
  * profiles into .cache/bench/prof/), BENCH_HEAP_SNAPSHOT=1 (a heap snapshot after the quiet window, into
- * .cache/bench/heap/), BENCH_RUN_ID (reuse the namespaces of an earlier run kept with BENCH_KEEP=1).
+ * .cache/bench/heap/), BENCH_RUN_ID (reuse the namespaces of an earlier run kept with BENCH_KEEP=1), BENCH_NODE_FLAGS
+ * (extra flags for the operator's node, to try V8 settings).
  */
 import * as k8s from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
@@ -83,6 +84,7 @@ const SETTINGS = {
   keep: process.env['BENCH_KEEP'] === '1',
   cpuProf: process.env['BENCH_CPU_PROF'] === '1',
   heapSnapshot: process.env['BENCH_HEAP_SNAPSHOT'] === '1',
+  nodeFlags: (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((a) => a !== ''),
 };
 
 /** What the issue asks at 5 000 pods and 100 policies, on one core. */
@@ -528,7 +530,7 @@ async function runConfig(c: Cluster, entry: string, size: number, policyCount: n
     op = await startOperatorProcess(entry, {
       logName: `scale-${tag}.log`,
       ...(SETTINGS.cpuProf ? { cpuProfileDir: profDir } : {}),
-      ...(SETTINGS.heapSnapshot ? { nodeFlags: ['--heapsnapshot-signal=SIGUSR2'] } : {}),
+      nodeFlags: [...SETTINGS.nodeFlags, ...(SETTINGS.heapSnapshot ? ['--heapsnapshot-signal=SIGUSR2'] : [])],
       args: [
         '--kubeconfig',
         kubeconfigPath,
@@ -578,6 +580,11 @@ async function runConfig(c: Cluster, entry: string, size: number, policyCount: n
       cpuSecondsPerMinute: Math.round((cpu / minutes) * 100) / 100,
       cpuSecondsPerMinuteProc: Math.round(((p1.cpuSeconds - p0.cpuSeconds) / minutes) * 100) / 100,
       rssMiB: mib(p1.rss),
+      rssAnonMiB: mib(p1.rssAnon),
+      rssFileMiB: mib(p1.rssFile),
+      cpuSecondsPerMinuteByThread: Object.fromEntries(
+        Object.entries(p1.threads).map(([name, s]) => [name, Math.round(((s - (p0.threads[name] ?? 0)) / minutes) * 100) / 100] as const).filter(([, v]) => v > 0),
+      ),
       heapUsedMiB: mib(sumOf(q1, 'nodejs_heap_size_used_bytes')),
       heapTotalMiB: mib(sumOf(q1, 'nodejs_heap_size_total_bytes')),
       externalMiB: mib(sumOf(q1, 'nodejs_external_memory_bytes')),
@@ -604,7 +611,7 @@ async function runConfig(c: Cluster, entry: string, size: number, policyCount: n
     partial.quiet = quiet;
     partial.metricsPoll = metricsPoll;
     log(
-      `quiet: CPU ${quiet.cpuSecondsPerMinute} s/min, RSS ${quiet.rssMiB} MiB, heap ${quiet.heapUsedMiB}/${quiet.heapTotalMiB} MiB; requests/min ${JSON.stringify(quiet.perMinuteByVerb)}; ` +
+      `quiet: CPU ${quiet.cpuSecondsPerMinute} s/min, by thread ${JSON.stringify(quiet.cpuSecondsPerMinuteByThread)}, RSS ${quiet.rssMiB} MiB (anon ${quiet.rssAnonMiB}, file ${quiet.rssFileMiB}), heap ${quiet.heapUsedMiB}/${quiet.heapTotalMiB} MiB; requests/min ${JSON.stringify(quiet.perMinuteByVerb)}; ` +
         `LIST/min ${quiet.listsPerMinute} (${quiet.listsPerMinuteExcludingMetrics} besides metrics.k8s.io); poll ${String(metricsPoll.requestMsMean)}+${String(metricsPoll.recordMsMean)} ms for ${metricsPoll.items} pods`,
     );
     if (SETTINGS.heapSnapshot) await takeHeapSnapshot(op, tag);
