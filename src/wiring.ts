@@ -878,13 +878,16 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   collectors.kubeStatus.recordAll();
   collectors.metricsServer.start();
   collectors.prometheus?.start();
-  // Housekeeping every 30 s: fresh samples for quiet pods, pruning, and the operator-wide gauges.
+  // Housekeeping every 30 s: pruning and the operator-wide gauges; every other tick, fresh samples for quiet pods —
+  // 60 s keeps them well inside the evaluator's 120 s maxSampleAge, and re-recording 5 000 pods was a tenth of a
+  // quiet minute's CPU (docs/scaling.md).
+  let housekeepingTicks = 0;
   const housekeeping = new IntervalLoop({
     clock,
     intervalMs: 30_000,
     tickOnStart: false,
     tick: () => {
-      collectors.kubeStatus.resample();
+      if (housekeepingTicks++ % 2 === 1) collectors.kubeStatus.resample();
       b.store.prune(clock.now());
       gauges();
       publish();
