@@ -14,7 +14,6 @@ import { loadKubeConfig } from '../k8s/client.js';
 import { describeKubeError } from '../k8s/errors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { systemClock } from '../runtime/clock.js';
-import { keepCompiledCode } from '../runtime/v8-settings.js';
 import { startOperator } from '../wiring.js';
 
 /** Adds `--config`, `--kubeconfig` and one flag per operator setting to a command. */
@@ -45,7 +44,6 @@ export async function runCommand(flags: Record<string, unknown>, env: Readonly<R
   // before anything connects anywhere; the key goes to the LLM advisor and nowhere else.
   const aiApiKey = readAiApiKey(config, env);
   const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty' });
-  keepCompiledCode();
   const kubeconfigPath = typeof flags['kubeconfig'] === 'string' ? flags['kubeconfig'] : config.kubeconfig;
   const loaded = loadKubeConfig({ ...(kubeconfigPath ? { kubeconfigPath } : {}), env });
   logger.info({ kubeconfig: loaded.location, source: loaded.source, dryRun: config.dryRun, paused: config.paused }, 'starting kubeskippy');

@@ -24,7 +24,6 @@ import { decisionFromLog, type DecisionRecord } from './recording.js';
 import { buildReport, restartEvents, type DemoReport } from './report.js';
 import { DEMO_TIMINGS, SCENARIOS, demoNamespace, type DemoTimings, type ScenarioId } from './scenarios.js';
 import { Simulator, type ScenarioPlacement } from './simulator.js';
-import { keepCompiledCode } from '../runtime/v8-settings.js';
 
 /** Where the demo writes. */
 export interface DemoIo {
@@ -159,7 +158,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
       env: {},
     });
     const logger = createLogger({ level: 'debug', destination: operatorLogSink(logFile, (d) => recorder.addDecision(d), clock) });
-    keepCompiledCode();
     operator = await startOperator({ config, kubeConfig: kc, clock, logger });
     started.push({ name: 'the operator', stop: () => operator!.stop() });
     if (operator.dashboard) urls.unshift({ name: 'dashboard', url: operator.dashboard.url });
