@@ -59,6 +59,7 @@ import {
   root,
   scrape,
   sleep,
+  imageMallocEnv,
   startOperatorProcess,
   sumOf,
   table,
@@ -85,6 +86,8 @@ const SETTINGS = {
   cpuProf: process.env['BENCH_CPU_PROF'] === '1',
   heapSnapshot: process.env['BENCH_HEAP_SNAPSHOT'] === '1',
   nodeFlags: (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((a) => a !== ''),
+  /** The operator process's malloc settings: the image's (Dockerfile), unless this environment sets its own. */
+  operatorMallocEnv: Object.fromEntries(Object.entries(imageMallocEnv()).map(([k, v]) => [k, process.env[k] ?? v])),
 };
 
 /** What the issue asks at 5 000 pods and 100 policies, on one core. */
