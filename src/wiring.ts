@@ -24,7 +24,7 @@ import { pooledKubeConfig } from './k8s/connection-pool.js';
 import { fencedKubeConfig } from './k8s/write-fence.js';
 import { EventRecorder } from './k8s/event-recorder.js';
 import { createKubeListWatch, Informer, listPageParams, resourcePath, stripManagedFields, type ListPage } from './k8s/informer.js';
-import { slimPod, slimWorkload } from './k8s/cache-transforms.js';
+import { slimEvent, slimPod, slimWorkload } from './k8s/cache-transforms.js';
 import { EventCollector } from './metrics/collectors/events.js';
 import { KubeStatusCollector } from './metrics/collectors/kube-status.js';
 import { MetricsServerCollector, RESOURCE_METRICS } from './metrics/collectors/metrics-server.js';
@@ -260,7 +260,7 @@ function createCaches(b: Base): Caches {
   const statefulSets = make<k8s.V1StatefulSet>('statefulsets', '/apis/apps/v1/statefulsets', (s, p) => clients.apps.listStatefulSetForAllNamespaces(listPageParams(p), requestOptions(s)), slimWorkload);
   const daemonSets = make<k8s.V1DaemonSet>('daemonsets', '/apis/apps/v1/daemonsets', (s, p) => clients.apps.listDaemonSetForAllNamespaces(listPageParams(p), requestOptions(s)), slimWorkload);
   const namespaces = make<k8s.V1Namespace>('namespaces', '/api/v1/namespaces', (s, p) => clients.core.listNamespace(listPageParams(p), requestOptions(s)));
-  const kubeEvents = make<k8s.CoreV1Event>('events', '/api/v1/events', (s, p) => clients.core.listEventForAllNamespaces(listPageParams(p), requestOptions(s)));
+  const kubeEvents = make<k8s.CoreV1Event>('events', '/api/v1/events', (s, p) => clients.core.listEventForAllNamespaces(listPageParams(p), requestOptions(s)), slimEvent);
   // One named object: the field selector keeps the watch (and the RBAC rule, by resourceNames) to it.
   const controlSelector = `metadata.name=${CONTROL_CONFIGMAP}`;
   const control = new Informer<k8s.V1ConfigMap>({

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { podConditions, podStatusMetrics, resourceBasis } from '../metrics/pod-status.js';
 import { replicaCounts } from '../metrics/collectors/kube-status.js';
 import { podWorkload } from '../controllers/healing-policy/select.js';
-import { slimPod, slimWorkload } from './cache-transforms.js';
+import { eventCount, eventTime } from '../metrics/collectors/events.js';
+import { slimEvent, slimPod, slimWorkload } from './cache-transforms.js';
 
 const T = new Date('2026-03-01T10:00:00Z');
 const pod: k8s.V1Pod = {
@@ -93,5 +94,51 @@ describe('slimWorkload', () => {
     expect(slim.metadata).toEqual(deployment.metadata);
     expect(slim.status).toEqual(deployment.status);
     expect(slim.spec).toEqual({ replicas: 3, selector: { matchLabels: { app: 'web' } }, strategy: { type: 'RollingUpdate' }, template: { metadata: { labels: { app: 'web' }, annotations: { a: 'b' } } } });
+  });
+});
+
+describe('slimEvent', () => {
+  const full: k8s.CoreV1Event = {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: {
+      name: 'web-1.17f',
+      namespace: 'shop',
+      uid: 'ev-uid',
+      resourceVersion: '812',
+      creationTimestamp: new Date('2026-01-01T12:00:00Z'),
+      annotations: { a: 'b' },
+      managedFields: [{ manager: 'kubelet', operation: 'Update' }],
+    },
+    involvedObject: { apiVersion: 'v1', kind: 'Pod', name: 'web-1', namespace: 'shop', uid: 'pod-uid', resourceVersion: '800', fieldPath: 'spec.containers{app}' },
+    reason: 'BackOff',
+    type: 'Warning',
+    message: `Back-off restarting failed container ${'x'.repeat(5000)}`,
+    count: 7,
+    firstTimestamp: new Date('2026-01-01T11:50:00Z'),
+    lastTimestamp: new Date('2026-01-01T12:00:00Z'),
+    series: { count: 9, lastObservedTime: new Date('2026-01-01T12:01:00Z') },
+    source: { component: 'kubelet', host: 'node-1' },
+    reportingComponent: 'kubelet',
+    reportingInstance: 'node-1',
+    related: { kind: 'Node', name: 'node-1' },
+  };
+
+  it('keeps what the event collector reads: identity, involved object, reason, type, counts and times', () => {
+    const slim = slimEvent(full);
+    expect(slim.metadata).toEqual({ name: 'web-1.17f', namespace: 'shop', uid: 'ev-uid', resourceVersion: '812' });
+    expect(slim.involvedObject).toEqual({ apiVersion: 'v1', kind: 'Pod', name: 'web-1', namespace: 'shop', uid: 'pod-uid' });
+    expect([slim.reason, slim.type, slim.count]).toEqual(['BackOff', 'Warning', 7]);
+    expect(eventTime(slim, 0)).toBe(eventTime(full, 0));
+    expect(eventCount(slim)).toBe(eventCount(full));
+    expect(slim.firstTimestamp).toEqual(full.firstTimestamp);
+  });
+
+  it('drops what nothing reads and caps the message as the series store does', () => {
+    const slim = slimEvent(full);
+    for (const k of ['source', 'reportingComponent', 'reportingInstance', 'related'] as const) expect(slim[k]).toBeUndefined();
+    expect(slim.message?.length).toBeLessThanOrEqual(1024);
+    expect(slim.message?.startsWith('Back-off restarting failed container x')).toBe(true);
+    expect(slimEvent({ metadata: {}, involvedObject: {} })).toEqual({ metadata: {}, involvedObject: {} });
   });
 });

@@ -12,10 +12,15 @@
  * - a workload's replicas, selector, strategy and minReadySeconds, its pod template's labels and annotations (not
  *   the pod spec), and its whole status.
  *
+ * - an Event's identity (name, namespace, uid, resourceVersion), the object it involves, reason, type, counts,
+ *   times and message (capped): what the event collector reads. The Events cache holds every Event of the last
+ *   hour in the cluster — after a few storms on the benchmark cluster, tens of thousands of full objects.
+ *
  * managedFields are always dropped (stripManagedFields). New code that reads another field from a cached pod or
  * workload must add it here (cache-transforms.test.ts lists what must survive).
  */
 import type * as k8s from '@kubernetes/client-node';
+import { capText, MAX_EVENT_MESSAGE, MAX_EVENT_REASON } from './input-limits.js';
 
 /** Copies the listed keys of `from` that are defined. */
 function pick<T extends object, K extends keyof T>(from: T | undefined, keys: readonly K[]): Pick<T, K> {
@@ -65,5 +70,21 @@ export function slimWorkload<T extends Workload>(w: T): T {
       ...(template === undefined ? {} : { template: { metadata: pick(template.metadata, ['labels', 'annotations'] as const) } }),
     };
   }
+  return out;
+}
+
+/**
+ * An Event as the cache keeps it: what the event collector reads (see the module comment), with the reason and
+ * message capped as the series store caps them. Returns a new object.
+ */
+export function slimEvent(e: k8s.CoreV1Event): k8s.CoreV1Event {
+  const out: k8s.CoreV1Event = {
+    ...pick(e, ['apiVersion', 'kind', 'type', 'count', 'eventTime', 'firstTimestamp', 'lastTimestamp'] as const),
+    metadata: pick(e.metadata, ['name', 'namespace', 'uid', 'resourceVersion'] as const),
+    involvedObject: pick(e.involvedObject, ['apiVersion', 'kind', 'name', 'namespace', 'uid'] as const),
+  };
+  if (e.reason !== undefined) out.reason = capText(e.reason, MAX_EVENT_REASON);
+  if (e.message !== undefined) out.message = capText(e.message, MAX_EVENT_MESSAGE);
+  if (e.series !== undefined) out.series = pick(e.series, ['count', 'lastObservedTime'] as const);
   return out;
 }
