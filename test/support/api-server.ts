@@ -5,8 +5,9 @@
  */
 import type * as k8s from '@kubernetes/client-node';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import https from 'node:https';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -167,9 +168,16 @@ export interface KubectlResult {
   readonly stderr: string;
 }
 
+/**
+ * kubectl's discovery cache for this test process. The default (~/.kube/cache) is keyed by host and port only, and
+ * every local cluster is 127.0.0.1: a cluster that reused a port inherited another cluster's discovery for hours
+ * (seen: "the server doesn't have a resource type kubeskippy" on a fresh cluster whose CRDs were installed).
+ */
+const kubectlCacheDir = mkdtempSync(path.join(os.tmpdir(), 'kubeskippy-kubectl-cache-'));
+
 /** Runs the project's kubectl against the test cluster with `args`, feeding `input` on stdin. Never throws. */
 export function kubectl(args: readonly string[], input?: string): KubectlResult {
-  const r = spawnSync(kubectlPath(), ['--kubeconfig', kubeconfigPath, ...args], {
+  const r = spawnSync(kubectlPath(), ['--kubeconfig', kubeconfigPath, '--cache-dir', kubectlCacheDir, ...args], {
     input,
     encoding: 'utf8',
     timeout: 120_000,
