@@ -17,7 +17,7 @@
  * - a relist is diffed against the cache by resourceVersion, so handlers see only real changes (a restart never
  *   repeats an add for an object already known, and objects deleted meanwhile get a delete);
  * - the kube source lists in pages of 500 (as client-go's reflector does) and slims each page as it arrives, so a
- *   list of thousands of pods is never held whole in its raw form: that peak set the heap V8 kept afterwards.
+ *   list of thousands of pods is never held whole in its raw form (the largest transient of a start).
  * Handlers run synchronously, in event order; an exception in one is logged and does not stop the informer.
  */
 import * as k8s from '@kubernetes/client-node';
