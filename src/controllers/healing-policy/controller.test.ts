@@ -8,7 +8,7 @@ import { silentLogger } from '../../observability/logger.js';
 import { createMetrics } from '../../observability/metrics.js';
 import { FakeClock } from '../../runtime/clock.js';
 import { FencedError } from '../../runtime/controller.js';
-import { HealingPolicyReconciler, POLICY_EVENTS } from './controller.js';
+import { HealingPolicyReconciler, POLICY_EVENTS, type PolicyReconcilerSettings } from './controller.js';
 import { inventoryOf } from './select.js';
 
 const NS = 'tenant-a';
@@ -24,6 +24,11 @@ function policy(selector: HealingPolicy['spec']['selector'] = {}): HealingPolicy
       actions: [{ name: 'restart', type: 'restart' }],
     },
   };
+}
+
+/** The reconciler settings these tests share, with `over` on top. */
+function settingsWith(over: Partial<PolicyReconcilerSettings> = {}): PolicyReconcilerSettings {
+  return { forceDryRun: false, paused: false, prometheusConfigured: false, escalationWindowMs: 3_600_000, maxRequeueMs: 30_000, statusRefreshMs: 60_000, evaluationBudgetMs: 10_000, ...over };
 }
 
 const pod = (name: string, namespace = NS): V1Pod => ({ metadata: { name, namespace, uid: `uid-${name}` }, status: { phase: 'Running' } });
@@ -54,16 +59,7 @@ function setup(
         statuses.push(s);
         return Promise.resolve();
       } },
-    settings: {
-      forceDryRun: false,
-      paused: false,
-      prometheusConfigured: false,
-      escalationWindowMs: 3_600_000,
-      maxRequeueMs: 30_000,
-      ...(extra.quietRequeueMs === undefined ? {} : { quietRequeueMs: extra.quietRequeueMs }),
-      statusRefreshMs: 60_000,
-      evaluationBudgetMs: budgetMs,
-    },
+    settings: settingsWith({ evaluationBudgetMs: budgetMs, ...(extra.quietRequeueMs === undefined ? {} : { quietRequeueMs: extra.quietRequeueMs }) }),
     getPolicy: () => stored,
     listActions: extra.actions ?? (() => []),
     inventory: () => inventoryOf({ pods }),
@@ -231,7 +227,7 @@ describe('HealingPolicyReconciler degraded mode', () => {
           return Promise.resolve();
         },
       },
-      settings: { forceDryRun: false, paused: false, prometheusConfigured: false, escalationWindowMs: 3_600_000, maxRequeueMs: 30_000, statusRefreshMs: 60_000, evaluationBudgetMs: 10_000 },
+      settings: settingsWith(),
       getPolicy: () => stored,
       listActions: () => [],
       inventory: () => inventoryOf({ pods: [pod('p0')] }),
@@ -271,7 +267,7 @@ describe('HealingPolicyReconciler degraded mode', () => {
           statuses.push(s);
           return Promise.resolve();
         } },
-      settings: { forceDryRun: false, paused: false, prometheusConfigured: true, escalationWindowMs: 3_600_000, maxRequeueMs: 30_000, statusRefreshMs: 60_000, evaluationBudgetMs: 10_000 },
+      settings: settingsWith({ prometheusConfigured: true }),
       getPolicy: () => prom,
       listActions: () => [],
       inventory: () => inventoryOf({ pods: [pod('p0')] }),
@@ -331,7 +327,7 @@ describe('HealingPolicyReconciler metrics', () => {
         },
         patchPolicyStatus: () => Promise.resolve(),
       },
-      settings: { forceDryRun: false, paused: false, prometheusConfigured: false, escalationWindowMs: 3_600_000, maxRequeueMs: 30_000, statusRefreshMs: 60_000, evaluationBudgetMs: 10_000 },
+      settings: settingsWith(),
       getPolicy: () => cluster,
       listActions: () => [],
       inventory: () => inventoryOf({ pods: [{ metadata: { name: 'crasher', namespace: 'tenant-b', uid: 'uid-crasher' }, status: { phase: 'Running' } }] }),
@@ -369,16 +365,7 @@ function stormSetup(opts: { pods: V1Pod[]; replicaSets?: V1ReplicaSet[]; stored?
       },
       patchPolicyStatus: () => Promise.resolve(),
     },
-    settings: {
-      forceDryRun: false,
-      paused: false,
-      prometheusConfigured: false,
-      escalationWindowMs: 3_600_000,
-      maxRequeueMs: 30_000,
-      statusRefreshMs: 60_000,
-      evaluationBudgetMs: 10_000,
-      storm: { maxWorkloads: 10, windowMs: 300_000 },
-    },
+    settings: settingsWith({ storm: { maxWorkloads: 10, windowMs: 300_000 } }),
     getPolicy: () => opts.stored ?? policy(),
     listActions: () => opts.ledger ?? created,
     inventory: () => inventoryOf({ pods: opts.pods, ...(opts.replicaSets ? { replicaSets: opts.replicaSets } : {}) }),
