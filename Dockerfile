@@ -2,13 +2,15 @@
 # Compiled with the full Node.js 24 image, run on the slim one, as a non-root user, with a read-only root
 # filesystem: the process writes nothing outside /tmp (an emptyDir in the Deployment).
 
-# --- build: compile TypeScript to dist/ ---
+# --- build: compile TypeScript to dist/ and bundle it ---
 FROM node:24-bookworm AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The build bundles dist/ with @kubernetes/client-node into dist/kubeskippy.mjs (what bin/kubeskippy.js loads).
+COPY hack/build ./hack/build
 RUN npm run build
 
 # --- deps: production dependencies only (no compiler, no test tools) ---

@@ -2,6 +2,6 @@
 // The kubectl plugin `kubectl skippy …`: kubectl runs the executable named kubectl-skippy that it finds on PATH
 // with the arguments after "skippy" (npm links this file as kubectl-skippy). The same CLI as `kubeskippy`, naming
 // itself as the plugin in usage lines.
-import { main } from '../dist/cli/main.js';
+import { main } from '../dist/kubeskippy.mjs';
 
 process.exitCode = await main(process.argv.slice(2), undefined, { name: 'kubectl skippy' });

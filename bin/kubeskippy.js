@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `kubeskippy` command (also usable as the kubectl plugin `kubectl skippy`). A thin shell: all the work is in
-// dist/cli, compiled from src/cli by `npm run build`.
-import { main } from '../dist/cli/main.js';
+// dist/kubeskippy.mjs, which `npm run build` compiles from src/ and bundles with @kubernetes/client-node
+// (hack/build/bundle.mjs says why).
+import { main } from '../dist/kubeskippy.mjs';
 
 process.exitCode = await main(process.argv.slice(2));

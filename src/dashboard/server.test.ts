@@ -10,6 +10,7 @@ import {
   CONTENT_SECURITY_POLICY,
   createDashboardHandler,
   DashboardAssetsError,
+  defaultStaticDir,
   hostNameOf,
   hostPolicy,
   isLoopbackHost,
@@ -157,6 +158,14 @@ describe('loadDashboardAssets', () => {
     const html = (await loadDashboardAssets()).get('/')?.body.toString() ?? '';
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(html).not.toMatch(/<style|\sstyle="|\son[a-z]+="/i);
+  });
+
+  it('finds static/ beside the module, or dashboard/static/ beside the bundle one folder up', () => {
+    const here = new URL('./server.ts', import.meta.url).href;
+    expect(defaultStaticDir(here).href).toBe(new URL('./static/', import.meta.url).href);
+    // As in dist/kubeskippy.mjs: src/ plays dist/, and src/dashboard/static/ is the copy's place.
+    const bundle = new URL('../kubeskippy.mjs', import.meta.url).href;
+    expect(defaultStaticDir(bundle).href).toBe(new URL('./static/', import.meta.url).href);
   });
 
   it('fails naming the file when the static folder is missing (a build that did not copy it)', async () => {

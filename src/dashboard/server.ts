@@ -22,6 +22,7 @@
  * The routing is a plain function (createDashboardHandler) that tests call in memory; startDashboardServer mounts
  * it on node:http and streams /api/events.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -69,12 +70,21 @@ export class DashboardAssetsError extends Error {
 }
 
 /**
- * Reads the page's files into memory: src/dashboard/static/ beside this module (dist/dashboard/static/ after
- * `npm run build`, which copies it) and uPlot from node_modules. Reading once at start means a missing file fails
- * the start, not a request, and requests never touch the file system.
+ * Where the page's own files are: static/ beside this module (src/dashboard/static/, or dist/dashboard/static/ after
+ * `npm run build`, which copies it), or dashboard/static/ beside it when this module is part of the bundle
+ * dist/kubeskippy.mjs (hack/build/bundle.mjs), whose import.meta.url is one folder up.
+ */
+export function defaultStaticDir(moduleUrl: string = import.meta.url): URL {
+  const beside = new URL('./static/', moduleUrl);
+  return existsSync(new URL('index.html', beside)) ? beside : new URL('./dashboard/static/', moduleUrl);
+}
+
+/**
+ * Reads the page's files into memory: the static directory (defaultStaticDir) and uPlot from node_modules. Reading
+ * once at start means a missing file fails the start, not a request, and requests never touch the file system.
  * @throws DashboardAssetsError naming the file that is missing.
  */
-export async function loadDashboardAssets(staticDir: URL = new URL('./static/', import.meta.url)): Promise<DashboardAssets> {
+export async function loadDashboardAssets(staticDir: URL = defaultStaticDir()): Promise<DashboardAssets> {
   const assets = new Map<string, Asset>();
   const read = async (path: string, what: string): Promise<Buffer> => {
     try {

@@ -45,7 +45,7 @@ const namespaces: string[] = [];
 const children = new Set<SpawnedOperator>();
 
 beforeAll(async () => {
-  if (!existsSync(path.join(root, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` before the integration tests');
+  if (!existsSync(path.join(root, 'dist/kubeskippy.mjs'))) throw new Error('dist/ is missing: run `npm run build` before the integration tests');
   await ensureCrds();
 }, 120_000);
 

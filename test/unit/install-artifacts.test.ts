@@ -207,6 +207,16 @@ describe('Dockerfile', () => {
     expect(instructions.at(-1)).toBe('CMD ["run"]');
   });
 
+  it('copies into the build stage every file `npm run build` reads', () => {
+    const build = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['build'] ?? '';
+    // The files the script names (tsconfig.build.json, hack/build/bundle.mjs, src/…), as paths from the root.
+    const named = [...build.matchAll(/(?:^|\s)((?:hack|src|tsconfig)[\w./-]*)/g)].map((m) => m[1] as string);
+    expect(named).toEqual(expect.arrayContaining(['tsconfig.build.json', 'hack/build/bundle.mjs']));
+    const stage = instructions.slice(0, instructions.findIndex((l, i) => i > 0 && l.startsWith('FROM ')));
+    const copied = stage.filter((l) => l.startsWith('COPY ') && !l.includes('--from')).flatMap((l) => l.split(' ').slice(1, -1));
+    for (const file of named) expect(copied.some((c) => file === c || file.startsWith(`${c.replace(/\/$/, '')}/`)), file).toBe(true);
+  });
+
   it('names no registry host (images are written as name:tag)', () => {
     for (const from of instructions.filter((l) => l.startsWith('FROM '))) {
       // A registry host is a first path component with a dot or a port ("host.example/x", "host:5000/x").

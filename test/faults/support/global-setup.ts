@@ -18,7 +18,7 @@ function run(script: string): string {
 }
 
 export function setup(): () => void {
-  if (!existsSync(path.join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: `npm run test:faults` builds it first');
+  if (!existsSync(path.join(ROOT, 'dist/kubeskippy.mjs'))) throw new Error('dist/ is missing: `npm run test:faults` builds it first');
   const wasUp = existsSync(path.join(ROOT, '.cluster/kubeconfig')) && spawnSync(path.join(ROOT, 'hack/cluster/status.sh'), { cwd: ROOT, stdio: 'ignore' }).status === 0;
   process.env['KUBESKIPPY_TEST_KUBECONFIG'] = run('up.sh');
   rmSync(ARTIFACTS, { recursive: true, force: true });
