@@ -591,6 +591,12 @@ async function runConfig(c: Cluster, entry: string, size: number, policyCount: n
       heapUsedMiB: mib(sumOf(q1, 'nodejs_heap_size_used_bytes')),
       heapTotalMiB: mib(sumOf(q1, 'nodejs_heap_size_total_bytes')),
       externalMiB: mib(sumOf(q1, 'nodejs_external_memory_bytes')),
+      // Where the V8 heap is (used / committed per space): young generation, old objects, code, large objects.
+      heapSpacesMiB: Object.fromEntries(
+        q1
+          .filter((s) => s.name === 'nodejs_heap_space_size_used_bytes')
+          .map((s) => [s.labels['space'] ?? '?', [mib(s.value), mib(sumOf(q1, 'nodejs_heap_space_size_total_bytes', { space: s.labels['space'] ?? '?' }))]] as const),
+      ),
       requestsPerMinute: perMinute(delta, minutes),
       perMinuteByVerb: byVerb(delta, minutes),
       listsPerMinute: r1(quietLists.reduce((a, [, v]) => a + v, 0) / minutes),
@@ -614,7 +620,7 @@ async function runConfig(c: Cluster, entry: string, size: number, policyCount: n
     partial.quiet = quiet;
     partial.metricsPoll = metricsPoll;
     log(
-      `quiet: CPU ${quiet.cpuSecondsPerMinute} s/min, by thread ${JSON.stringify(quiet.cpuSecondsPerMinuteByThread)}, RSS ${quiet.rssMiB} MiB (anon ${quiet.rssAnonMiB}, file ${quiet.rssFileMiB}), heap ${quiet.heapUsedMiB}/${quiet.heapTotalMiB} MiB; requests/min ${JSON.stringify(quiet.perMinuteByVerb)}; ` +
+      `quiet: CPU ${quiet.cpuSecondsPerMinute} s/min, by thread ${JSON.stringify(quiet.cpuSecondsPerMinuteByThread)}, RSS ${quiet.rssMiB} MiB (anon ${quiet.rssAnonMiB}, file ${quiet.rssFileMiB}), heap ${quiet.heapUsedMiB}/${quiet.heapTotalMiB} MiB ${JSON.stringify(quiet.heapSpacesMiB)}; requests/min ${JSON.stringify(quiet.perMinuteByVerb)}; ` +
         `LIST/min ${quiet.listsPerMinute} (${quiet.listsPerMinuteExcludingMetrics} besides metrics.k8s.io); poll ${String(metricsPoll.requestMsMean)}+${String(metricsPoll.recordMsMean)} ms for ${metricsPoll.items} pods`,
     );
     if (SETTINGS.heapSnapshot) await takeHeapSnapshot(op, tag);
