@@ -291,7 +291,9 @@ export class HealingPolicyReconciler {
       if (quickFirst) {
         const latest = this.observe(target.ref, queries, policy, true);
         const quick = evaluateTriggers(policy.spec.triggers, latest, states, now, options);
-        if (quick.results.every((r) => r.status === 'clear')) return { target, observations: latest, evaluations: quick };
+        // Not kept: only a firing target's observations are read again (by the analyzer), and what a pass of
+        // thousands of targets keeps alive across its yields is promoted by the GC and swept later at full cost.
+        if (quick.results.every((r) => r.status === 'clear')) return { target, evaluations: quick };
       }
       const observations = this.observe(target.ref, queries, policy);
       return { target, observations, evaluations: evaluateTriggers(policy.spec.triggers, observations, states, now, options) };
@@ -299,7 +301,7 @@ export class HealingPolicyReconciler {
     if (!evaluated.complete) return this.reportOverBudget(raw, evaluated, selection.targets.length, now);
     if (this.overBudgetUntil.delete(key)) this.deps.logger.info({ policy: key }, 'policy evaluation is back within its budget');
     const targets = evaluated.results;
-    const observationsOf = new Map(targets.map((t) => [t.target, t.observations] as const));
+    const observationsOf = new Map(targets.flatMap((t) => (t.observations === undefined ? [] : [[t.target, t.observations] as const])));
     const predictiveHorizon = policy.spec.triggers.find((t) => t.type === 'predictive')?.predictiveTrigger?.horizon;
     const aiContext: AiContext = {
       now,
