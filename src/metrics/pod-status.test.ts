@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { podConditions, podStatusMetrics, resourceBasis } from './pod-status.js';
+import { conditionsDependOnTime, podConditions, podStatusMetrics, resourceBasis } from './pod-status.js';
 
 const now = Date.parse('2026-01-01T12:00:00Z');
 
@@ -117,5 +117,34 @@ describe('resourceBasis', () => {
     const r = resourceBasis(pod({}, [{ name: 'a' }]), 'memory');
     expect(r.amount).toBeUndefined();
     expect('reason' in r && r.reason).toMatch(/no memory limit or request/);
+  });
+});
+
+describe('conditionsDependOnTime', () => {
+  const container = (over: Partial<NonNullable<NonNullable<V1Pod['status']>['containerStatuses']>[number]>) => ({ name: 'app', image: 'i', imageID: '', ready: true, restartCount: 0, ...over });
+  const running = { running: { startedAt: new Date(now - 60_000) } };
+  const cases: { name: string; pod: V1Pod; dependsOnTime: boolean }[] = [
+    { name: 'a healthy pod', pod: pod({ conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date(now - 3_600_000) }], containerStatuses: [container({ state: running })] }), dependsOnTime: false },
+    { name: 'a pod waiting on its image', pod: pod({ containerStatuses: [container({ ready: false, state: { waiting: { reason: 'ImagePullBackOff' } } })] }), dependsOnTime: false },
+    { name: 'a pod with no status', pod: pod(undefined), dependsOnTime: false },
+    {
+      name: 'a container running between crash-loop back-offs',
+      pod: pod({ containerStatuses: [container({ restartCount: 3, state: running, lastState: { terminated: { exitCode: 1, finishedAt: new Date(now - 15_000) } } })] }),
+      dependsOnTime: true,
+    },
+    { name: 'an OOM kill without a finish time', pod: pod({ containerStatuses: [container({ state: { terminated: { exitCode: 137, reason: 'OOMKilled' } } })] }), dependsOnTime: true },
+    { name: 'an unreadable lastTransitionTime', pod: pod({ conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: 'not a time' as unknown as Date }] }), dependsOnTime: true },
+  ];
+
+  it.each(cases)('$name: $dependsOnTime', ({ pod: p, dependsOnTime }) => {
+    expect(conditionsDependOnTime(p)).toBe(dependsOnTime);
+  });
+
+  it('is false only where the conditions are the same at any time, and each true case does change with time', () => {
+    for (const { name, pod: p, dependsOnTime } of cases) {
+      const later = podConditions(p, now + 3_600_000);
+      if (dependsOnTime) expect(later, name).not.toEqual(podConditions(p, now));
+      else expect(later, name).toEqual(podConditions(p, now));
+    }
   });
 });

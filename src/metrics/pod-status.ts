@@ -92,6 +92,20 @@ export function podConditions(pod: V1Pod, now: number): Map<string, ConditionInp
   return out;
 }
 
+/**
+ * Whether podConditions(pod, now) may differ for two values of `now`: a container that terminated (its crash loop
+ * ages out of CRASH_LOOP_WINDOW_MS; an OOM kill without a finish time is dated `now`), or a condition whose
+ * lastTransitionTime cannot be read (dated `now`). When false, the same pod object always yields the same
+ * conditions, and a periodic resample may keep the ones it recorded (KubeStatusCollector.resample). Pure.
+ */
+export function conditionsDependOnTime(pod: V1Pod): boolean {
+  for (const c of pod.status?.conditions ?? []) if (c.lastTransitionTime !== undefined && timestampMs(c.lastTransitionTime) === undefined) return true;
+  for (const list of [pod.status?.initContainerStatuses, pod.status?.containerStatuses]) {
+    for (const s of list ?? []) if (s.lastState?.terminated !== undefined || s.state?.terminated !== undefined) return true;
+  }
+  return false;
+}
+
 /** The resource a percentage is computed against, summed over the pod's containers. */
 export interface ResourceBasis {
   /** Millicores (CPU) or bytes (memory). */

@@ -139,6 +139,15 @@ describe('SeriesStore samples', () => {
     expect(store.stats().evictedSeries).toBe(1);
   });
 
+  it('orders series by write, not by sample time: at one time the first written goes first', () => {
+    const store = new SeriesStore(SMALL);
+    for (const q of ['q1', 'q2', 'q3']) store.recordSample(A, q, { at: T, value: 1 }, T);
+    store.recordSample(A, 'q2', { at: T, value: 2 }, T);
+    store.recordSample(A, 'q1', { at: T, value: 2 }, T);
+    store.recordSample(A, 'q4', { at: T, value: 1 }, T);
+    expect([...store.observations(A).series.keys()].sort()).toEqual(['q1', 'q2', 'q4']);
+  });
+
   it('copies only the requested metrics when asked', () => {
     const store = new SeriesStore(SMALL);
     store.recordSample(A, 'q1', { at: T, value: 1 }, T);
@@ -318,6 +327,21 @@ describe('SeriesStore targets and memory bounds', () => {
     expect(store.has(pod('p1'))).toBe(false);
     expect(store.targets().map((t) => t.name)).toEqual(['p2', 'p3', 'p4', 'p0', 'p5']);
     expect(store.stats().evictedTargets).toBe(1);
+  });
+
+  it('keeps the write order through repeated writes to one target and a target forgotten and written again', () => {
+    const store = new SeriesStore(SMALL);
+    for (let i = 0; i < 4; i++) store.recordSample(pod(`p${i}`), 'm', { at: T, value: i }, T);
+    store.recordSample(pod('p3'), 'n', { at: T, value: 3 }, T);
+    store.recordSample(pod('p3'), 'o', { at: T, value: 3 }, T);
+    store.forget(pod('p3'));
+    store.recordSample(pod('p0'), 'm', { at: T + S, value: 0 }, T + S);
+    store.recordSample(pod('p3'), 'm', { at: T + S, value: 3 }, T + S);
+    store.recordSample(pod('p1'), 'm', { at: T + S, value: 1 }, T + S);
+    expect(store.targets().map((t) => t.name)).toEqual(['p2', 'p0', 'p3', 'p1']);
+    store.recordSample(pod('p4'), 'm', { at: T + S, value: 4 }, T + S);
+    store.recordSample(pod('p5'), 'm', { at: T + S, value: 5 }, T + S);
+    expect(store.targets().map((t) => t.name)).toEqual(['p0', 'p3', 'p1', 'p4', 'p5']);
   });
 
   it('starts afresh when a target with the same name has a new uid', () => {

@@ -130,6 +130,8 @@ class SampleRing {
   private snapshot: readonly Sample[] | undefined;
   /** The same for the latest sample alone (see SeriesStore.observations' `latestOnly`). */
   private last: readonly Sample[] | undefined;
+  /** The store's write counter at this series' last write: the least recently written series has the lowest. */
+  writtenSeq = 0;
 
   constructor(private readonly max: number) {
     this.data = new Array<number>(2 * Math.min(8, max)).fill(0);
@@ -279,6 +281,23 @@ function evictOldest<K, V>(map: Map<K, V>): void {
   if (first.done !== true) map.delete(first.value);
 }
 
+/**
+ * Deletes the series written least recently (lowest writtenSeq). A target's few series are scanned instead of
+ * being kept in write order: re-inserting a key on every write (touchKey) is what the store did most at 5 000 pods
+ * (each poll writes four series of every pod), and each re-insertion leaves a hole the Map rehashes away.
+ */
+function evictLeastRecentlyWritten(series: Map<string, SampleRing>): void {
+  let oldest: string | undefined;
+  let seq = Number.POSITIVE_INFINITY;
+  for (const [metric, ring] of series) {
+    if (ring.writtenSeq < seq) {
+      seq = ring.writtenSeq;
+      oldest = metric;
+    }
+  }
+  if (oldest !== undefined) series.delete(oldest);
+}
+
 /** Re-inserts a key so the Map's order stays "least recently written first". */
 function touchKey<K, V>(map: Map<K, V>, key: K, value: V): void {
   map.delete(key);
@@ -293,6 +312,13 @@ export class SeriesStore {
   private readonly options: SeriesStoreOptions;
   /** Map order = least recently written first, so eviction takes the first key. */
   private readonly entries = new Map<string, TargetEntry>();
+  /**
+   * The key written last, already at the end of `entries`: consecutive writes to one target (a poll records four
+   * series of a pod in a row) re-insert it once. Every insertion goes through entry(), which keeps this true.
+   */
+  private newestKey: string | undefined;
+  /** Counts series writes, for SampleRing.writtenSeq. */
+  private writes = 0;
   private evictedTargets = 0;
   private evictedSeries = 0;
   private overwrittenSamples = 0;
@@ -329,12 +355,13 @@ export class SeriesStore {
     let ring = entry.series.get(metric);
     if (ring === undefined) {
       if (entry.series.size >= this.options.maxSeriesPerTarget) {
-        evictOldest(entry.series);
+        evictLeastRecentlyWritten(entry.series);
         this.evictedSeries++;
       }
       ring = new SampleRing(this.options.maxSamplesPerSeries);
+      entry.series.set(metric, ring);
     }
-    touchKey(entry.series, metric, ring);
+    ring.writtenSeq = ++this.writes;
     const outcome = ring.push(sample.at, sample.value);
     if (outcome === 'refused') {
       this.rejectedSamples++;
@@ -481,6 +508,14 @@ export class SeriesStore {
     return this.entries.has(targetKey(target));
   }
 
+  /**
+   * Whether any condition is held for `target` — false for a target never given one, and for one evicted or
+   * forgotten since (a later write starts it afresh), which a collector re-dating what it recorded must know.
+   */
+  hasConditions(target: Pick<TargetRef, 'kind' | 'namespace' | 'name'>): boolean {
+    return (this.entries.get(targetKey(target))?.conditions.size ?? 0) > 0;
+  }
+
   /** The targets held, least recently written first. */
   targets(): TargetRef[] {
     return [...this.entries.values()].map((e) => e.ref);
@@ -498,13 +533,15 @@ export class SeriesStore {
     let series = 0;
     let samples = 0;
     let events = 0;
-    for (const [key, entry] of [...this.entries]) {
+    // Deleting the current entry while iterating a Map is safe (iteration goes on with the next one): no copies
+    // of thousands of entries every housekeeping tick.
+    for (const [key, entry] of this.entries) {
       if (entry.lastWrite < idleCutoff) {
         this.entries.delete(key);
         targets++;
         continue;
       }
-      for (const [metric, ring] of [...entry.series]) {
+      for (const [metric, ring] of entry.series) {
         samples += ring.dropBefore(sampleCutoff);
         if (ring.length === 0) {
           entry.series.delete(metric);
@@ -585,7 +622,8 @@ export class SeriesStore {
       entry.ref = { ...target };
     }
     entry.lastWrite = Math.max(entry.lastWrite, now);
-    touchKey(this.entries, key, entry);
+    if (key !== this.newestKey || !this.entries.has(key)) touchKey(this.entries, key, entry);
+    this.newestKey = key;
     return entry;
   }
 

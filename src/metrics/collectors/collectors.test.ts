@@ -1,12 +1,13 @@
-import type { CoreV1Event, KubernetesObject, PodMetric, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, KubernetesObject, PodMetric, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { Informer } from '../../k8s/informer.js';
 import { MAX_EVENT_MESSAGE, MAX_EVENT_REASON } from '../../k8s/input-limits.js';
+import { silentLogger } from '../../observability/logger.js';
 import { FakeClock } from '../../runtime/clock.js';
 import { SeriesStore } from '../series-store.js';
 import { EventCollector, eventCount, eventTime } from './events.js';
 import { replicaCounts, restartsInWindow } from './kube-status.js';
-import { chooseRequests, MAX_NAMESPACED_POLLS, podUsage } from './metrics-server.js';
+import { chooseRequests, MAX_NAMESPACED_POLLS, MetricsServerCollector, podUsage } from './metrics-server.js';
 import { instantQuery, PrometheusQueryError, seriesTarget, type FetchFn } from './prometheus.js';
 
 const now = Date.parse('2026-01-01T12:00:00Z');
@@ -58,6 +59,31 @@ describe('podUsage', () => {
     const u = podUsage(bare, metric('1', '1Gi'));
     expect(u.values['memory_usage_percent']).toBeUndefined();
     expect(u.unavailable['memory_usage_percent']).toMatch(/no memory limit or request/);
+  });
+});
+
+describe('MetricsServerCollector.pollOnce', () => {
+  const podWithLimit = (memory: string): V1Pod => ({ metadata: { name: 'p', namespace: 'ns', uid: 'u' }, spec: { containers: [{ name: 'a', resources: { limits: { memory, cpu: '1' } } }] } });
+
+  it('measures a pod against the limits of its current object, also after an update replaced it', async () => {
+    const clock = new FakeClock(now);
+    const store = new SeriesStore();
+    let current = podWithLimit('100Mi');
+    // The few Informer calls the collector makes, over one pod the test replaces as the informer would.
+    const pods = { get: () => current, list: () => [current], keys: () => ['ns/p'] } as unknown as Informer<V1Pod>;
+    const replicaSets = { list: () => [] } as unknown as Informer<V1ReplicaSet>;
+    const item = (): PodMetric => ({ metadata: { name: 'p', namespace: 'ns', selfLink: '', creationTimestamp: '' }, timestamp: new Date(clock.now()).toISOString(), window: '15s', containers: [{ name: 'a', usage: { cpu: '100m', memory: '50Mi' } }] });
+    const collector = new MetricsServerCollector({ store, clock, logger: silentLogger, source: { getPodMetrics: () => Promise.resolve({ items: [item()] }) }, pods, replicaSets, intervalMs: 15_000, wanted: () => true, onPoll: () => undefined });
+    const percent = (): number | undefined => store.observations({ apiVersion: 'v1', kind: 'Pod', namespace: 'ns', name: 'p' }).series.get('memory_usage_percent')?.at(-1)?.value;
+    await collector.pollOnce();
+    expect(percent()).toBe(50);
+    await clock.advance(15_000);
+    await collector.pollOnce();
+    expect(percent()).toBe(50);
+    current = podWithLimit('200Mi');
+    await clock.advance(15_000);
+    await collector.pollOnce();
+    expect(percent()).toBe(25);
   });
 });
 

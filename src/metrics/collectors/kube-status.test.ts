@@ -7,6 +7,8 @@ import { SeriesStore } from '../series-store.js';
 import type { ObservationChange, TargetRef } from '../types.js';
 import { KubeStatusCollector } from './kube-status.js';
 
+const now = Date.parse('2026-01-01T12:00:00Z');
+
 /** A collection that lists `items` once and then watches quietly until stopped. */
 class StaticSource<T> implements ListWatchSource<T> {
   constructor(private readonly items: T[]) {}
@@ -107,5 +109,61 @@ describe('KubeStatusCollector', () => {
 
     collector.stop();
     await Promise.all(Object.values(informers).map((i: { stop(): Promise<void> }) => i.stop()));
+  });
+
+  it('resamples as recording every pod in full would: the same samples, conditions and reports over time', async () => {
+    const crashLooping: k8s.V1Pod = {
+      ...pod('web-1-c', 4),
+      status: {
+        phase: 'Running',
+        containerStatuses: [
+          { name: 'app', image: 'app', imageID: '', ready: true, restartCount: 4, state: { running: {} }, lastState: { terminated: { exitCode: 1, finishedAt: new Date(now + 10_000) } } },
+        ],
+      },
+    };
+    const pods = [pod('web-1-a', 0), pod('web-1-b', 3), crashLooping];
+    const run = async (full: boolean) => {
+      const clock = new FakeClock(now);
+      const store = new SeriesStore();
+      const informers = {
+        pods: informer('pods', pods, clock),
+        replicaSets: informer('replicasets', [replicaSet], clock),
+        deployments: informer('deployments', [deployment], clock),
+        statefulSets: informer<k8s.V1StatefulSet>('statefulsets', [], clock),
+        daemonSets: informer<k8s.V1DaemonSet>('daemonsets', [], clock),
+      };
+      const changes: string[] = [];
+      const collector = new KubeStatusCollector({ store, clock, logger: silentLogger, informers, onChange: (c) => changes.push(`${clock.now() - now} ${c.target.name} ${JSON.stringify(c.metrics ?? [])} ${String(c.conditions ?? false)}`) });
+      // Two restarts of web-1-b a minute before: its restart_rate is 2 until they leave the 5-minute window.
+      store.recordSample({ apiVersion: 'v1', kind: 'Pod', namespace: 'ns', name: 'web-1-b' }, 'restart_count', { at: now - 60_000, value: 1 }, now);
+      collector.start();
+      for (const i of Object.values(informers) as { start(): void }[]) i.start();
+      await flushMicrotasks();
+      collector.recordAll();
+      const recordInFull = (collector as unknown as { recordPodOnly(p: k8s.V1Pod, at: number): void }).recordPodOnly.bind(collector);
+      for (let step = 0; step < 14; step++) {
+        await clock.advance(30_000);
+        if (full) {
+          for (const p of informers.pods.list()) recordInFull(p, clock.now());
+          collector.recordAll();
+        } else {
+          collector.resample();
+        }
+      }
+      const seen = pods.map((p) => {
+        const obs = store.observations({ apiVersion: 'v1', kind: 'Pod', namespace: 'ns', name: p.metadata?.name ?? '' });
+        return { series: Object.fromEntries([...obs.series].map(([m, v]) => [m, v.map((x) => [x.at - now, x.value])])), conditions: Object.fromEntries(obs.conditions) };
+      });
+      collector.stop();
+      await Promise.all(Object.values(informers).map((i: { stop(): Promise<void> }) => i.stop()));
+      return { seen, changes };
+    };
+    const resampled = await run(false);
+    const inFull = await run(true);
+    expect(resampled).toEqual(inFull);
+    // What the comparison covers: web-1-b's rate fell when its restarts left the window, and web-1-c's crash loop
+    // ended with time alone.
+    expect(inFull.changes.some((c) => c.includes('web-1-b ["restart_rate"]'))).toBe(true);
+    expect(inFull.changes.some((c) => c.includes('web-1-c [] true'))).toBe(true);
   });
 });

@@ -13,7 +13,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { Clock } from '../../runtime/clock.js';
 import { IntervalLoop } from '../../runtime/interval-loop.js';
 import { podWorkload } from '../../controllers/healing-policy/select.js';
-import { resourceBasis } from '../pod-status.js';
+import { resourceBasis, type NoBasis, type ResourceBasis } from '../pod-status.js';
 import type { SeriesStore } from '../series-store.js';
 import { targetKey, type TargetRef } from '../types.js';
 import { podRef } from './kube-status.js';
@@ -76,16 +76,30 @@ export interface PollCost {
   readonly requests: number;
 }
 
-/** One pod's usage converted to our metrics; `unavailable` holds reasons for percentages that cannot be computed. */
-export function podUsage(pod: V1Pod, metric: PodMetric): { values: Record<string, number>; unavailable: Record<string, string> } {
+/** What a pod's percentages are computed against (see resourceBasis). */
+export interface PodBases {
+  readonly cpu: ResourceBasis | NoBasis;
+  readonly memory: ResourceBasis | NoBasis;
+}
+
+/** The bases of a pod's percentages, from its spec. */
+export function podBases(pod: V1Pod): PodBases {
+  return { cpu: resourceBasis(pod, 'cpu'), memory: resourceBasis(pod, 'memory') };
+}
+
+/**
+ * One pod's usage converted to our metrics; `unavailable` holds reasons for percentages that cannot be computed.
+ * `bases` defaults to podBases(pod); a caller polling the same pod object again may pass the ones it kept.
+ */
+export function podUsage(pod: V1Pod, metric: PodMetric, bases: PodBases = podBases(pod)): { values: Record<string, number>; unavailable: Record<string, string> } {
   const cpu = metric.containers.reduce((s, c) => s + parseMillicores(c.usage.cpu), 0);
   const memory = metric.containers.reduce((s, c) => s + parseBytes(c.usage.memory), 0);
   const values: Record<string, number> = { cpu_usage_millicores: cpu, memory_usage_bytes: memory };
   const unavailable: Record<string, string> = {};
-  const cpuBasis = resourceBasis(pod, 'cpu');
+  const cpuBasis = bases.cpu;
   if (cpuBasis.amount !== undefined) values['cpu_usage_percent'] = (cpu / cpuBasis.amount) * 100;
   else unavailable['cpu_usage_percent'] = 'reason' in cpuBasis ? cpuBasis.reason : 'no basis';
-  const memBasis = resourceBasis(pod, 'memory');
+  const memBasis = bases.memory;
   if (memBasis.amount !== undefined) values['memory_usage_percent'] = (memory / memBasis.amount) * 100;
   else unavailable['memory_usage_percent'] = 'reason' in memBasis ? memBasis.reason : 'no basis';
   return { values, unavailable };
@@ -96,6 +110,11 @@ export class MetricsServerCollector {
   private readonly deps: MetricsServerCollectorDeps;
   private loop: IntervalLoop | undefined;
   private lastError: string | undefined;
+  /**
+   * Per pod object, its ref and percentage bases: every poll reads thousands of pods whose specs did not change
+   * (the informer stores a new object for every update, so an entry never outlives its pod's state).
+   */
+  private readonly known = new WeakMap<V1Pod, { readonly ref: TargetRef; readonly bases: PodBases }>();
 
   constructor(deps: MetricsServerCollectorDeps) {
     this.deps = deps;
@@ -162,11 +181,13 @@ export class MetricsServerCollector {
       if (wanted !== undefined && !wanted.has(item.metadata.namespace)) continue;
       const pod = this.deps.pods.get(item.metadata.namespace, item.metadata.name);
       if (!pod) continue;
-      const ref = podRef(pod);
+      let known = this.known.get(pod);
+      const ref = known?.ref ?? podRef(pod);
       const at = timeOf(item.timestamp);
       let usage: ReturnType<typeof podUsage>;
       try {
-        usage = podUsage(pod, item);
+        if (known === undefined) this.known.set(pod, (known = { ref, bases: podBases(pod) }));
+        usage = podUsage(pod, item, known.bases);
       } catch (e: unknown) {
         for (const m of RESOURCE_METRICS) store.recordUnavailable(ref, m, `unreadable metrics: ${e instanceof Error ? e.message : String(e)}`, now);
         continue;
