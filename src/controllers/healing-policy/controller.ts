@@ -144,6 +144,8 @@ export interface HealingPolicyReconcilerDeps {
 const EXPECTATION_TTL_MS = 60_000;
 /** Evaluation yields to the event loop after this much uninterrupted work, so informers and probes keep running. */
 const EVALUATION_SLICE_MS = 10;
+/** The trigger states of a target that never fired: one shared empty map, not one per target per pass. */
+const NO_TRIGGER_STATES: ReadonlyMap<string, TriggerState> = new Map();
 /** A policy over its evaluation budget is skipped for this many times the budget. */
 const OVER_BUDGET_PENALTY_FACTOR = 10;
 
@@ -286,8 +288,8 @@ export class HealingPolicyReconciler {
     // largest remaining reconcile cost was copying series). The analyzer reads history, so its policies skip this.
     const quickFirst = policy.spec.strategy !== 'ai' && !policy.spec.triggers.some((t) => t.type === 'predictive');
     const evaluated = await this.withinBudget(selection.targets, (target) => {
-      const states = new Map<string, TriggerState>();
-      for (const [trigger, at] of lastFired.get(targetKey(target.ref)) ?? []) states.set(trigger, { lastFiredAt: at });
+      const fired = lastFired.size === 0 ? undefined : lastFired.get(targetKey(target.ref));
+      const states = fired === undefined ? NO_TRIGGER_STATES : new Map<string, TriggerState>([...fired].map(([trigger, at]) => [trigger, { lastFiredAt: at }] as const));
       if (quickFirst) {
         const latest = this.observe(target.ref, queries, policy, true);
         const quick = evaluateTriggers(policy.spec.triggers, latest, states, now, options);

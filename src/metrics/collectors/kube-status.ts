@@ -107,6 +107,8 @@ export class KubeStatusCollector {
    * WeakMap lets it go with its object.
    */
   private readonly recordedFrom = new WeakMap<V1Pod, { readonly ref: TargetRef; readonly restartCount: number; readonly ready: number }>();
+  /** podConditions of pod objects whose conditions do not depend on time: a resample reads each pod for two workloads (its ReplicaSet and its Deployment). */
+  private readonly conditionsCache = new WeakMap<V1Pod, ReadonlyMap<string, ConditionInput>>();
 
   constructor(deps: KubeStatusCollectorDeps) {
     this.deps = deps;
@@ -161,7 +163,7 @@ export class KubeStatusCollector {
     const restarts = store.window(ref, 'restart_count', now - RESTART_RATE_WINDOW_MS);
     const rate = restartsInWindow(restarts, now, RESTART_RATE_WINDOW_MS);
     store.recordSample(ref, 'restart_rate', { at: now, value: rate }, now);
-    const conditions = podConditions(pod, now);
+    const conditions = this.conditionsOf(pod, now);
     store.replaceConditions(ref, conditions, now);
     const finished = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
     const selection = `${pod.metadata?.uid ?? ''}|${finished ? 'done' : ''}|${pod.metadata?.deletionTimestamp === undefined ? '' : 'deleting'}|${labelSignature(pod.metadata?.labels)}`;
@@ -169,6 +171,15 @@ export class KubeStatusCollector {
     if (conditionsDependOnTime(pod)) this.recordedFrom.delete(pod);
     else this.recordedFrom.set(pod, { ref, restartCount: m.restart_count, ready: m.ready });
     return ref;
+  }
+
+  /** podConditions(pod, now), computed once per pod object when time cannot change it. Read-only. */
+  private conditionsOf(pod: V1Pod, now: number): ReadonlyMap<string, ConditionInput> {
+    const cached = this.conditionsCache.get(pod);
+    if (cached !== undefined) return cached;
+    const conditions = podConditions(pod, now);
+    if (!conditionsDependOnTime(pod)) this.conditionsCache.set(pod, conditions);
+    return conditions;
   }
 
   /**
@@ -315,7 +326,7 @@ export class KubeStatusCollector {
     }
     // A pseudo-condition (CrashLoopBackOff, OOMKilled, …) holds for the workload when it holds for any of its pods.
     for (const pod of pods) {
-      for (const [type, c] of podConditions(pod, now)) {
+      for (const [type, c] of this.conditionsOf(pod, now)) {
         if (POD_ONLY.has(type)) continue;
         const prev = conditions.get(type);
         if (!prev || (prev.status !== 'True' && c.status === 'True')) conditions.set(type, c);
