@@ -121,14 +121,18 @@ describe('KubeStatusCollector', () => {
         ],
       },
     };
-    const pods = [pod('web-1-a', 0), pod('web-1-b', 3), crashLooping];
+    // A second Deployment with one healthy pod: its pod-derived conditions come from a healthy pod alone.
+    const api: k8s.V1Deployment = { ...deployment, metadata: { name: 'api', namespace: 'ns', uid: 'uid-api' } };
+    const apiReplicaSet: k8s.V1ReplicaSet = { metadata: { name: 'api-1', namespace: 'ns', uid: 'uid-api-1', ownerReferences: [owner('Deployment', 'api')] }, spec: { selector: {} } };
+    const apiPod: k8s.V1Pod = { ...pod('api-1-a', 0), metadata: { name: 'api-1-a', namespace: 'ns', uid: 'uid-api-1-a', ownerReferences: [owner('ReplicaSet', 'api-1')] } };
+    const pods = [pod('web-1-a', 0), pod('web-1-b', 3), crashLooping, apiPod];
     const run = async (full: boolean) => {
       const clock = new FakeClock(now);
       const store = new SeriesStore();
       const informers = {
         pods: informer('pods', pods, clock),
-        replicaSets: informer('replicasets', [replicaSet], clock),
-        deployments: informer('deployments', [deployment], clock),
+        replicaSets: informer('replicasets', [replicaSet, apiReplicaSet], clock),
+        deployments: informer('deployments', [deployment, api], clock),
         statefulSets: informer<k8s.V1StatefulSet>('statefulsets', [], clock),
         daemonSets: informer<k8s.V1DaemonSet>('daemonsets', [], clock),
       };
@@ -140,18 +144,23 @@ describe('KubeStatusCollector', () => {
       for (const i of Object.values(informers) as { start(): void }[]) i.start();
       await flushMicrotasks();
       collector.recordAll();
-      const recordInFull = (collector as unknown as { recordPodOnly(p: k8s.V1Pod, at: number): void }).recordPodOnly.bind(collector);
+      // In full, every read of the cache returns new objects, as if every pod had just been updated: nothing the
+      // collector kept per pod object applies, so each resample derives everything from scratch.
+      if (full) {
+        const list = informers.pods.list.bind(informers.pods);
+        informers.pods.list = (namespace?: string) => list(namespace).map((p) => structuredClone(p));
+      }
       for (let step = 0; step < 14; step++) {
         await clock.advance(30_000);
-        if (full) {
-          for (const p of informers.pods.list()) recordInFull(p, clock.now());
-          collector.recordAll();
-        } else {
-          collector.resample();
-        }
+        collector.resample();
       }
-      const seen = pods.map((p) => {
-        const obs = store.observations({ apiVersion: 'v1', kind: 'Pod', namespace: 'ns', name: p.metadata?.name ?? '' });
+      const targets: TargetRef[] = [
+        ...pods.map((p): TargetRef => ({ apiVersion: 'v1', kind: 'Pod', namespace: 'ns', name: p.metadata?.name ?? '' })),
+        web,
+        { ...web, name: 'api' },
+      ];
+      const seen = targets.map((t) => {
+        const obs = store.observations(t);
         return { series: Object.fromEntries([...obs.series].map(([m, v]) => [m, v.map((x) => [x.at - now, x.value])])), conditions: Object.fromEntries(obs.conditions) };
       });
       collector.stop();
@@ -165,5 +174,9 @@ describe('KubeStatusCollector', () => {
     // ended with time alone.
     expect(inFull.changes.some((c) => c.includes('web-1-b ["restart_rate"]'))).toBe(true);
     expect(inFull.changes.some((c) => c.includes('web-1-c [] true'))).toBe(true);
+    // ... and so did the workloads' (their pods' crash loop is theirs).
+    expect(inFull.changes.some((c) => c.includes(' web [] true'))).toBe(true);
+    expect(inFull.seen[4]?.conditions['CrashLoopBackOff']).toMatchObject({ status: 'False' });
+    expect(resampled.seen[5]?.conditions).toMatchObject({ CrashLoopBackOff: { status: 'False' }, ImagePullBackOff: { status: 'False' }, OOMKilled: { status: 'False' } });
   });
 });

@@ -107,8 +107,13 @@ export class KubeStatusCollector {
    * WeakMap lets it go with its object.
    */
   private readonly recordedFrom = new WeakMap<V1Pod, { readonly ref: TargetRef; readonly restartCount: number; readonly ready: number }>();
-  /** podConditions of pod objects whose conditions do not depend on time: a resample reads each pod for two workloads (its ReplicaSet and its Deployment). */
-  private readonly conditionsCache = new WeakMap<V1Pod, ReadonlyMap<string, ConditionInput>>();
+  /**
+   * What each pod object adds to its workloads' conditions, kept when time cannot change it: a resample reads
+   * every pod for two workloads (its ReplicaSet and its Deployment). Pods that only say "False" share one list.
+   */
+  private readonly workloadConditions = new WeakMap<V1Pod, readonly (readonly [string, ConditionInput])[]>();
+  /** The shared lists of all-"False" conditions, by their types. */
+  private readonly allFalse = new Map<string, readonly (readonly [string, ConditionInput])[]>();
 
   constructor(deps: KubeStatusCollectorDeps) {
     this.deps = deps;
@@ -163,7 +168,7 @@ export class KubeStatusCollector {
     const restarts = store.window(ref, 'restart_count', now - RESTART_RATE_WINDOW_MS);
     const rate = restartsInWindow(restarts, now, RESTART_RATE_WINDOW_MS);
     store.recordSample(ref, 'restart_rate', { at: now, value: rate }, now);
-    const conditions = this.conditionsOf(pod, now);
+    const conditions = podConditions(pod, now);
     store.replaceConditions(ref, conditions, now);
     const finished = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
     const selection = `${pod.metadata?.uid ?? ''}|${finished ? 'done' : ''}|${pod.metadata?.deletionTimestamp === undefined ? '' : 'deleting'}|${labelSignature(pod.metadata?.labels)}`;
@@ -173,13 +178,20 @@ export class KubeStatusCollector {
     return ref;
   }
 
-  /** podConditions(pod, now), computed once per pod object when time cannot change it. Read-only. */
-  private conditionsOf(pod: V1Pod, now: number): ReadonlyMap<string, ConditionInput> {
-    const cached = this.conditionsCache.get(pod);
+  /** The pod's conditions that speak for its workload (not POD_ONLY), computed once per pod object when time cannot change them. */
+  private workloadConditionsOf(pod: V1Pod, now: number): readonly (readonly [string, ConditionInput])[] {
+    const cached = this.workloadConditions.get(pod);
     if (cached !== undefined) return cached;
-    const conditions = podConditions(pod, now);
-    if (!conditionsDependOnTime(pod)) this.conditionsCache.set(pod, conditions);
-    return conditions;
+    const part = [...podConditions(pod, now)].filter(([type]) => !POD_ONLY.has(type));
+    if (conditionsDependOnTime(pod)) return part;
+    let kept: readonly (readonly [string, ConditionInput])[] = part;
+    if (part.every(([, c]) => c.status === 'False' && Object.keys(c).length === 1)) {
+      const types = part.map(([type]) => type).join(',');
+      kept = this.allFalse.get(types) ?? part.map(([type]) => [type, FALSE] as const);
+      this.allFalse.set(types, kept);
+    }
+    this.workloadConditions.set(pod, kept);
+    return kept;
   }
 
   /**
@@ -326,8 +338,7 @@ export class KubeStatusCollector {
     }
     // A pseudo-condition (CrashLoopBackOff, OOMKilled, …) holds for the workload when it holds for any of its pods.
     for (const pod of pods) {
-      for (const [type, c] of this.conditionsOf(pod, now)) {
-        if (POD_ONLY.has(type)) continue;
+      for (const [type, c] of this.workloadConditionsOf(pod, now)) {
         const prev = conditions.get(type);
         if (!prev || (prev.status !== 'True' && c.status === 'True')) conditions.set(type, c);
       }
@@ -338,6 +349,9 @@ export class KubeStatusCollector {
     this.report(ref, w?.metadata?.labels, reported, conditions, `${w?.metadata?.uid ?? ''}|${labelSignature(w?.metadata?.labels)}|${podSet}`);
   }
 }
+
+/** A condition that is "False" and says nothing more (shared; frozen because it is). */
+const FALSE: ConditionInput = Object.freeze({ status: 'False' });
 
 /** Pod conditions that describe one pod, not its workload (the workload has its own replica counts). */
 const POD_ONLY = new Set(['Ready', 'ContainersReady', 'PodScheduled', 'Initialized', 'PodReadyToStartContainers']);
