@@ -406,6 +406,8 @@ function createCollectors(b: Base, c: Caches, enqueuePoliciesFor: (change: Obser
         }
         return out;
       },
+      // Only the resource metrics some policy reads are recorded (see MetricsServerCollectorDeps.metrics).
+      metrics: () => new Set(queries().filter((q) => (RESOURCE_METRICS as readonly string[]).includes(q))),
       onPoll: enqueuePolled({ metrics: RESOURCE_METRICS }),
       onError: () => metrics.collectionErrorsTotal.inc({ source: 'metrics-server' }),
       onPolled: (cost) => {

@@ -101,20 +101,20 @@ export interface OperatorProcessOptions {
   readonly readyTimeoutMs?: number;
 }
 
-/** Starts `kubeskippy run` as a child process and (by default) waits until /readyz answers 200. */
 /**
- * The MALLOC_* settings of the operator image (the Dockerfile's `ENV MALLOC_…=…` lines), so the benchmarks run the
- * operator process as the image does.
+ * The runtime settings of the operator image — the Dockerfile's `ENV MALLOC_…=…` (glibc's allocator) and
+ * `ENV NODE_OPTIONS=…` (V8's heap) — so the benchmarks run the operator process as the image does.
  */
-export function imageMallocEnv(dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8')): Record<string, string> {
+export function imageRuntimeEnv(dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8')): Record<string, string> {
   const env: Record<string, string> = {};
   for (const line of dockerfile.split('\n')) {
     if (!/^ENV\s/.test(line)) continue;
-    for (const m of line.matchAll(/\b(MALLOC_[A-Z_]+)=(\S+)/g)) env[m[1] as string] = m[2] as string;
+    for (const m of line.matchAll(/\b(MALLOC_[A-Z_]+|NODE_OPTIONS)=("[^"]*"|\S+)/g)) env[m[1] as string] = (m[2] as string).replace(/^"(.*)"$/, '$1');
   }
   return env;
 }
 
+/** Starts `kubeskippy run` as a child process and (by default) waits until /readyz answers 200. */
 export async function startOperatorProcess(entry: string, options: OperatorProcessOptions): Promise<OperatorProcess> {
   const port = await freePort();
   mkdirSync(outDir, { recursive: true });
@@ -138,7 +138,7 @@ export async function startOperatorProcess(entry: string, options: OperatorProce
       '0',
       ...options.args,
     ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...imageMallocEnv(), ...process.env } },
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...imageRuntimeEnv(), ...process.env } },
   );
   const onData = (d: Buffer): void => {
     logFile.write(d);

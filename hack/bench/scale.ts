@@ -59,7 +59,7 @@ import {
   root,
   scrape,
   sleep,
-  imageMallocEnv,
+  imageRuntimeEnv,
   startOperatorProcess,
   sumOf,
   table,
@@ -87,7 +87,8 @@ const SETTINGS = {
   heapSnapshot: process.env['BENCH_HEAP_SNAPSHOT'] === '1',
   nodeFlags: (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((a) => a !== ''),
   /** The operator process's malloc settings: the image's (Dockerfile), unless this environment sets its own. */
-  operatorMallocEnv: Object.fromEntries(Object.entries(imageMallocEnv()).map(([k, v]) => [k, process.env[k] ?? v])),
+  // The image's runtime settings, and any the caller set for the run (the operator inherits this environment).
+  operatorEnv: { ...imageRuntimeEnv(), ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_') || k === 'NODE_OPTIONS')) },
 };
 
 /** What the issue asks at 5 000 pods and 100 policies, on one core. */

@@ -85,6 +85,23 @@ describe('MetricsServerCollector.pollOnce', () => {
     await collector.pollOnce();
     expect(percent()).toBe(25);
   });
+
+  it('records only the resource metrics a policy reads, and all of them when told nothing', async () => {
+    const clock = new FakeClock(now);
+    const pod = podWithLimit('100Mi');
+    const pods = { get: () => pod, list: () => [pod], keys: () => ['ns/p'] } as unknown as Informer<V1Pod>;
+    const replicaSets = { list: () => [] } as unknown as Informer<V1ReplicaSet>;
+    const item: PodMetric = { metadata: { name: 'p', namespace: 'ns', selfLink: '', creationTimestamp: '' }, timestamp: new Date(now).toISOString(), window: '15s', containers: [{ name: 'a', usage: { cpu: '100m', memory: '50Mi' } }] };
+    const seriesAfterPoll = async (metrics: (() => ReadonlySet<string> | undefined) | undefined): Promise<string[]> => {
+      const store = new SeriesStore();
+      const collector = new MetricsServerCollector({ store, clock, logger: silentLogger, source: { getPodMetrics: () => Promise.resolve({ items: [item] }) }, pods, replicaSets, intervalMs: 15_000, wanted: () => true, onPoll: () => undefined, ...(metrics === undefined ? {} : { metrics }) });
+      await collector.pollOnce();
+      return [...store.observations({ apiVersion: 'v1', kind: 'Pod', namespace: 'ns', name: 'p' }).series.keys()].sort();
+    };
+    expect(await seriesAfterPoll(() => new Set(['memory_usage_percent']))).toEqual(['memory_usage_percent']);
+    expect(await seriesAfterPoll(() => undefined)).toEqual(['cpu_usage_millicores', 'cpu_usage_percent', 'memory_usage_bytes', 'memory_usage_percent']);
+    expect(await seriesAfterPoll(undefined)).toHaveLength(4);
+  });
 });
 
 describe('events', () => {

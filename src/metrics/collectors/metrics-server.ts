@@ -49,6 +49,13 @@ export interface MetricsServerCollectorDeps {
    * instead of listing every pod's metrics in the cluster (see chooseRequests).
    */
   readonly namespaces?: () => ReadonlySet<string> | undefined;
+  /**
+   * Which of RESOURCE_METRICS a policy reads (undefined: all). Only those are recorded: a series is history kept for
+   * every pod polled (~2 KiB a pod at a 15 s interval), and 5 000 pods × four series was the largest part of the
+   * operator's heap when the policies read one. A metric's history starts with the first poll after a policy
+   * reads it.
+   */
+  readonly metrics?: () => ReadonlySet<string> | undefined;
 }
 
 /** The longest list of namespaces polled one request each; beyond it one cluster-wide list is cheaper. */
@@ -142,6 +149,8 @@ export class MetricsServerCollector {
     const stopwatch = this.deps.stopwatch ?? (() => performance.now());
     const t0 = stopwatch();
     const wanted = this.deps.namespaces?.();
+    const recorded = this.deps.metrics?.();
+    const records = (metric: string): boolean => recorded === undefined || recorded.has(metric);
     const requests = chooseRequests(wanted, (ns) => this.deps.pods.list(ns).length, this.deps.pods.keys().length);
     let items: PodMetric[];
     try {
@@ -154,7 +163,7 @@ export class MetricsServerCollector {
       this.deps.onError?.(e);
       const now = clock.now();
       const refs = (wanted === undefined ? this.deps.pods.list() : [...wanted].flatMap((ns) => this.deps.pods.list(ns))).map(podRef);
-      for (const ref of refs) for (const m of RESOURCE_METRICS) store.recordUnavailable(ref, m, this.lastError, now);
+      for (const ref of refs) for (const m of RESOURCE_METRICS) if (records(m)) store.recordUnavailable(ref, m, this.lastError, now);
       this.deps.onPoll(refs);
       return;
     }
@@ -189,18 +198,18 @@ export class MetricsServerCollector {
         if (known === undefined) this.known.set(pod, (known = { ref, bases: podBases(pod) }));
         usage = podUsage(pod, item, known.bases);
       } catch (e: unknown) {
-        for (const m of RESOURCE_METRICS) store.recordUnavailable(ref, m, `unreadable metrics: ${e instanceof Error ? e.message : String(e)}`, now);
+        for (const m of RESOURCE_METRICS) if (records(m)) store.recordUnavailable(ref, m, `unreadable metrics: ${e instanceof Error ? e.message : String(e)}`, now);
         continue;
       }
-      for (const [m, v] of Object.entries(usage.values)) store.recordSample(ref, m, { at, value: v }, now);
-      for (const [m, reason] of Object.entries(usage.unavailable)) store.recordUnavailable(ref, m, reason, now);
+      for (const [m, v] of Object.entries(usage.values)) if (records(m)) store.recordSample(ref, m, { at, value: v }, now);
+      for (const [m, reason] of Object.entries(usage.unavailable)) if (records(m)) store.recordUnavailable(ref, m, reason, now);
       touched.push(ref);
       const workload = podWorkload(pod, replicaSetsOf(ref.namespace));
       if (workload) {
         const key = targetKey(workload);
         const agg = workloadMax.get(key) ?? { ref: workload, at, values: {} };
         agg.at = Math.max(agg.at, at);
-        for (const [m, v] of Object.entries(usage.values)) agg.values[m] = Math.max(agg.values[m] ?? Number.NEGATIVE_INFINITY, v);
+        for (const [m, v] of Object.entries(usage.values)) if (records(m)) agg.values[m] = Math.max(agg.values[m] ?? Number.NEGATIVE_INFINITY, v);
         workloadMax.set(key, agg);
       }
     }
