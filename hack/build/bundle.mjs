@@ -12,6 +12,7 @@
 // The bundle sits at DIST/ (not DIST/cli/) so that paths the code resolves from import.meta.url keep meaning the
 // same (version.ts reads ../package.json); the dashboard finds its static files from either place.
 import { build } from 'esbuild';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -43,6 +44,18 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
+// V8 stores a module's source text (kept in the heap for lazy compilation) as one byte a character only when
+// every character is Latin-1; a single "—" makes the whole 7 MB string two bytes a character. esbuild escapes what
+// is outside ASCII in strings, templates and identifiers, not in the doc comments it keeps: those are escaped here,
+// and a character above Latin-1 anywhere else fails the build rather than doubling the operator's largest string.
+const bundleFile = path.join(dist, 'kubeskippy.mjs');
+const text = readFileSync(bundleFile, 'utf8');
+// (Characters above U+00FF; a character class of the Latin-1 range would name the control characters.)
+const wide = /[\u0100-\uffff]/;
+const code = text.split('\n').filter((line) => wide.test(line) && !/^\s*(\/\/|\/\*|\*)/.test(line));
+if (code.length > 0) throw new Error(`characters above Latin-1 outside comments in the bundle:\n${code.slice(0, 5).join('\n')}`);
+writeFileSync(bundleFile, text.replace(/[\u0100-\uffff]/g, (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`));
+
 const out = Object.values(result.metafile.outputs).find((o) => o.entryPoint !== undefined);
 const mib = (n) => (n / 2 ** 20).toFixed(1);
 const fromClientNode = Object.entries(out.inputs)
