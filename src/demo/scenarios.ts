@@ -279,7 +279,7 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
     title: 'CPU oscillation (sine)',
     seed: 'continuous-cpu-oscillation: sine wave CPU patterns; "CPU oscillation: predictive scaling before peaks"',
     story:
-      'A sine-wave load of 1400 ± 600 millicores shared by the pods (2 pods: 40–100% each, 3 pods: 27–67%), period 2 min. The rules twin has the seed\'s "CPU > 80% for 2 minutes" (a peak stays above 80% for 47 s); the AI twin scales up on the forecast of the next peak. When the load subsides to 700 millicores (23% a pod on 3 pods, 35% on 2), "CPU < 30% for 1 min" scales back to 2, where the trigger clears.',
+      'A sine-wave load of 1400 ± 600 millicores shared by the pods (2 pods: 40–100% each, 3 pods: 27–67%), period 2 min. The rules twin has the seed\'s "CPU > 80% for 2 minutes" (a peak stays above 80% for 47 s); the AI twin scales up on the forecast of the next peak. When the load subsides to 700 millicores (23% a pod on 3 pods, 35% on 2), "CPU < 30% for 1 min" (the busiest pod\'s, so a fresh replica reading low does not count) scales back to 2, where the trigger clears.',
     workloads: twins(
       {
         replicas: 2,
@@ -325,7 +325,13 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
         {
           name: 'cpu-scale-back',
           spec: {
-            selector: { labelSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['cpu-rules', 'cpu-ai'] }] } },
+            // Over the Deployments, whose cpu_usage_percent is their busiest pod's: "< 30%" then means every pod is
+            // under 30%. Over the pods, a replica fresh from a scale-up (no share of the load yet, or not yet in
+            // metrics-server's second scrape) read low for a minute and scaled back before the next peak.
+            selector: {
+              labelSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['cpu-rules', 'cpu-ai'] }] },
+              resources: [{ apiVersion: 'apps/v1', kind: 'Deployment' }],
+            },
             triggers: [{ name: 'low-cpu', type: 'metric', metricTrigger: { query: 'cpu_usage_percent', operator: '<', threshold: 30, duration: '1m' }, cooldownPeriod: '2m' }],
             actions: [{ name: 'remove-replica', type: 'scale', priority: 15, scaleAction: { direction: 'down', replicas: 1, minReplicas: 2, maxReplicas: 3 } }],
             safetyRules: { maxActionsPerHour: 10, healthCheckTimeout: '2m' },
