@@ -17,6 +17,7 @@ import { HealingActionReconciler } from './controllers/healing-action/controller
 import { HealingPolicyReconciler, policyKeyOf } from './controllers/healing-policy/controller.js';
 import { PolicyDirectory } from './controllers/healing-policy/directory.js';
 import { candidateNamespaces, type Inventory } from './controllers/healing-policy/select.js';
+import { retentionPlan } from './controllers/healing-policy/history-needs.js';
 import { createKubeClients, requestOptions, type KubeClients } from './k8s/client.js';
 import { isNotFound } from './k8s/errors.js';
 import { countingKubeConfig } from './k8s/request-counter.js';
@@ -876,6 +877,10 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
   if (!elector) metrics.leader.set(1);
   gauges();
   onControl();
+  // Each metric is kept as long as the policies reading it need (at least 15 min, seriesRetentionSeconds at most),
+  // re-planned on every housekeeping tick, so a new policy's longer need holds from the next tick on.
+  const planRetention = (): void => b.store.setRetention(retentionPlan(c.directory.all(), config.seriesRetentionSeconds * 1000));
+  planRetention();
   // The caches are complete now: record every workload, whose pod-derived observations were held back until then.
   collectors.kubeStatus.recordAll();
   collectors.metricsServer.start();
@@ -890,6 +895,7 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     tickOnStart: false,
     tick: () => {
       if (housekeepingTicks++ % 2 === 1) collectors.kubeStatus.resample();
+      planRetention();
       b.store.prune(clock.now());
       gauges();
       publish();

@@ -212,7 +212,7 @@ export const OperatorConfigSchema = Type.Object(
       description: 'longest one policy\'s trigger evaluation may take in one pass; past it the policy is reported and skipped for ten times this',
     }),
     resyncSeconds: Type.Integer({ minimum: 0, default: 300, description: 'periodic full resync of every controller; 0 disables' }),
-    seriesRetentionSeconds: Type.Integer({ minimum: 60, default: 3600, description: 'how long per-target metric series are kept' }),
+    seriesRetentionSeconds: Type.Integer({ minimum: 60, default: 3600, description: 'the longest per-target metric series are kept: each metric as long as the policies reading it need (trigger durations, predictive lookbacks), at least 15 min' }),
     cacheSyncTimeoutSeconds: Type.Integer({ minimum: 1, default: 120, description: 'how long to wait for informers to sync at start' }),
     shutdownTimeoutSeconds: Type.Integer({ minimum: 0, default: 30, description: 'how long in-flight work may finish on shutdown' }),
   },

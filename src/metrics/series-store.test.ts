@@ -99,6 +99,36 @@ describe('SeriesStore samples', () => {
     expect(store.stats().rejectedSamples).toBe(1);
   });
 
+  it('keeps each metric as long as its retention plan says, retentionMs at most, on write and on prune', () => {
+    const store = new SeriesStore({ ...SMALL, maxSamplesPerSeries: 100, maxSeriesPerTarget: 8 });
+    store.setRetention({ byMetric: new Map([['short', 3 * M], ['long', 60 * M]]), othersMs: 5 * M });
+    expect([store.retentionOf('short'), store.retentionOf('long'), store.retentionOf('any')]).toEqual([3 * M, 10 * M, 5 * M]);
+    for (let i = 0; i <= 12; i++) for (const m of ['short', 'long', 'any']) store.recordSample(A, m, { at: T + i * M, value: i }, T + i * M);
+    const values = (m: string): number[] => (store.observations(A).series.get(m) ?? []).map((x) => x.value);
+    // Trimmed on write: the cutoff is now − retention, inclusive of a sample exactly at it.
+    expect(values('short')).toEqual([9, 10, 11, 12]);
+    expect(values('any')).toEqual([7, 8, 9, 10, 11, 12]);
+    expect(values('long')).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    // A sample older than its own metric's retention is refused, though another metric would keep it.
+    expect(store.recordSample(A, 'short2', { at: T + 8 * M, value: 1 }, T + 12 * M)).toBe(true);
+    store.setRetention({ byMetric: new Map([['short2', 3 * M]]), othersMs: 5 * M });
+    expect(store.recordSample(pod('b'), 'short2', { at: T + 8 * M, value: 1 }, T + 12 * M)).toBe(false);
+    // Prune applies a plan that became shorter; nothing written since is needed for that.
+    store.setRetention({ byMetric: new Map(), othersMs: 2 * M });
+    store.prune(T + 12 * M);
+    expect([values('short'), values('any'), values('long')]).toEqual([[10, 11, 12], [10, 11, 12], [10, 11, 12]]);
+  });
+
+  it('treats a retention that is not a positive number as retentionMs, and no plan as retentionMs for all', () => {
+    const store = new SeriesStore(SMALL);
+    store.setRetention({ byMetric: new Map([['a', 0], ['b', Number.NaN], ['c', -M], ['d', Number.POSITIVE_INFINITY]]), othersMs: Number.NaN });
+    for (const m of ['a', 'b', 'c', 'd', 'e']) expect(store.retentionOf(m)).toBe(10 * M);
+    store.setRetention({ byMetric: new Map([['a', M]]), othersMs: M });
+    expect(store.retentionOf('e')).toBe(M);
+    store.setRetention(undefined);
+    expect([store.retentionOf('a'), store.retentionOf('e')]).toEqual([10 * M, 10 * M]);
+  });
+
   it('refuses a sample older than the series’ latest and replaces one at the same time', () => {
     const store = new SeriesStore(SMALL);
     expect(store.recordSample(A, 'm', { at: T, value: 1 }, T)).toBe(true);
@@ -170,6 +200,19 @@ describe('SeriesStore unavailable reasons', () => {
     expect(o.unavailable.has('memory_usage_percent')).toBe(false);
   });
 
+  it('gives a target without reasons an empty map, live or copied, and never the same map a later reason fills', () => {
+    const store = new SeriesStore(SMALL);
+    store.recordSample(A, 'm', { at: T, value: 1 }, T);
+    const live = store.observations(A, { live: true }).unavailable;
+    const copied = store.observations(A).unavailable;
+    expect([live.size, copied.size]).toEqual([0, 0]);
+    store.recordUnavailable(A, 'm', 'metrics.k8s.io unavailable', T + S);
+    expect([live.size, copied.size]).toEqual([0, 0]);
+    expect(store.observations(pod('other'), { live: true }).unavailable.size).toBe(0);
+    expect(store.observations(A, { live: true }).unavailable.get('m')).toBe('metrics.k8s.io unavailable');
+    expect(store.stats().unavailable).toBe(1);
+  });
+
   it('clears a reason on request and caps reasons per target', () => {
     const store = new SeriesStore(SMALL);
     for (const q of ['a', 'b', 'c', 'd']) store.recordUnavailable(A, q, `no ${q}`, T);
@@ -237,6 +280,18 @@ describe('SeriesStore events', () => {
     expect(store.recordEvent(A, 'uid-1/1', ev(T), T + S)).toBe(false);
     expect(store.recordEvent(A, 'uid-1/2', ev(T + S), T + S)).toBe(true);
     expect(store.observations(A).events).toHaveLength(2);
+  });
+
+  it('counts an id once even after later events and an eviction of others, and forgets ids with their events', () => {
+    const store = new SeriesStore(SMALL);
+    for (let i = 0; i < 4; i++) store.recordEvent(A, `e${i}`, ev(T + i * S), T + i * S);
+    expect(store.recordEvent(A, 'e3', ev(T + 3 * S), T + 5 * S)).toBe(false);
+    expect(store.recordEvent(A, 'e4', ev(T + 4 * S), T + 5 * S)).toBe(true);
+    // e0 went to make room; its id is free again, but it is the oldest, so it goes again at once.
+    expect(store.observations(A).events).toHaveLength(4);
+    // After the event retention, an id is free again and counts as new.
+    store.prune(T + 31 * M);
+    expect(store.recordEvent(A, 'e4', ev(T + 31 * M), T + 31 * M)).toBe(true);
   });
 
   it('keeps events in time order when one arrives late', () => {

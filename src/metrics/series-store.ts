@@ -8,6 +8,8 @@
  * ring buffers of doubles (16 bytes a sample, grown on demand), and every collection — targets, series per target,
  * conditions, events, unavailable reasons — has a cap with least-recently-written eviction, counted in stats().
  * Worst case ≈ maxTargets × maxSeriesPerTarget × maxSamplesPerSeries × 16 bytes plus small per-entry overheads.
+ * In practice each metric is kept only as long as its readers need (setRetention, planned by the operator from its
+ * policies), and a target carries no event-id set or unavailable-reason map until it has one.
  */
 import { capText, MAX_EVENT_MESSAGE, MAX_EVENT_REASON } from '../k8s/input-limits.js';
 import { targetKey, type ConditionState, type EventOccurrence, type Sample, type TargetObservations, type TargetRef } from './types.js';
@@ -59,6 +61,16 @@ export class InvalidSeriesStoreOptionsError extends Error {
     super(`invalid series store option ${option}: ${String(value)} (must be a positive ${option.startsWith('max') ? 'integer' : 'number'})`);
     this.name = 'InvalidSeriesStoreOptionsError';
   }
+}
+
+/**
+ * How long each metric's samples are kept, when that is shorter than retentionMs: `byMetric` for the metrics listed,
+ * `othersMs` for every other. Set from what reads each series (SeriesStore.setRetention): a pod's status series kept
+ * an hour while the policies over it look ten minutes back was most of a long-running operator's growth.
+ */
+export interface RetentionPlan {
+  readonly byMetric: ReadonlyMap<string, number>;
+  readonly othersMs: number;
 }
 
 /** A condition as a collector reports it. */
@@ -268,12 +280,18 @@ interface TargetEntry {
   /** Map order = least recently written first (re-inserted on write), for eviction. */
   readonly series: Map<string, SampleRing>;
   readonly conditions: Map<string, ConditionState>;
-  /** Ascending by time. */
+  /**
+   * Ascending by time; ids are unique (a duplicate delivery is found by scanning at most maxEventsPerTarget ids — a
+   * Set of ids per target weighed more than most targets' events, which are none).
+   */
   events: StoredEvent[];
-  readonly eventIds: Set<string>;
-  readonly unavailable: Map<string, string>;
+  /** Created with the first reason: most targets never have one, and an empty Map per target adds up. */
+  unavailable: Map<string, string> | undefined;
   lastWrite: number;
 }
+
+/** The unavailable reasons of a target that has none (never written: observations() hands it out read-only). */
+const NO_REASONS: ReadonlyMap<string, string> = new Map();
 
 /** Deletes the first (least recently written) key of a Map-as-LRU. */
 function evictOldest<K, V>(map: Map<K, V>): void {
@@ -319,6 +337,8 @@ export class SeriesStore {
   private newestKey: string | undefined;
   /** Counts series writes, for SampleRing.writtenSeq. */
   private writes = 0;
+  /** Per-metric retention shorter than options.retentionMs (setRetention); none: everything is kept that long. */
+  private retention: RetentionPlan | undefined;
   private evictedTargets = 0;
   private evictedSeries = 0;
   private overwrittenSamples = 0;
@@ -339,19 +359,42 @@ export class SeriesStore {
   }
 
   /**
+   * Keeps each metric only as long as `plan` says (what its readers need), retentionMs at most: the samples beyond
+   * go at the next prune() and at each write to their series. A value that is not a positive number counts as
+   * retentionMs (keeping more is the safe side). A longer retention than before is not retroactive: what was dropped
+   * stays dropped. `undefined` keeps every metric for retentionMs again. Never throws.
+   */
+  setRetention(plan: RetentionPlan | undefined): void {
+    if (plan === undefined) {
+      this.retention = undefined;
+      return;
+    }
+    const max = this.options.retentionMs;
+    const clamp = (ms: number): number => (Number.isFinite(ms) && ms > 0 ? Math.min(ms, max) : max);
+    this.retention = { byMetric: new Map([...plan.byMetric].map(([m, ms]) => [m, clamp(ms)] as const)), othersMs: clamp(plan.othersMs) };
+  }
+
+  /** How long samples of `metric` are kept (setRetention, or retentionMs). */
+  retentionOf(metric: string): number {
+    const plan = this.retention;
+    if (plan === undefined) return this.options.retentionMs;
+    return plan.byMetric.get(metric) ?? plan.othersMs;
+  }
+
+  /**
    * Records one sample of `metric` for `target`. Clears the metric's unavailable reason (it was just read).
-   * Refused (returns false): NaN value, non-finite time, time before now − retentionMs, or before the series'
+   * Refused (returns false): NaN value, non-finite time, time before now − the metric's retention, or before the series'
    * latest sample. A sample at the latest sample's time replaces its value. ±Infinity is kept (PromQL can
    * return it, and it compares meaningfully).
    */
   recordSample(target: TargetRef, metric: string, sample: Sample, now: number): boolean {
-    const cutoff = now - this.options.retentionMs;
+    const cutoff = now - this.retentionOf(metric);
     if (Number.isNaN(sample.value) || !Number.isFinite(sample.at) || sample.at < cutoff) {
       this.rejectedSamples++;
       return false;
     }
     const entry = this.entry(target, now);
-    entry.unavailable.delete(metric);
+    entry.unavailable?.delete(metric);
     let ring = entry.series.get(metric);
     if (ring === undefined) {
       if (entry.series.size >= this.options.maxSeriesPerTarget) {
@@ -387,16 +430,17 @@ export class SeriesStore {
    */
   recordUnavailable(target: TargetRef, metric: string, reason: string, now: number): void {
     const entry = this.entry(target, now);
-    if (!entry.unavailable.has(metric) && entry.unavailable.size >= this.options.maxSeriesPerTarget) {
-      evictOldest(entry.unavailable);
+    const reasons = (entry.unavailable ??= new Map());
+    if (!reasons.has(metric) && reasons.size >= this.options.maxSeriesPerTarget) {
+      evictOldest(reasons);
       this.evictedEntries++;
     }
-    touchKey(entry.unavailable, metric, clip(reason));
+    touchKey(reasons, metric, clip(reason));
   }
 
   /** Removes an unavailable reason (e.g. the Event informer recovered). No-op for an unknown target. */
   clearUnavailable(target: TargetRef, metric: string): void {
-    this.entries.get(targetKey(target))?.unavailable.delete(metric);
+    this.entries.get(targetKey(target))?.unavailable?.delete(metric);
   }
 
   /**
@@ -431,7 +475,7 @@ export class SeriesStore {
     const cutoff = now - this.options.eventRetentionMs;
     if (!Number.isFinite(occurrence.at) || occurrence.at < cutoff) return false;
     const entry = this.entry(target, now);
-    if (entry.eventIds.has(id)) return false;
+    if (entry.events.some((e) => e.id === id)) return false;
     const stored: StoredEvent = {
       id,
       occurrence: Object.freeze({
@@ -446,14 +490,12 @@ export class SeriesStore {
     let i = entry.events.length;
     while (i > 0 && (entry.events[i - 1] as StoredEvent).occurrence.at > occurrence.at) i--;
     entry.events.splice(i, 0, stored);
-    entry.eventIds.add(id);
     this.dropEvents(entry, cutoff);
     while (entry.events.length > this.options.maxEventsPerTarget) {
-      const oldest = entry.events.shift() as StoredEvent;
-      entry.eventIds.delete(oldest.id);
+      entry.events.shift();
       this.evictedEntries++;
     }
-    return entry.eventIds.has(id);
+    return entry.events.includes(stored);
   }
 
   /**
@@ -490,7 +532,7 @@ export class SeriesStore {
       series,
       conditions: live ? entry.conditions : new Map(entry.conditions),
       events: entry.events.length === 0 ? NO_EVENTS : entry.events.map((e) => e.occurrence),
-      unavailable: live ? entry.unavailable : new Map(entry.unavailable),
+      unavailable: entry.unavailable === undefined ? (live ? NO_REASONS : new Map()) : live ? entry.unavailable : new Map(entry.unavailable),
     };
   }
 
@@ -522,11 +564,10 @@ export class SeriesStore {
   }
 
   /**
-   * Drops samples older than now − retentionMs, events older than now − eventRetentionMs, series left empty, and
+   * Drops samples older than now − their metric's retention (setRetention; retentionMs at most), events older than now − eventRetentionMs, series left empty, and
    * targets with no write for targetIdleMs. Call periodically; writes also trim the series they touch.
    */
   prune(now: number): PruneResult {
-    const sampleCutoff = now - this.options.retentionMs;
     const eventCutoff = now - this.options.eventRetentionMs;
     const idleCutoff = now - this.options.targetIdleMs;
     let targets = 0;
@@ -543,7 +584,7 @@ export class SeriesStore {
         return;
       }
       entry.series.forEach((ring, metric) => {
-        samples += ring.dropBefore(sampleCutoff);
+        samples += ring.dropBefore(now - this.retentionOf(metric));
         if (ring.length === 0) {
           entry.series.delete(metric);
           series++;
@@ -575,7 +616,7 @@ export class SeriesStore {
       }
       conditions += entry.conditions.size;
       events += entry.events.length;
-      unavailable += entry.unavailable.size;
+      unavailable += entry.unavailable?.size ?? 0;
     }
     return {
       targets: this.entries.size,
@@ -615,8 +656,7 @@ export class SeriesStore {
         series: new Map(),
         conditions: new Map(),
         events: [],
-        eventIds: new Set(),
-        unavailable: new Map(),
+        unavailable: undefined,
         lastWrite: now,
       };
     } else if (target.uid !== undefined && entry.ref.uid === undefined) {
@@ -642,17 +682,14 @@ export class SeriesStore {
       ...(input.message === undefined ? {} : { message: clip(input.message) }),
     });
     touchKey(entry.conditions, type, state);
-    entry.unavailable.delete(type);
+    entry.unavailable?.delete(type);
   }
 
   /** Drops events older than `cutoff` from the front; returns how many. */
   private dropEvents(entry: TargetEntry, cutoff: number): number {
     let n = 0;
     while (n < entry.events.length && (entry.events[n] as StoredEvent).occurrence.at < cutoff) n++;
-    if (n > 0) {
-      for (const e of entry.events.slice(0, n)) entry.eventIds.delete(e.id);
-      entry.events = entry.events.slice(n);
-    }
+    if (n > 0) entry.events = entry.events.slice(n);
     return n;
   }
 }

@@ -52,6 +52,12 @@ export function healingResult(phase: ActionPhase | undefined): HealingResult | u
   }
 }
 
+/**
+ * How much of a target's restart_count history observedFailure should find: the store keeps that much of it for the
+ * targets of predictive and AI-decided policies (retentionPlan), whose actions may count as prevented failures.
+ */
+export const FAILURE_HISTORY_MS = 30 * 60_000;
+
 /** A sign that the failure had already happened, or none. */
 export type ObservedFailure = { readonly failed: true; readonly reason: string; readonly message: string } | { readonly failed: false };
 

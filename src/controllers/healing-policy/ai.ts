@@ -25,7 +25,7 @@ export const DEPENDS_ON_ANNOTATION = 'kubeskippy.io/depends-on';
 export const AI_METRICS = ['memory_usage_percent', 'cpu_usage_percent'] as const;
 
 /** How much history a recommendation's assessments look at. */
-const AI_LOOKBACK_MS = 60 * 60_000;
+export const AI_LOOKBACK_MS = 60 * 60_000;
 
 /** What recommendFor needs besides the target. */
 export interface AiContext {
