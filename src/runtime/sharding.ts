@@ -26,26 +26,13 @@ import { createHash } from 'node:crypto';
 import type { Clock } from './clock.js';
 import { LeaderElector, type LeadershipListener, type LeaseStore, type StoredLease } from './leader-election.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
+import { hash32 } from './hash.js';
 
 /** Name prefix of the member Leases. */
 export const MEMBER_LEASE_PREFIX = 'kubeskippy-member-';
 /** Name prefix of the shard Leases. */
 export const SHARD_LEASE_PREFIX = 'kubeskippy-shard-';
 
-/** 32-bit FNV-1a with murmur3's finaliser (so that similar names spread). */
-function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** The shard of a namespace: stable across replicas, restarts and versions (a hash of the name), in [0, shards). */
 export function shardOf(namespace: string, shards: number): number {

@@ -43,7 +43,7 @@ import { assessSeries } from '../../analysis/assess.js';
 import { createAssessmentCache } from '../../triggers/assessment-cache.js';
 import { parseDuration } from '../../triggers/duration.js';
 import { findCondition } from '../conditions.js';
-import { invalidPolicyStatus, overBudgetPolicyStatus, POLICY_CONDITIONS, policyStatus, statusMergePatch, statusNeedsWrite } from './status.js';
+import { invalidPolicyStatus, overBudgetPolicyStatus, POLICY_CONDITIONS, policyStatus, statusMergePatch, statusNeedsWrite, statusRefreshFor } from './status.js';
 
 /** Event reasons on policies and targets. */
 export const POLICY_EVENTS = {
@@ -85,7 +85,10 @@ export interface PolicyReconcilerSettings {
    * so does the budget in the status, so this is only a safety net; absent: maxRequeueMs.
    */
   readonly quietRequeueMs?: number;
-  /** lastEvaluated is refreshed at least this often even when nothing changed. */
+  /**
+   * lastEvaluated is refreshed at least this often even when nothing changed (each policy at its own period between
+   * half of it and all of it: statusRefreshFor).
+   */
   readonly statusRefreshMs: number;
   /**
    * The longest one policy's trigger evaluation may run in one reconcile. Past it the pass is abandoned, the policy
@@ -420,7 +423,7 @@ export class HealingPolicyReconciler {
       ...(crossNamespace === undefined ? {} : { crossNamespace }),
       ...(learning === undefined ? {} : { learning }),
     });
-    if ((this.deps.writesStatus?.(id) ?? true) && statusNeedsWrite(raw.status, status, now, settings.statusRefreshMs)) {
+    if ((this.deps.writesStatus?.(id) ?? true) && statusNeedsWrite(raw.status, status, now, statusRefreshFor(key, settings.statusRefreshMs))) {
       try {
         await this.patchStatus(id, statusMergePatch(raw.status, status));
       } catch (e: unknown) {

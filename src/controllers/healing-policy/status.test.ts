@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HealingPolicyStatus } from '../../api/v1alpha1/healing-policy.js';
-import { policyStatus, statusNeedsWrite, type PolicyStatusInput } from './status.js';
+import { policyStatus, statusNeedsWrite, statusRefreshFor, type PolicyStatusInput } from './status.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const REFRESH = 60_000;
@@ -30,6 +30,19 @@ function asServerReturnsIt(status: HealingPolicyStatus): HealingPolicyStatus {
         : v;
   return JSON.parse(JSON.stringify(sort(status))) as HealingPolicyStatus;
 }
+
+describe('statusRefreshFor', () => {
+  it('gives each policy its own period between half the refresh interval and all of it, the same on every call', () => {
+    const periods = Array.from({ length: 100 }, (_, i) => statusRefreshFor(`apps-${i}/quiet`, 600_000));
+    expect(periods.every((p) => p >= 300_000 && p <= 600_000)).toBe(true);
+    expect(statusRefreshFor('apps-7/quiet', 600_000)).toBe(periods[7]);
+    // Spread: of 100 policies started together, no minute of the five holds more than a third of the refreshes.
+    const perMinute = [0, 0, 0, 0, 0];
+    for (const p of periods) perMinute[Math.min(4, Math.floor((p - 300_000) / 60_000))]!++;
+    expect(Math.max(...perMinute)).toBeLessThanOrEqual(33);
+    expect(Math.min(...perMinute)).toBeGreaterThan(5);
+  });
+});
 
 describe('statusNeedsWrite', () => {
   const written = asServerReturnsIt(policyStatus(undefined, input()));

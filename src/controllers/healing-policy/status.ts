@@ -1,6 +1,7 @@
 /** The HealingPolicy status a reconcile writes, computed from what it found. Pure. */
 import type { AnyPolicy, HealingPolicyStatus, Learning } from '../../api/v1alpha1/healing-policy.js';
 import { isoTime, setCondition } from '../conditions.js';
+import { hash32 } from '../../runtime/hash.js';
 
 /** Condition types and reasons on HealingPolicy status. */
 export const POLICY_CONDITIONS = {
@@ -116,6 +117,16 @@ export function overBudgetPolicyStatus(policy: AnyPolicy, message: string, now: 
       now,
     ),
   };
+}
+
+/**
+ * How often the policy with ledger key `key` refreshes an unchanged status: between half of `refreshMs` and all of
+ * it, fixed per policy (a hash of its key). With one period for all, every policy of an operator started at once
+ * wrote its status in the same minute, every `refreshMs` (54 of 100 in one quiet minute at 5 000 pods); spread, they
+ * write a few a minute, and lastEvaluated is never older than `refreshMs`.
+ */
+export function statusRefreshFor(key: string, refreshMs: number): number {
+  return Math.round(refreshMs * (0.5 + 0.5 * (hash32(key) / 0x1_0000_0000)));
 }
 
 /**
