@@ -43,7 +43,7 @@ import { assessSeries } from '../../analysis/assess.js';
 import { createAssessmentCache } from '../../triggers/assessment-cache.js';
 import { parseDuration } from '../../triggers/duration.js';
 import { findCondition } from '../conditions.js';
-import { invalidPolicyStatus, overBudgetPolicyStatus, POLICY_CONDITIONS, policyStatus, statusMergePatch, statusNeedsWrite, statusRefreshFor } from './status.js';
+import { invalidPolicyStatus, overBudgetPolicyStatus, POLICY_CONDITIONS, policyStatus, statusMergePatch, statusNeedsWrite, statusRefreshPhase } from './status.js';
 
 /** Event reasons on policies and targets. */
 export const POLICY_EVENTS = {
@@ -86,8 +86,8 @@ export interface PolicyReconcilerSettings {
    */
   readonly quietRequeueMs?: number;
   /**
-   * lastEvaluated is refreshed at least this often even when nothing changed (each policy at its own period between
-   * half of it and all of it: statusRefreshFor).
+   * lastEvaluated is refreshed once in each period of this length even when nothing changed (each policy at its own
+   * point of the period: statusRefreshPhase).
    */
   readonly statusRefreshMs: number;
   /**
@@ -423,7 +423,7 @@ export class HealingPolicyReconciler {
       ...(crossNamespace === undefined ? {} : { crossNamespace }),
       ...(learning === undefined ? {} : { learning }),
     });
-    if ((this.deps.writesStatus?.(id) ?? true) && statusNeedsWrite(raw.status, status, now, statusRefreshFor(key, settings.statusRefreshMs))) {
+    if ((this.deps.writesStatus?.(id) ?? true) && statusNeedsWrite(raw.status, status, now, settings.statusRefreshMs, statusRefreshPhase(key, settings.statusRefreshMs))) {
       try {
         await this.patchStatus(id, statusMergePatch(raw.status, status));
       } catch (e: unknown) {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { HealingPolicyStatus } from '../../api/v1alpha1/healing-policy.js';
-import { policyStatus, statusNeedsWrite, statusRefreshFor, type PolicyStatusInput } from './status.js';
+import { policyStatus, statusNeedsWrite, statusRefreshPhase, type PolicyStatusInput } from './status.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const REFRESH = 60_000;
+const REFRESH_10M = 600_000;
 
 const input = (over: Partial<PolicyStatusInput> = {}): PolicyStatusInput => ({
   now: T0,
@@ -31,16 +32,29 @@ function asServerReturnsIt(status: HealingPolicyStatus): HealingPolicyStatus {
   return JSON.parse(JSON.stringify(sort(status))) as HealingPolicyStatus;
 }
 
-describe('statusRefreshFor', () => {
-  it('gives each policy its own period between half the refresh interval and all of it, the same on every call', () => {
-    const periods = Array.from({ length: 100 }, (_, i) => statusRefreshFor(`apps-${i}/quiet`, 600_000));
-    expect(periods.every((p) => p >= 300_000 && p <= 600_000)).toBe(true);
-    expect(statusRefreshFor('apps-7/quiet', 600_000)).toBe(periods[7]);
-    // Spread: of 100 policies started together, no minute of the five holds more than a third of the refreshes.
-    const perMinute = [0, 0, 0, 0, 0];
-    for (const p of periods) perMinute[Math.min(4, Math.floor((p - 300_000) / 60_000))]!++;
-    expect(Math.max(...perMinute)).toBeLessThanOrEqual(33);
-    expect(Math.min(...perMinute)).toBeGreaterThan(5);
+describe('statusRefreshPhase', () => {
+  it('gives each policy its own point of the period, the same on every call, spread over the whole period', () => {
+    const phases = Array.from({ length: 100 }, (_, i) => statusRefreshPhase(`apps-${i}/quiet`, 600_000));
+    expect(phases.every((p) => p >= 0 && p < 600_000)).toBe(true);
+    expect(statusRefreshPhase('apps-7/quiet', 600_000)).toBe(phases[7]);
+    // Of 100 policies started together, no minute of the ten holds more than a fifth of the refreshes.
+    const perMinute = Array.from({ length: 10 }, () => 0);
+    for (const p of phases) perMinute[Math.floor(p / 60_000)]!++;
+    expect(Math.max(...perMinute)).toBeLessThanOrEqual(20);
+  });
+
+  it('refreshes an unchanged status once in each slot of the period, at the policy\'s own point of it', () => {
+    const phase = 4 * 60_000;
+    const at = (t: number): HealingPolicyStatus => asServerReturnsIt(policyStatus(undefined, input({ now: t })));
+    // Written at minute 1 of a 10-minute period whose slots start at minute 4: due at minute 4, not before.
+    const prev = at(T0 + 60_000);
+    const same = (t: number): boolean => statusNeedsWrite(prev, policyStatus(prev, input({ now: t })), t, REFRESH_10M, phase);
+    expect(same(T0 + 3.9 * 60_000)).toBe(false);
+    expect(same(T0 + 4 * 60_000)).toBe(true);
+    // Written right at minute 4: the next refresh is at minute 14, a whole period later.
+    const prev2 = at(T0 + 4 * 60_000);
+    expect(statusNeedsWrite(prev2, policyStatus(prev2, input({ now: T0 + 13.9 * 60_000 })), T0 + 13.9 * 60_000, REFRESH_10M, phase)).toBe(false);
+    expect(statusNeedsWrite(prev2, policyStatus(prev2, input({ now: T0 + 14 * 60_000 })), T0 + 14 * 60_000, REFRESH_10M, phase)).toBe(true);
   });
 });
 

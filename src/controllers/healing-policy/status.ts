@@ -120,27 +120,31 @@ export function overBudgetPolicyStatus(policy: AnyPolicy, message: string, now: 
 }
 
 /**
- * How often the policy with ledger key `key` refreshes an unchanged status: between half of `refreshMs` and all of
- * it, fixed per policy (a hash of its key). With one period for all, every policy of an operator started at once
- * wrote its status in the same minute, every `refreshMs` (54 of 100 in one quiet minute at 5 000 pods); spread, they
- * write a few a minute, and lastEvaluated is never older than `refreshMs`.
+ * Where in each `refreshMs` period the policy with ledger key `key` refreshes an unchanged status: an offset in
+ * [0, refreshMs), fixed per policy (a hash of its key). With one schedule for all, every policy of an operator started
+ * at once refreshed in the same minute, every `refreshMs` (54 of 100 in one quiet minute at 5 000 pods); spread, they
+ * refresh evenly across the period, each still once a period.
  */
-export function statusRefreshFor(key: string, refreshMs: number): number {
-  return Math.round(refreshMs * (0.5 + 0.5 * (hash32(key) / 0x1_0000_0000)));
+export function statusRefreshPhase(key: string, refreshMs: number): number {
+  return Math.floor(refreshMs * (hash32(key) / 0x1_0000_0000));
 }
 
 /**
- * True when writing `next` over `prev` changes something besides lastEvaluated, or lastEvaluated is older than
- * `refreshMs` — so a steady policy does not write its status on every reconcile. The comparison ignores key order:
+ * True when writing `next` over `prev` changes something besides lastEvaluated, or lastEvaluated is from an earlier
+ * refresh slot — slots are `refreshMs` long, starting at `phaseMs` past a multiple of it (statusRefreshPhase) — so a
+ * steady policy writes its status once a period, not on every reconcile, and lastEvaluated is never a whole period
+ * plus the time to the next reconcile old. The comparison ignores key order:
  * `prev` comes from the API server, which returns custom resources with their keys sorted, while `next` is built
  * in code order (comparing them as plain JSON made every reconcile write, and every write trigger a reconcile).
  */
-export function statusNeedsWrite(prev: HealingPolicyStatus | undefined, next: HealingPolicyStatus, now: number, refreshMs: number): boolean {
+export function statusNeedsWrite(prev: HealingPolicyStatus | undefined, next: HealingPolicyStatus, now: number, refreshMs: number, phaseMs = 0): boolean {
   if (!prev) return true;
   const strip = (s: HealingPolicyStatus): string => JSON.stringify(sortedKeys({ ...s, lastEvaluated: undefined }));
   if (strip(prev) !== strip(next)) return true;
-  const last = prev.lastEvaluated ? Date.parse(prev.lastEvaluated) : 0;
-  return now - last >= refreshMs;
+  const last = prev.lastEvaluated ? Date.parse(prev.lastEvaluated) : Number.NaN;
+  if (!Number.isFinite(last)) return true;
+  const slot = (t: number): number => Math.floor((t - phaseMs) / refreshMs);
+  return slot(now) > slot(last);
 }
 
 /** `value` with every object's keys in sorted order (undefined members dropped), for order-insensitive comparison. */
