@@ -43,7 +43,8 @@ cluster_healthy() {
 # config_hash — a digest of the simulation and metrics-server manifests a cluster is created from. A running cluster
 # created from other manifests (an older checkout) is recreated by up.sh, so it never simulates stale behaviour.
 config_hash() {
-  cat "$ROOT/hack/cluster/manifests/kwok.yaml" "$ROOT"/hack/cluster/manifests/metrics-server/* "$ROOT/hack/cluster/manifests/nodes.yaml.tpl" 2>/dev/null | sha256sum | cut -c1-16
+  # up.sh too: the components' flags are there.
+  cat "$ROOT/hack/cluster/manifests/kwok.yaml" "$ROOT"/hack/cluster/manifests/metrics-server/* "$ROOT/hack/cluster/manifests/nodes.yaml.tpl" "$ROOT/hack/cluster/up.sh" 2>/dev/null | sha256sum | cut -c1-16
 }
 
 # config_current — the running cluster was created from the manifests as they are now.

@@ -60,6 +60,7 @@ if ! kwokctl create cluster \
     --enable metrics-server \
     --config "$STATE/kwokctl.yaml" --config "$ROOT/hack/cluster/manifests/kwok.yaml" \
     --extra-args "kube-controller-manager=controllers=*" \
+    --extra-args "etcd=watch-progress-notify-interval=5s" \
     --wait 120s >"$STATE/create.log" 2>&1; then
   tail -30 "$STATE/create.log" >&2
   log "kwokctl create cluster failed; logs of each component are under $KWOK_WORKDIR/clusters/$CLUSTER_NAME/logs"

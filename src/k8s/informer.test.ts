@@ -15,6 +15,7 @@ interface ActiveWatch {
 
 /** A fake API server collection: mutations bump the resourceVersion and reach the open watch. */
 class FakeSource implements ListWatchSource<Obj> {
+  currentVersion?: (signal: AbortSignal) => Promise<string>;
   objects = new Map<string, Obj>();
   rv = 100;
   listCalls = 0;
@@ -208,6 +209,88 @@ describe('Informer', () => {
     expect(source.watches).toHaveLength(2);
     expect(source.watches[1]?.rv).toBe(String(source.rv));
     await informer.stop();
+  });
+
+  describe('a quiet watch (no event, no bookmark) keeps its resourceVersion current', () => {
+    /** A source that also answers currentVersion: the server's version now, which quiet collections do not see. */
+    const probing = (source: FakeSource, probes: number[]): void => {
+      source.currentVersion = (): Promise<string> => {
+        probes.push(source.rv);
+        return Promise.resolve(String(source.rv));
+      };
+    };
+    /** One watch cycle: open for `ms`, then ended by the server (normally). */
+    const cycle = async (source: FakeSource, clock: FakeClock, ms: number): Promise<void> => {
+      await clock.advance(ms);
+      source.current?.resolve();
+      await flushMicrotasks();
+    };
+
+    it('asks for the current version once it has not moved for progressProbeMs, and resumes from it', async () => {
+      const { source, clock } = setup();
+      const probes: number[] = [];
+      probing(source, probes);
+      const informer = new Informer<Obj>({ name: 'events', source, clock, staleAfterMs: 0, progressProbeMs: 60_000, progressSettleMs: 5_000 });
+      informer.start();
+      await flushMicrotasks();
+      const listed = String(source.rv);
+      // Elsewhere in the cluster the version moves on (other collections); this one sees nothing.
+      source.rv += 40;
+      await cycle(source, clock, 25_000);
+      await cycle(source, clock, 25_000);
+      expect(probes).toEqual([]);
+      expect(source.watches.map((w) => w.rv)).toEqual([listed, listed, listed]);
+      // 75 s without a move: the next watch's connect asked; that watch stayed open 25 s, so the version is adopted.
+      await cycle(source, clock, 25_000);
+      expect(probes).toHaveLength(1);
+      await cycle(source, clock, 25_000);
+      expect(source.watches.at(-1)?.rv).toBe(String(probes[0]));
+      expect(source.listCalls).toBe(1);
+      await informer.stop();
+    });
+
+    it('does not adopt a version when the watch ended sooner than progressSettleMs after the probe, or with 410', async () => {
+      const { source, clock } = setup();
+      const probes: number[] = [];
+      probing(source, probes);
+      const informer = new Informer<Obj>({ name: 'events', source, clock, staleAfterMs: 0, progressProbeMs: 20_000, progressSettleMs: 5_000 });
+      informer.start();
+      await flushMicrotasks();
+      const listed = String(source.rv);
+      source.rv += 10;
+      // The second watch connects 25 s after the list and probes; it ends 2 s later: nothing adopted.
+      await cycle(source, clock, 25_000);
+      expect(probes).toHaveLength(1);
+      await cycle(source, clock, 2_000);
+      expect(source.watches.at(-1)?.rv).toBe(listed);
+      // The next probe comes a whole progressProbeMs after the last one, answered or not.
+      await cycle(source, clock, 15_000);
+      expect(probes).toHaveLength(1);
+      await cycle(source, clock, 25_000);
+      expect(probes).toHaveLength(2);
+      // That watch ends with 410: a relist, as without probes.
+      await clock.advance(10_000);
+      source.current?.callbacks.onEvent('ERROR', { kind: 'Status', code: 410 });
+      await flushMicrotasks();
+      expect(source.listCalls).toBe(2);
+      await informer.stop();
+    });
+
+    it('never moves back: an event newer than the probed version wins', async () => {
+      const { source, clock } = setup();
+      const probes: number[] = [];
+      probing(source, probes);
+      const informer = new Informer<Obj>({ name: 'events', source, clock, staleAfterMs: 0, progressProbeMs: 1_000, progressSettleMs: 5_000 });
+      informer.start();
+      await flushMicrotasks();
+      await cycle(source, clock, 25_000);
+      expect(probes).toHaveLength(1);
+      source.set('late', '1');
+      await cycle(source, clock, 25_000);
+      expect(source.watches.at(-1)?.rv).toBe(String(source.rv));
+      expect(Number(source.watches.at(-1)?.rv)).toBeGreaterThan(probes[0] ?? 0);
+      await informer.stop();
+    });
   });
 
   it('backs off instead of spinning when watches end at once without events', async () => {

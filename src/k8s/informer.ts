@@ -12,6 +12,9 @@
  * - a watch that ends normally (server close, 30 s inactivity timeout) resumes from the last resourceVersion;
  * - 410 Gone relists; any other error relists after an exponential back-off (1 s … 30 s by default) and counts a
  *   restart; the informer never gives up until stop();
+ * - each watch asks the server to end it after WATCH_TIMEOUT_SECONDS (with a bookmark, where the server has a newer
+ *   version), and a quiet collection's version is kept current by a probe (progressProbeMs), so resuming never
+ *   meets a compacted version and relists;
  * - a staleness watchdog restarts (relists) when no list, watch connect or event was seen for `staleAfterMs`
  *   (silently dead TCP connections, kubernetes-client/javascript #596);
  * - a relist is diffed against the cache by resourceVersion, so handlers see only real changes (a restart never
@@ -56,6 +59,11 @@ export interface ListWatchSource<T> {
    * rejects on errors (HTTP status errors carry `statusCode`). Aborting `signal` ends it either way.
    */
   watch(resourceVersion: string, callbacks: WatchCallbacks, signal: AbortSignal): Promise<void>;
+  /**
+   * The collection's current resourceVersion, from a list of at most one object (a consistent read). Optional: an
+   * informer with it keeps the resourceVersion of a quiet watch current (InformerOptions.progressProbeMs).
+   */
+  currentVersion?(signal: AbortSignal): Promise<string>;
 }
 
 /** Options of createKubeListWatch. */
@@ -100,6 +108,12 @@ export function resourcePath(resource: { readonly group?: string; readonly versi
   return `${base}${ns}/${resource.plural}`;
 }
 
+/**
+ * The server-side timeout of each watch request: under client-node's Watch inactivity timeout (30 s), so the server
+ * closes a quiet watch with a bookmark instead of the client dropping it without one.
+ */
+export const WATCH_TIMEOUT_SECONDS = 25;
+
 /** A ListWatchSource over the real API server, using client-node's Watch with bookmarks enabled. */
 export function createKubeListWatch<T extends k8s.KubernetesObject>(kc: k8s.KubeConfig, options: KubeListWatchOptions<T>): ListWatchSource<T> {
   return {
@@ -119,6 +133,9 @@ export function createKubeListWatch<T extends k8s.KubernetesObject>(kc: k8s.Kube
       } while (token !== undefined);
       return { items, resourceVersion: resourceVersion ?? '', transformed: transform !== undefined };
     },
+    async currentVersion(signal) {
+      return (await options.list(signal, { limit: 1 })).metadata?.resourceVersion ?? '';
+    },
     watch(resourceVersion, callbacks, signal) {
       return new Promise<void>((resolve, reject) => {
         let settled = false;
@@ -137,7 +154,12 @@ export function createKubeListWatch<T extends k8s.KubernetesObject>(kc: k8s.Kube
           return;
         }
         signal.addEventListener('abort', () => finish(null), { once: true });
-        const query: Record<string, string | boolean> = { resourceVersion, allowWatchBookmarks: true };
+        // The server ends the watch itself just before client-node's 30 s inactivity timeout would, and sends a
+        // bookmark 2 s before that deadline: every watch of a quiet resource then moves our resourceVersion on. Without
+        // a deadline the server bookmarks once a minute, after the client had given up, so a quiet informer resumed
+        // from its list's version for ever, until that fell out of the watch cache: a 410 and a relist — at 5 000
+        // pods, 15 pages of Events a minute, twenty minutes after the start (docs/scaling.md).
+        const query: Record<string, string | boolean> = { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: String(WATCH_TIMEOUT_SECONDS) };
         if (options.labelSelector !== undefined) query['labelSelector'] = options.labelSelector;
         if (options.fieldSelector !== undefined) query['fieldSelector'] = options.fieldSelector;
         new k8s.Watch(kc)
@@ -186,6 +208,19 @@ export interface InformerOptions<T> {
    * that closes watches at once cannot make us spin; default 1 s.
    */
   readonly minWatchMs?: number;
+  /**
+   * A watch that resumes from a resourceVersion etcd has compacted away gets 410, and the informer relists. A quiet
+   * collection's version moves only with bookmarks, which the API server sends only when its watch cache's version
+   * moved (etcd progress notifications) and never for Events, which it does not cache: so every quiet informer
+   * relisted every 5–10 minutes, the API server's compaction interval — at 5 000 pods, 17 pages of Events. When the
+   * version has not moved for this long, the informer asks the source for the current one (currentVersion, a list
+   * of one object) while its watch is open, and adopts it when that watch ends normally at least
+   * `progressSettleMs` later: whatever changed up to that version was delivered on the open watch meanwhile. Default
+   * 3 min (under the compaction interval); 0 disables.
+   */
+  readonly progressProbeMs?: number;
+  /** How long a watch must stay open after a probe for its version to be adopted; default 5 s. */
+  readonly progressSettleMs?: number;
   /** Called on every restart (for kubeskippy_informer_restarts_total). */
   readonly onRestart?: (reason: InformerRestartReason, error?: KubeError) => void;
   /**
@@ -230,6 +265,10 @@ export class Informer<T extends k8s.KubernetesObject> {
   private readonly maxBackoffMs: number;
   private readonly staleAfterMs: number;
   private readonly minWatchMs: number;
+  private readonly progressProbeMs: number;
+  private readonly progressSettleMs: number;
+  /** When the resourceVersion last moved (list, event, bookmark, adopted probe). */
+  private advancedAt = 0;
   private readonly onRestart: InformerOptions<T>['onRestart'];
 
   private readonly cache = new Map<string, T>();
@@ -259,6 +298,8 @@ export class Informer<T extends k8s.KubernetesObject> {
     this.maxBackoffMs = options.backoff?.maxMs ?? 30_000;
     this.staleAfterMs = options.staleAfterMs ?? 90_000;
     this.minWatchMs = options.minWatchMs ?? 1_000;
+    this.progressProbeMs = options.progressProbeMs ?? 180_000;
+    this.progressSettleMs = options.progressSettleMs ?? 5_000;
     this.onRestart = options.onRestart;
     this.transform = options.transform;
   }
@@ -473,6 +514,7 @@ export class Informer<T extends k8s.KubernetesObject> {
       if (cycle.aborted) return false;
       this.replace(result.items, result.transformed === true);
       this.resourceVersion = result.resourceVersion;
+      this.advancedAt = this.clock.now();
       this.releaseWaiters();
       return true;
     } finally {
@@ -494,11 +536,17 @@ export class Informer<T extends k8s.KubernetesObject> {
     const watchAbort = new AbortController();
     const onCycleAbort = (): void => watchAbort.abort();
     signal.addEventListener('abort', onCycleAbort, { once: true });
+    let probe: Promise<{ version: string; at: number } | undefined> | undefined;
     try {
       await this.source.watch(
         this.resourceVersion,
         {
-          onConnect: () => this.touch(),
+          onConnect: () => {
+            this.touch();
+            if (this.source.currentVersion !== undefined && this.progressProbeMs > 0 && this.clock.now() - this.advancedAt >= this.progressProbeMs) {
+              probe = this.probeVersion(watchAbort.signal);
+            }
+          },
           onEvent: (type, object) => {
             if (watchAbort.signal.aborted) return;
             this.touch();
@@ -519,7 +567,34 @@ export class Informer<T extends k8s.KubernetesObject> {
       signal.removeEventListener('abort', onCycleAbort);
     }
     if (errorStatus !== undefined) throw new WatchErrorEvent(errorStatus);
+    const probed = await probe;
+    if (!gone && !signal.aborted && probed !== undefined && this.clock.now() - probed.at >= this.progressSettleMs) this.adopt(probed.version);
     return { gone, events };
+  }
+
+  /**
+   * The collection's current version (see InformerOptions.progressProbeMs) and when it was read; undefined when the
+   * source could not say (the watch goes on as before). Never rejects.
+   */
+  private async probeVersion(signal: AbortSignal): Promise<{ version: string; at: number } | undefined> {
+    this.advancedAt = this.clock.now(); // one probe per progressProbeMs, answered or not
+    try {
+      const version = await (this.source.currentVersion?.(signal) ?? Promise.resolve(''));
+      return version === '' || signal.aborted ? undefined : { version, at: this.clock.now() };
+    } catch (e: unknown) {
+      this.logger.debug({ err: describeKubeError(toKubeError(e)) }, 'could not read the current resourceVersion');
+      return undefined;
+    }
+  }
+
+  /** Moves the resourceVersion forward to `version` (never back: an event may have passed it meanwhile). */
+  private adopt(version: string): void {
+    // Not comparable (a version that is not a number): keep ours.
+    if (compareResourceVersions(version, this.resourceVersion) !== 1) return;
+    this.logger.debug({ from: this.resourceVersion, to: version }, 'quiet watch: resourceVersion moved to the current one');
+    this.resourceVersion = version;
+    this.advancedAt = this.clock.now();
+    this.releaseWaiters();
   }
 
   private apply(type: string, obj: T): void {
@@ -539,6 +614,7 @@ export class Informer<T extends k8s.KubernetesObject> {
         return;
     }
     if (rv !== undefined && rv !== '') {
+      if (rv !== this.resourceVersion) this.advancedAt = this.clock.now();
       this.resourceVersion = rv;
       this.releaseWaiters();
     }
