@@ -113,6 +113,7 @@ function informer<T extends k8s.KubernetesObject>(
     // (k8s/cache-transforms.ts).
     transform,
     onRestart: () => metrics.informerRestartsTotal.inc({ resource: name }),
+    onProgressProbe: () => metrics.informerProgressProbesTotal.inc({ resource: name }),
   });
 }
 

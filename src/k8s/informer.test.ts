@@ -230,7 +230,8 @@ describe('Informer', () => {
       const { source, clock } = setup();
       const probes: number[] = [];
       probing(source, probes);
-      const informer = new Informer<Obj>({ name: 'events', source, clock, staleAfterMs: 0, progressProbeMs: 60_000, progressSettleMs: 5_000 });
+      let counted = 0;
+      const informer = new Informer<Obj>({ name: 'events', source, clock, staleAfterMs: 0, progressProbeMs: 60_000, progressSettleMs: 5_000, onProgressProbe: () => counted++ });
       informer.start();
       await flushMicrotasks();
       const listed = String(source.rv);
@@ -246,6 +247,7 @@ describe('Informer', () => {
       await cycle(source, clock, 25_000);
       expect(source.watches.at(-1)?.rv).toBe(String(probes[0]));
       expect(source.listCalls).toBe(1);
+      expect(counted).toBe(1);
       await informer.stop();
     });
 

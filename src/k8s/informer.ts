@@ -221,6 +221,8 @@ export interface InformerOptions<T> {
   readonly progressProbeMs?: number;
   /** How long a watch must stay open after a probe for its version to be adopted; default 5 s. */
   readonly progressSettleMs?: number;
+  /** Called on every probe of the current version (for kubeskippy_informer_progress_probes_total). */
+  readonly onProgressProbe?: () => void;
   /** Called on every restart (for kubeskippy_informer_restarts_total). */
   readonly onRestart?: (reason: InformerRestartReason, error?: KubeError) => void;
   /**
@@ -267,6 +269,7 @@ export class Informer<T extends k8s.KubernetesObject> {
   private readonly minWatchMs: number;
   private readonly progressProbeMs: number;
   private readonly progressSettleMs: number;
+  private readonly onProgressProbe: (() => void) | undefined;
   /** When the resourceVersion last moved (list, event, bookmark, adopted probe). */
   private advancedAt = 0;
   private readonly onRestart: InformerOptions<T>['onRestart'];
@@ -300,6 +303,7 @@ export class Informer<T extends k8s.KubernetesObject> {
     this.minWatchMs = options.minWatchMs ?? 1_000;
     this.progressProbeMs = options.progressProbeMs ?? 180_000;
     this.progressSettleMs = options.progressSettleMs ?? 5_000;
+    this.onProgressProbe = options.onProgressProbe;
     this.onRestart = options.onRestart;
     this.transform = options.transform;
   }
@@ -579,6 +583,7 @@ export class Informer<T extends k8s.KubernetesObject> {
   private async probeVersion(signal: AbortSignal): Promise<{ version: string; at: number } | undefined> {
     this.advancedAt = this.clock.now(); // one probe per progressProbeMs, answered or not
     try {
+      this.onProgressProbe?.();
       const version = await (this.source.currentVersion?.(signal) ?? Promise.resolve(''));
       return version === '' || signal.aborted ? undefined : { version, at: this.clock.now() };
     } catch (e: unknown) {

@@ -20,6 +20,7 @@ const EXPECTED: Record<string, { type: string; labels: string[] }> = {
   kubeskippy_paused: { type: 'gauge', labels: [] },
   kubeskippy_notifications_total: { type: 'counter', labels: ['sink', 'result'] },
   kubeskippy_informer_restarts_total: { type: 'counter', labels: ['resource'] },
+  kubeskippy_informer_progress_probes_total: { type: 'counter', labels: ['resource'] },
   kubeskippy_policies: { type: 'gauge', labels: ['mode'] },
   kubeskippy_circuit_breaker_open: { type: 'gauge', labels: ['scope'] },
   kubeskippy_collection_errors_total: { type: 'counter', labels: ['source'] },
@@ -78,6 +79,7 @@ describe('createMetrics', () => {
     metrics.reconcileErrorsTotal.inc({ controller: 'c' });
     metrics.workqueueDepth.set({ controller: 'c' }, 1);
     metrics.informerRestartsTotal.inc({ resource: 'r' });
+    metrics.informerProgressProbesTotal.inc({ resource: 'r' });
     metrics.policies.set({ mode: 'm' }, 1);
     metrics.circuitBreakerOpen.set({ scope: 's' }, 1);
     metrics.collectionErrorsTotal.inc({ source: 's' });

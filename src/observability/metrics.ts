@@ -56,6 +56,8 @@ export interface OperatorMetrics {
   readonly notificationsTotal: Counter<'sink' | 'result'>;
   /** Informer restarts (after errors, staleness or by request). */
   readonly informerRestartsTotal: Counter<'resource'>;
+  /** Reads of a quiet collection's current resourceVersion (a list of one object), by resource. */
+  readonly informerProgressProbesTotal: Counter<'resource'>;
   /** HealingPolicies by mode. */
   readonly policies: Gauge<'mode'>;
   /** 1 while a circuit breaker is open, by scope (`global`, or a policy/workload). */
@@ -210,6 +212,12 @@ export function createMetrics(registry: Registry = new Registry(), options: Metr
     informerRestartsTotal: new Counter({
       name: `${METRIC_PREFIX}informer_restarts_total`,
       help: 'Informer restarts after errors, staleness or by request, by resource.',
+      labelNames: ['resource'] as const,
+      registers,
+    }),
+    informerProgressProbesTotal: new Counter({
+      name: `${METRIC_PREFIX}informer_progress_probes_total`,
+      help: 'Reads of a quiet collection\'s current resourceVersion (a list of one object) that keep a quiet watch from meeting a compacted version, by resource.',
       labelNames: ['resource'] as const,
       registers,
     }),
