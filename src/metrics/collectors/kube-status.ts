@@ -47,10 +47,20 @@ interface Reported {
   readonly selection: string;
 }
 
-/** The part of a condition set triggers compare (type, status, reason); messages and times are left out. */
+/**
+ * The part of a condition set triggers compare (type, status, reason); messages and times are left out. Interned:
+ * nearly every healthy pod has the same one, and each pod's own copy (≈ 290 bytes) was 1.4 MiB at 5 000 pods.
+ */
 function conditionSignature(conditions: ReadonlyMap<string, ConditionInput>): string {
-  return [...conditions].map(([type, c]) => `${type}=${c.status}/${c.reason ?? ''}`).sort().join(',');
+  const s = [...conditions].map(([type, c]) => `${type}=${c.status}/${c.reason ?? ''}`).sort().join(',');
+  const known = SIGNATURES.get(s);
+  if (known !== undefined) return known;
+  // Bounded: a cluster with more distinct condition sets than this just stops sharing the newest ones.
+  if (SIGNATURES.size < MAX_SIGNATURES) SIGNATURES.set(s, s);
+  return s;
 }
+const SIGNATURES = new Map<string, string>();
+const MAX_SIGNATURES = 4_096;
 
 function labelSignature(labels: Readonly<Record<string, string>> | undefined): string {
   return JSON.stringify(Object.entries(labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
