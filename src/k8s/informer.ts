@@ -157,7 +157,7 @@ export function createKubeListWatch<T extends k8s.KubernetesObject>(kc: k8s.Kube
         // The server ends the watch itself just before client-node's 30 s inactivity timeout would, and sends a
         // bookmark 2 s before that deadline: every watch of a quiet resource then moves our resourceVersion on. Without
         // a deadline the server bookmarks once a minute, after the client had given up, so a quiet informer resumed
-        // from its list's version for ever, until that fell out of the watch cache: a 410 and a relist — at 5 000
+        // from its list's version for ever, until etcd's compaction passed it: a 410 and a relist — at 5 000
         // pods, 15 pages of Events a minute, twenty minutes after the start (docs/scaling.md).
         const query: Record<string, string | boolean> = { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: String(WATCH_TIMEOUT_SECONDS) };
         if (options.labelSelector !== undefined) query['labelSelector'] = options.labelSelector;

@@ -33,7 +33,6 @@ export const MEMBER_LEASE_PREFIX = 'kubeskippy-member-';
 /** Name prefix of the shard Leases. */
 export const SHARD_LEASE_PREFIX = 'kubeskippy-shard-';
 
-
 /** The shard of a namespace: stable across replicas, restarts and versions (a hash of the name), in [0, shards). */
 export function shardOf(namespace: string, shards: number): number {
   return shards <= 1 ? 0 : hash32(namespace) % shards;
