@@ -6,13 +6,17 @@
  * - throws TerminalError          → logged and counted, not retried (retrying cannot help);
  * - throws FencedError            → this replica may no longer act: dropped, not retried, not an error;
  * - throws anything else          → logged and counted, retried with per-key exponential back-off.
- * A periodic resync re-enqueues every key (catches drift and missed events). Stopping drains in-flight reconciles
- * with a deadline, then aborts their signals.
+ * A periodic resync re-enqueues every key once per `resyncMs` (catches drift and missed events), each key at its own
+ * point of the period. Stopping drains in-flight reconciles with a deadline, then aborts their signals.
  */
 import type { Clock } from './clock.js';
+import { hash32 } from './hash.js';
 import { WorkQueue } from './queue.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import type { OperatorMetrics } from '../observability/metrics.js';
+
+/** A resync period is cut in this many slices; each key is enqueued in one of them (a hash of the key). */
+export const RESYNC_SLICES = 10;
 
 /** What a reconcile asks for. Omitted / undefined requeueAfterMs means "done until something changes". */
 export interface ReconcileResult {
@@ -63,8 +67,9 @@ export interface ControllerOptions {
   /** Back-off of failed keys; defaults 5 ms … 5 min. */
   readonly backoff?: { readonly baseDelayMs?: number; readonly maxDelayMs?: number };
   /**
-   * Every key the controller should reconcile; enqueued at start and every `resyncMs` (when > 0). Errors are
-   * logged and the resync tried again at the next interval.
+   * Every key the controller should reconcile; enqueued at start, and each key again once every `resyncMs` (when
+   * > 0), at its own point of the period (RESYNC_SLICES). Errors are logged and the resync tried again at the next
+   * slice.
    */
   readonly listKeys?: () => Iterable<string> | Promise<Iterable<string>>;
   readonly resyncMs?: number;
@@ -263,29 +268,36 @@ export class Controller {
     }
   }
 
+  /**
+   * Enqueues every key at start, then every resyncMs / RESYNC_SLICES the keys of the next slice (a hash of the
+   * key): each key once a period. Enqueuing all of them at once made every policy reconcile — and write its
+   * refreshed status — in the same minute, every 5 minutes (docs/scaling.md).
+   */
   private async resyncLoop(queue: WorkQueue, signal: AbortSignal): Promise<void> {
     if (this.listKeys === undefined) return;
-    await this.enqueueAll(queue);
+    await this.enqueueSlice(queue, undefined);
     if (!(this.resyncMs > 0)) return;
-    for (;;) {
+    for (let tick = 1; ; tick++) {
       try {
-        await this.clock.sleep(this.resyncMs, signal);
+        await this.clock.sleep(this.resyncMs / RESYNC_SLICES, signal);
       } catch {
         return;
       }
-      await this.enqueueAll(queue);
+      await this.enqueueSlice(queue, tick % RESYNC_SLICES);
     }
   }
 
-  private async enqueueAll(queue: WorkQueue): Promise<void> {
+  /** Enqueues the keys of `slice` (undefined: every key). */
+  private async enqueueSlice(queue: WorkQueue, slice: number | undefined): Promise<void> {
     if (this.listKeys === undefined || queue.isShuttingDown()) return;
     try {
       let n = 0;
       for (const key of await this.listKeys()) {
+        if (slice !== undefined && hash32(key) % RESYNC_SLICES !== slice) continue;
         queue.add(key);
         n++;
       }
-      this.logger.debug({ keys: n }, 'resync enqueued every key');
+      this.logger.debug({ keys: n, slice }, 'resync enqueued keys');
     } catch (e: unknown) {
       this.logger.error({ err: e }, 'resync could not list keys');
     }
