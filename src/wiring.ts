@@ -25,7 +25,7 @@ import { pooledKubeConfig } from './k8s/connection-pool.js';
 import { fencedKubeConfig } from './k8s/write-fence.js';
 import { EventRecorder } from './k8s/event-recorder.js';
 import { createKubeListWatch, Informer, listPageParams, resourcePath, stripManagedFields, type ListPage } from './k8s/informer.js';
-import { slimEvent, slimPod, slimWorkload } from './k8s/cache-transforms.js';
+import { eventIdentity, slimEvent, slimPod, slimWorkload } from './k8s/cache-transforms.js';
 import { EventCollector } from './metrics/collectors/events.js';
 import { KubeStatusCollector } from './metrics/collectors/kube-status.js';
 import { MetricsServerCollector, RESOURCE_METRICS } from './metrics/collectors/metrics-server.js';
@@ -103,6 +103,7 @@ function informer<T extends k8s.KubernetesObject>(
   logger: Logger,
   metrics: OperatorMetrics,
   transform: (obj: T) => T = stripManagedFields,
+  keep?: (obj: T) => T,
 ): Informer<T> {
   return new Informer<T>({
     name,
@@ -112,6 +113,7 @@ function informer<T extends k8s.KubernetesObject>(
     // managedFields are often half an object's size and nothing here reads them; pods and workloads keep even less
     // (k8s/cache-transforms.ts).
     transform,
+    ...(keep === undefined ? {} : { keep }),
     onRestart: () => metrics.informerRestartsTotal.inc({ resource: name }),
     onProgressProbe: () => metrics.informerProgressProbesTotal.inc({ resource: name }),
   });
@@ -247,8 +249,8 @@ interface Caches {
 function createCaches(b: Base): Caches {
   const { kc, clients, clock, logger, metrics, config } = b;
   const co = clients.customObjects;
-  const make = <T extends k8s.KubernetesObject>(name: string, path: string, list: (signal: AbortSignal, page: ListPage) => Promise<k8s.KubernetesListObject<T>>, transform?: (obj: T) => T): Informer<T> =>
-    informer<T>(name, kc, path, list, clock, logger, metrics, transform);
+  const make = <T extends k8s.KubernetesObject>(name: string, path: string, list: (signal: AbortSignal, page: ListPage) => Promise<k8s.KubernetesListObject<T>>, transform?: (obj: T) => T, keep?: (obj: T) => T): Informer<T> =>
+    informer<T>(name, kc, path, list, clock, logger, metrics, transform, keep);
   const custom = <T extends k8s.KubernetesObject>(plural: string): Informer<T> =>
     make<T>(plural, resourcePath({ group: GROUP, version: VERSION, plural }), async (signal, page) =>
       (await co.listClusterCustomObject({ group: GROUP, version: VERSION, plural, ...listPageParams(page) }, requestOptions(signal))) as k8s.KubernetesListObject<T>,
@@ -262,7 +264,8 @@ function createCaches(b: Base): Caches {
   const statefulSets = make<k8s.V1StatefulSet>('statefulsets', '/apis/apps/v1/statefulsets', (s, p) => clients.apps.listStatefulSetForAllNamespaces(listPageParams(p), requestOptions(s)), slimWorkload);
   const daemonSets = make<k8s.V1DaemonSet>('daemonsets', '/apis/apps/v1/daemonsets', (s, p) => clients.apps.listDaemonSetForAllNamespaces(listPageParams(p), requestOptions(s)), slimWorkload);
   const namespaces = make<k8s.V1Namespace>('namespaces', '/api/v1/namespaces', (s, p) => clients.core.listNamespace(listPageParams(p), requestOptions(s)));
-  const kubeEvents = make<k8s.CoreV1Event>('events', '/api/v1/events', (s, p) => clients.core.listEventForAllNamespaces(listPageParams(p), requestOptions(s)), slimEvent);
+  // Events are read only through the collector's handlers: the cache keeps each one's identity, not the Event.
+  const kubeEvents = make<k8s.CoreV1Event>('events', '/api/v1/events', (s, p) => clients.core.listEventForAllNamespaces(listPageParams(p), requestOptions(s)), slimEvent, eventIdentity);
   // One named object: the field selector keeps the watch (and the RBAC rule, by resourceNames) to it.
   const controlSelector = `metadata.name=${CONTROL_CONFIGMAP}`;
   const control = new Informer<k8s.V1ConfigMap>({

@@ -4,7 +4,7 @@ import { podConditions, podStatusMetrics, resourceBasis } from '../metrics/pod-s
 import { replicaCounts } from '../metrics/collectors/kube-status.js';
 import { podWorkload } from '../controllers/healing-policy/select.js';
 import { eventCount, eventTime } from '../metrics/collectors/events.js';
-import { slimEvent, slimPod, slimWorkload } from './cache-transforms.js';
+import { eventIdentity, slimEvent, slimPod, slimWorkload } from './cache-transforms.js';
 
 const T = new Date('2026-03-01T10:00:00Z');
 const pod: k8s.V1Pod = {
@@ -140,5 +140,11 @@ describe('slimEvent', () => {
     expect(slim.message?.length).toBeLessThanOrEqual(1024);
     expect(slim.message?.startsWith('Back-off restarting failed container x')).toBe(true);
     expect(slimEvent({ metadata: {}, involvedObject: {} })).toEqual({ metadata: {}, involvedObject: {} });
+  });
+
+  it('caches only the identity a relist compares and a delete handler reads (eventIdentity)', () => {
+    const kept = eventIdentity(slimEvent(full));
+    expect(kept).toEqual({ metadata: { name: 'web-1.17f', namespace: 'shop', uid: 'ev-uid', resourceVersion: '812' }, involvedObject: {} });
+    expect(eventIdentity({ metadata: {}, involvedObject: {} })).toEqual({ metadata: {}, involvedObject: {} });
   });
 });

@@ -13,8 +13,9 @@
  *   the pod spec), and its whole status.
  *
  * - an Event's identity (name, namespace, uid, resourceVersion), the object it involves, reason, type, counts,
- *   times and message (capped): what the event collector reads. The Events cache holds every Event of the last
- *   hour in the cluster — after a few storms on the benchmark cluster, tens of thousands of full objects.
+ *   times and message (capped): what the event collector reads, as the informer hands it over. The Events cache
+ *   itself keeps only the identity (eventIdentity): it holds every Event of the last hour in the cluster — after a
+ *   few storms on the benchmark cluster, tens of thousands — and nothing reads an Event from it.
  *
  * managedFields are always dropped (stripManagedFields). New code that reads another field from a cached pod or
  * workload must add it here (cache-transforms.test.ts lists what must survive).
@@ -87,4 +88,13 @@ export function slimEvent(e: k8s.CoreV1Event): k8s.CoreV1Event {
   if (e.message !== undefined) out.message = capText(e.message, MAX_EVENT_MESSAGE);
   if (e.series !== undefined) out.series = pick(e.series, ['count', 'lastObservedTime'] as const);
   return out;
+}
+
+/**
+ * What the Events cache keeps of an Event once the collector has seen it: its identity (namespace, name, uid,
+ * resourceVersion — what a relist compares and a delete handler reads), and an empty involvedObject so the type
+ * holds. Returns a new object that shares the strings of `e`.
+ */
+export function eventIdentity(e: k8s.CoreV1Event): k8s.CoreV1Event {
+  return { metadata: pick(e.metadata, ['name', 'namespace', 'uid', 'resourceVersion'] as const), involvedObject: {} };
 }

@@ -106,6 +106,35 @@ describe('Informer', () => {
     await informer.stop();
   });
 
+  it('hands the handlers the whole object but caches only what `keep` returns, and a relist of kept objects emits nothing', async () => {
+    const clock = new FakeClock();
+    const source = new FakeSource();
+    const seen: string[] = [];
+    const keep = (o: Obj): Obj => ({ metadata: { ...o.metadata } });
+    const informer = new Informer<Obj>({ name: 'cm', source, clock, staleAfterMs: 0, keep });
+    informer.addHandler({
+      onAdd: (o) => seen.push(`add ${o.data?.['v'] ?? '-'}`),
+      onUpdate: (o, old) => seen.push(`update ${old.data?.['v'] ?? '-'}->${o.data?.['v'] ?? '-'}`),
+      onDelete: (o) => seen.push(`delete ${o.metadata?.name ?? ''}`),
+    });
+    source.set('a', '1');
+    informer.start();
+    await flushMicrotasks();
+    source.set('a', '2');
+    expect(seen).toEqual(['add 1', 'update -->2']);
+    expect(informer.get('ns', 'a')?.data).toBeUndefined();
+    expect(informer.get('ns', 'a')?.metadata?.resourceVersion).toBe(String(source.rv));
+    expect(informer.list('ns')).toHaveLength(1);
+    informer.restart('requested');
+    await flushMicrotasks();
+    expect(seen).toEqual(['add 1', 'update -->2']);
+    source.del('a', true);
+    informer.restart('requested');
+    await flushMicrotasks();
+    expect(seen).toEqual(['add 1', 'update -->2', 'delete a']);
+    await informer.stop();
+  });
+
   it('lists into the cache, emits an add per object and reports synced', async () => {
     const { source, informer, events } = setup();
     source.set('a', '1');

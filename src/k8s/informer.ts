@@ -230,6 +230,13 @@ export interface InformerOptions<T> {
    * not hold costs no memory. Must keep metadata.namespace, name and resourceVersion.
    */
   readonly transform?: (obj: T) => T;
+  /**
+   * What the cache keeps of an object once the handlers have seen it (after `transform`); default: all of it. For a
+   * collection read only through its handlers (Events): the handlers get the whole object, `get`/`list` and an
+   * update's `old` only what this returns. Must keep metadata.namespace, name and resourceVersion (a relist compares
+   * them) and whatever the handlers' `onDelete` reads.
+   */
+  readonly keep?: (obj: T) => T;
 }
 
 /**
@@ -280,6 +287,7 @@ export class Informer<T extends k8s.KubernetesObject> {
   /** namespace → a counter bumped whenever one of its objects is added, changed or removed. */
   private readonly namespaceVersions = new Map<string, number>();
   private readonly transform: ((obj: T) => T) | undefined;
+  private readonly keep: ((obj: T) => T) | undefined;
   private readonly handlers: InformerHandlers<T>[] = [];
   private resourceVersion = '';
   private synced = false;
@@ -306,6 +314,7 @@ export class Informer<T extends k8s.KubernetesObject> {
     this.onProgressProbe = options.onProgressProbe;
     this.onRestart = options.onRestart;
     this.transform = options.transform;
+    this.keep = options.keep;
   }
 
   /** Registers handlers; returns a function that removes them. Objects already cached are not replayed. */
@@ -625,16 +634,20 @@ export class Informer<T extends k8s.KubernetesObject> {
     }
   }
 
-  /** Caches `raw` (through the transform unless `transformed`) and tells the handlers what changed. */
+  /**
+   * Caches `raw` (through the transform unless `transformed`; what `keep` returns of it) and tells the handlers what
+   * changed, with the whole transformed object.
+   */
   private upsert(raw: T, transformed = false): void {
     const obj = this.transform && !transformed ? this.transform(raw) : raw;
     const key = keyOf(obj);
     const old = this.cache.get(key);
-    this.cache.set(key, obj);
+    const kept = this.keep ? this.keep(obj) : obj;
+    this.cache.set(key, kept);
     const namespace = obj.metadata?.namespace ?? '';
     let index = this.byNamespace.get(namespace);
     if (index === undefined) this.byNamespace.set(namespace, (index = new Map<string, T>()));
-    index.set(key, obj);
+    index.set(key, kept);
     if (old === undefined) {
       this.bumpNamespace(namespace);
       this.emit((h) => h.onAdd?.(obj));

@@ -139,6 +139,27 @@ describe('EventCollector', () => {
   });
 });
 
+describe('EventCollector memory', () => {
+  it('counts each rise of an Event once, and forgets the Event when it is deleted', () => {
+    const store = new SeriesStore();
+    const informer = <T extends KubernetesObject>(): Informer<T> => ({ get: () => undefined, list: () => [], addHandler: () => () => undefined }) as unknown as Informer<T>;
+    const collector = new EventCollector({ store, clock: new FakeClock(now), events: informer(), pods: informer(), replicaSets: informer(), onChange: () => undefined });
+    const event = (count: number): CoreV1Event => ({ metadata: { uid: 'u1' }, involvedObject: { kind: 'Pod', name: 'p', namespace: 'a' }, reason: 'BackOff', count, lastTimestamp: new Date(now) });
+    const total = (): number => store.observations({ apiVersion: 'v1', kind: 'Pod', namespace: 'a', name: 'p' }).events.reduce((n, o) => n + o.count, 0);
+    collector.record(event(2));
+    collector.record(event(2));
+    expect(total()).toBe(2);
+    collector.record(event(3));
+    expect(total()).toBe(3);
+    expect(collector.trackedEvents()).toBe(1);
+    collector.forget({ metadata: { uid: 'u1' }, involvedObject: {} });
+    expect(collector.trackedEvents()).toBe(0);
+    // A deleted Event's uid never comes back; if it did, the store's occurrence ids would still not count it twice.
+    collector.record(event(3));
+    expect(total()).toBe(3);
+  });
+});
+
 describe('prometheus', () => {
   const respond = (status: number, body: unknown): FetchFn => () => Promise.resolve({ ok: status < 300, status, text: () => Promise.resolve(typeof body === 'string' ? body : JSON.stringify(body)) });
 

@@ -52,7 +52,7 @@ export class EventCollector {
 
   /** Subscribes to the Event informer. */
   start(): void {
-    this.unsubscribe = this.deps.events.addHandler({ onAdd: (e) => this.record(e), onUpdate: (e) => this.record(e) });
+    this.unsubscribe = this.deps.events.addHandler({ onAdd: (e) => this.record(e), onUpdate: (e) => this.record(e), onDelete: (e) => this.forget(e) });
   }
 
   /** Removes the handler. */
@@ -97,6 +97,20 @@ export class EventCollector {
         this.deps.onChange({ target: workload, events: true });
       }
     }
+  }
+
+  /**
+   * Forgets a deleted Event's last count: a uid is never reused, and the API server deletes every Event an hour
+   * after its last update, so the map holds the live Events' counts rather than the last 50 000 ever seen.
+   */
+  forget(e: CoreV1Event): void {
+    const uid = e.metadata?.uid;
+    if (uid !== undefined) this.lastCount.delete(uid);
+  }
+
+  /** How many Events' last counts are remembered. */
+  trackedEvents(): number {
+    return this.lastCount.size;
   }
 
   private remember(uid: string, count: number): void {
