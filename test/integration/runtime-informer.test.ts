@@ -1,7 +1,8 @@
 /**
  * The informer against the real API server: it sees adds, updates and deletes of ConfigMaps in a test namespace
  * (only those matching its label selector), survives forced restarts and a silently dead watch, and a relist never
- * repeats an effect for an object version it already handled.
+ * repeats an effect for an object version it already handled; a quiet collection's version is kept current, so a
+ * resumed watch survives etcd's compaction without a relist.
  */
 import * as k8s from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { requestOptions } from '../../src/k8s/client.js';
 import { createKubeListWatch, Informer, listPageParams, resourcePath, type InformerRestartReason, type ListWatchSource } from '../../src/k8s/informer.js';
 import { systemClock } from '../../src/runtime/clock.js';
 import { createTestNamespace, deleteTestNamespace, testKubeConfig, waitFor } from '../support/cluster.js';
+import { compactEtcd } from '../faults/support/control-plane.js';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -168,6 +170,62 @@ describe('informer on real ConfigMaps', () => {
     await waitFor('event after the quiet period', () => Promise.resolve(informer?.get(ns, 'late')), 10_000);
     expect(restarts).toEqual([]);
     expect(lists).toBe(1);
+  });
+
+  it("keeps a quiet, uncached collection's version current (probe), so its watch resumes across an etcd compaction without a relist", async () => {
+    // Events: the API server keeps no watch cache for them, so a quiet Events watch never gets a bookmark with a
+    // newer version — the production case (docs/scaling.md: 15 relists of Events a minute, twenty minutes in).
+    const counting = (): ListWatchSource<k8s.CoreV1Event> & { lists: number; watches: number } => {
+      const inner = createKubeListWatch<k8s.CoreV1Event>(kc, {
+        path: resourcePath({ version: 'v1', plural: 'events', namespace: ns }),
+        list: (signal, page) => core.listNamespacedEvent({ namespace: ns, ...listPageParams(page) }, requestOptions(signal)),
+      });
+      const s = {
+        lists: 0,
+        watches: 0,
+        list: (signal: AbortSignal) => (s.lists++, inner.list(signal)),
+        currentVersion: (signal: AbortSignal) => inner.currentVersion?.(signal) ?? Promise.resolve(''),
+        watch: (rv: string, cb: Parameters<ListWatchSource<k8s.CoreV1Event>['watch']>[1], signal: AbortSignal) => (s.watches++, inner.watch(rv, cb, signal)),
+      };
+      return s;
+    };
+    const probed = counting();
+    const unprobed = counting();
+    let probes = 0;
+    const withProbe = new Informer<k8s.CoreV1Event>({ name: 'events', source: probed, clock: systemClock, progressProbeMs: 3_000, progressSettleMs: 1_000, onProgressProbe: () => probes++ });
+    const without = new Informer<k8s.CoreV1Event>({ name: 'events', source: unprobed, clock: systemClock, progressProbeMs: 0 });
+    const seen: string[] = [];
+    withProbe.addHandler({ onAdd: (e) => seen.push(e.metadata?.name ?? '') });
+    try {
+      withProbe.start();
+      without.start();
+      await waitFor('sync', () => Promise.resolve(withProbe.hasSynced() && without.hasSynced()), 15_000);
+      const listed = Number(without.lastSyncResourceVersion());
+      // Writes elsewhere move etcd's revision on; the Events of this namespace stay quiet.
+      await core.createNamespacedConfigMap({ namespace: ns, body: configMap('elsewhere', '1', false) });
+      // The probed informer adopts the current version when its watch ends normally (the server ends it at 25 s).
+      await waitFor('the quiet version moved on', () => Promise.resolve(Number(withProbe.lastSyncResourceVersion()) > listed), 80_000, 500);
+      const current = Number(withProbe.lastSyncResourceVersion());
+      expect(Number(without.lastSyncResourceVersion())).toBe(listed);
+      await compactEtcd(current);
+      const watchesAtCompaction = probed.watches;
+      // The informer that kept its list's version resumes from a compacted revision: 410, a relist (the scenario bites).
+      await waitFor('the unprobed informer relisted', () => Promise.resolve(unprobed.lists >= 2), 60_000, 500);
+      // The probed one resumed (a new watch after the compaction) and is still on its first list.
+      await waitFor('a watch resumed after the compaction', () => Promise.resolve(probed.watches >= watchesAtCompaction + 1), 60_000, 500);
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(probed.lists).toBe(1);
+      expect(probes).toBeGreaterThan(0);
+      // And it still sees what happens.
+      await core.createNamespacedEvent({
+        namespace: ns,
+        body: { metadata: { name: 'late' }, involvedObject: { kind: 'ConfigMap', name: 'elsewhere', namespace: ns }, reason: 'Test', message: 'after compaction', type: 'Normal' },
+      });
+      await waitFor('an Event after the compaction', () => Promise.resolve(seen.includes('late')), 30_000);
+      expect(probed.lists).toBe(1);
+    } finally {
+      await Promise.all([withProbe.stop(), without.stop()]);
+    }
   });
 
   it('lists in pages, slims each page as it arrives, and watches from the paged snapshot', async () => {

@@ -99,15 +99,18 @@ export function etcdClientUrl(): string {
 }
 
 /**
- * Compacts etcd's history up to its current revision (through etcd's JSON gateway), so every watch resumed from an
- * older resourceVersion gets 410 Gone. Returns the revision compacted to.
+ * Compacts etcd's history up to `upTo` (default: its current revision), through etcd's JSON gateway, so every watch
+ * resumed from an older resourceVersion gets 410 Gone. Returns the revision compacted to.
  */
-export async function compactEtcd(): Promise<number> {
+export async function compactEtcd(upTo?: number): Promise<number> {
   const base = etcdClientUrl();
-  const range = (await (await fetch(`${base}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('/registry').toString('base64') }) })).json()) as {
-    header?: { revision?: string };
-  };
-  const revision = Number(range.header?.revision ?? 'NaN');
+  let revision = upTo ?? NaN;
+  if (upTo === undefined) {
+    const range = (await (await fetch(`${base}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('/registry').toString('base64') }) })).json()) as {
+      header?: { revision?: string };
+    };
+    revision = Number(range.header?.revision ?? 'NaN');
+  }
   if (!Number.isFinite(revision)) throw new Error('could not read the etcd revision');
   const res = await fetch(`${base}/v3/kv/compaction`, { method: 'POST', body: JSON.stringify({ revision: String(revision), physical: true }) });
   if (!res.ok) throw new Error(`etcd compaction failed: ${res.status} ${await res.text()}`);
