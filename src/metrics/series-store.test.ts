@@ -70,6 +70,29 @@ describe('SeriesStore samples', () => {
     ]);
   });
 
+  it('bounds the samples its cached whole-series copies hold, dropping the copy cached longest ago', () => {
+    const store = new SeriesStore({ ...SMALL, maxSnapshotSamples: 10 });
+    const targets = [pod('a'), pod('b'), pod('c')];
+    for (const t of targets) for (let i = 0; i < 4; i++) store.recordSample(t, 'm', { at: T + i * S, value: i }, T + i * S);
+    const read = (t: TargetRef): unknown => store.observations(t).series.get('m');
+    const a = read(targets[0] as TargetRef);
+    const b = read(targets[1] as TargetRef);
+    expect(store.snapshotSamples()).toBe(8);
+    expect(read(targets[0] as TargetRef)).toBe(a); // cached
+    const c = read(targets[2] as TargetRef); // 12 > 10: a's copy (cached first) goes
+    expect(store.snapshotSamples()).toBe(8);
+    expect(read(targets[1] as TargetRef)).toBe(b);
+    expect(read(targets[2] as TargetRef)).toBe(c);
+    const again = read(targets[0] as TargetRef);
+    expect(again).not.toBe(a);
+    expect(again).toEqual(a);
+    expect(store.snapshotSamples()).toBeLessThanOrEqual(10);
+    // A write releases the series' copy from the budget.
+    store.recordSample(targets[2] as TargetRef, 'm', { at: T + 9 * S, value: 9 }, T + 9 * S);
+    expect(store.snapshotSamples()).toBe(4);
+    expect(read(targets[0] as TargetRef)).toBe(again);
+  });
+
   it('hands out the latest sample alone on request, and keeps it current', () => {
     const store = new SeriesStore(SMALL);
     store.recordSample(A, 'm', { at: T, value: 1 }, T);

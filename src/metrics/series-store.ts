@@ -32,6 +32,11 @@ export interface SeriesStoreOptions {
   readonly maxTargets: number;
   /** prune() forgets a target that received no write for this long (a deleted pod nobody called forget() for). */
   readonly targetIdleMs: number;
+  /**
+   * Samples held, across all series, in the cached copies that whole-series reads hand out (see SampleRing.toArray);
+   * the copies cached longest ago are dropped beyond it (a later read copies again).
+   */
+  readonly maxSnapshotSamples: number;
 }
 
 /**
@@ -48,6 +53,7 @@ export const DEFAULT_SERIES_STORE_OPTIONS: SeriesStoreOptions = {
   eventRetentionMs: 60 * 60_000,
   maxTargets: 20_000,
   targetIdleMs: 60 * 60_000,
+  maxSnapshotSamples: 100_000,
 };
 
 /** Thrown by the SeriesStore constructor for a limit that is not a positive number (or integer, for counts). */
@@ -125,6 +131,47 @@ const clip = (s: string): string => capText(s, MAX_EVENT_MESSAGE);
 const NO_EVENTS: readonly EventOccurrence[] = Object.freeze([]);
 
 /**
+ * Bounds what the rings' cached snapshots hold, store-wide: a copy is about 45 bytes a sample against the ring's
+ * 16, and a predictive or AI-decided policy reads every series of every target it selects whole, every pass — an
+ * hour of 15-s samples of two metrics over 5 000 pods, cached, would be ≈ 100 MiB of copies beside ≈ 35 of rings.
+ * The copy cached longest ago is dropped first. A ring discarded while holding a copy stays counted until its
+ * turn comes: bounded all the same.
+ */
+class SnapshotBudget {
+  /** Insertion order = cached longest ago first. */
+  private readonly held = new Map<SampleRing, number>();
+  private total = 0;
+
+  constructor(private readonly maxSamples: number) {}
+
+  /** Counts `samples` for `ring`'s new copy, dropping the oldest other copies beyond the budget. */
+  hold(ring: SampleRing, samples: number): void {
+    this.release(ring);
+    this.held.set(ring, samples);
+    this.total += samples;
+    for (const [other, n] of this.held) {
+      if (this.total <= this.maxSamples || other === ring) break;
+      this.held.delete(other);
+      this.total -= n;
+      other.dropSnapshot();
+    }
+  }
+
+  /** Forgets `ring`'s copy (it changed). */
+  release(ring: SampleRing): void {
+    const n = this.held.get(ring);
+    if (n === undefined) return;
+    this.held.delete(ring);
+    this.total -= n;
+  }
+
+  /** Samples held in cached copies. */
+  samples(): number {
+    return this.total;
+  }
+}
+
+/**
  * Ring buffer of (time, value) doubles, ascending by time, growing by doubling up to `max` samples. The pairs live
  * interleaved in one plain array of doubles (V8 stores it unboxed): a typed array costs about 200 bytes of wrapper
  * and ArrayBuffer per series, twice per ring, which at 5 000 pods was more than the samples themselves
@@ -145,8 +192,25 @@ class SampleRing {
   /** The store's write counter at this series' last write: the least recently written series has the lowest. */
   writtenSeq = 0;
 
-  constructor(private readonly max: number) {
+  constructor(
+    private readonly max: number,
+    private readonly budget?: SnapshotBudget,
+  ) {
     this.data = new Array<number>(2 * Math.min(8, max)).fill(0);
+  }
+
+  /** Drops the cached copy (the budget's eviction; the ring itself is unchanged). */
+  dropSnapshot(): void {
+    this.snapshot = undefined;
+  }
+
+  /** The ring changed: its cached copies are stale. */
+  private invalidate(): void {
+    if (this.snapshot !== undefined) {
+      this.snapshot = undefined;
+      this.budget?.release(this);
+    }
+    this.last = undefined;
   }
 
   get capacity(): number {
@@ -187,15 +251,13 @@ class SampleRing {
     const last = this.lastAt();
     if (last !== undefined) {
       if (at < last) return 'refused';
-      this.snapshot = undefined;
-      this.last = undefined;
+      this.invalidate();
       if (at === last) {
         this.data[2 * this.slot(this.length - 1) + 1] = value;
         return 'replaced';
       }
     }
-    this.snapshot = undefined;
-    this.last = undefined;
+    this.invalidate();
     if (this.length === this.capacity) {
       if (this.capacity < this.max) {
         this.grow(Math.min(this.max, this.capacity * 2));
@@ -219,14 +281,14 @@ class SampleRing {
       dropped++;
     }
     if (this.length === 0) this.start = 0;
-    if (dropped > 0) {
-      this.snapshot = undefined;
-      this.last = undefined;
-    }
+    if (dropped > 0) this.invalidate();
     return dropped;
   }
 
-  /** The samples, oldest first, as a frozen array (shared until the ring changes). */
+  /**
+   * The samples, oldest first, as a frozen array, shared until the ring changes or the store's snapshot budget
+   * drops it (SnapshotBudget).
+   */
   toArray(): readonly Sample[] {
     if (this.snapshot !== undefined) return this.snapshot;
     const out: Sample[] = new Array<Sample>(this.length);
@@ -234,8 +296,10 @@ class SampleRing {
       const s = this.slot(i);
       out[i] = { at: this.timeAt(s), value: this.valueAt(s) };
     }
-    this.snapshot = Object.freeze(out);
-    return this.snapshot;
+    const snapshot = Object.freeze(out);
+    this.snapshot = snapshot;
+    this.budget?.hold(this, this.length);
+    return snapshot;
   }
 
   /** The latest sample alone (none: empty), as a frozen array shared until the ring changes. */
@@ -339,6 +403,8 @@ export class SeriesStore {
   private writes = 0;
   /** Per-metric retention shorter than options.retentionMs (setRetention); none: everything is kept that long. */
   private retention: RetentionPlan | undefined;
+  /** What the rings' cached whole-series copies may hold (options.maxSnapshotSamples). */
+  private readonly snapshots: SnapshotBudget;
   private evictedTargets = 0;
   private evictedSeries = 0;
   private overwrittenSamples = 0;
@@ -356,6 +422,7 @@ export class SeriesStore {
       if (!ok) throw new InvalidSeriesStoreOptionsError(key, value);
     }
     this.options = merged;
+    this.snapshots = new SnapshotBudget(merged.maxSnapshotSamples);
   }
 
   /**
@@ -401,7 +468,7 @@ export class SeriesStore {
         evictLeastRecentlyWritten(entry.series);
         this.evictedSeries++;
       }
-      ring = new SampleRing(this.options.maxSamplesPerSeries);
+      ring = new SampleRing(this.options.maxSamplesPerSeries, this.snapshots);
       entry.series.set(metric, ring);
     }
     ring.writtenSeq = ++this.writes;
@@ -598,6 +665,11 @@ export class SeriesStore {
   /** Forgets everything about `target` (the object was deleted). Returns whether anything was held. */
   forget(target: Pick<TargetRef, 'kind' | 'namespace' | 'name'>): boolean {
     return this.entries.delete(targetKey(target));
+  }
+
+  /** Samples held in the cached whole-series copies (at most options.maxSnapshotSamples). */
+  snapshotSamples(): number {
+    return this.snapshots.samples();
   }
 
   /** Current sizes and cumulative eviction counters. O(targets × series). */
