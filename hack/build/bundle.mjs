@@ -38,7 +38,11 @@ const result = await build({
   platform: 'node',
   format: 'esm',
   target: 'node22',
-  // Not minified: stack traces and CPU profiles keep the functions' names; the source map leads back to dist/.
+  // Whitespace only: V8 keeps the bundle's whole source text in the heap (lazy compilation reads it again), and
+  // without indentation and comments it is 2.9 MiB instead of 6.6 (measured). Names are not minified, so stack
+  // traces, CPU profiles and heap snapshots keep the functions' and classes' names; the source map leads back to
+  // dist/ (node --enable-source-maps).
+  minifyWhitespace: true,
   sourcemap: 'linked',
   plugins: [onlyClientNode],
   metafile: true,
