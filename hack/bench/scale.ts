@@ -92,7 +92,8 @@ const SETTINGS = {
 };
 
 /** What the issue asks at 5 000 pods and 100 policies, on one core. */
-const TARGETS = { detectionP50Ms: 100, detectionP99Ms: 1000, quietListsPerMinute: 0, rssMiB: 250, quietCpuSecondsPerMinute: 3, readySeconds: 10 };
+// The issue's RSS target is 250 MB; RSS is reported in MiB: 250 MB = 238.4 MiB.
+const TARGETS = { detectionP50Ms: 100, detectionP99Ms: 1000, quietListsPerMinute: 0, rssMiB: 238.4, quietCpuSecondsPerMinute: 3, readySeconds: 10 };
 
 const GROUP = 'kubeskippy.io';
 const VERSION = 'v1alpha1';
@@ -779,7 +780,7 @@ const FIGURES: { name: string; unit: string; target?: string; get: (r: RunResult
   { name: 'storm detection p99', unit: 'ms', get: (r) => r.storm?.latencyMs.p99 },
   { name: 'policies evaluated after start', unit: 's', target: `< ${TARGETS.readySeconds}`, get: (r) => r.startup?.policiesEvaluatedSeconds },
   { name: 'CPU per quiet minute', unit: 's', target: `< ${TARGETS.quietCpuSecondsPerMinute}`, get: (r) => r.quiet?.cpuSecondsPerMinute },
-  { name: 'RSS (quiet)', unit: 'MiB', target: `< ${TARGETS.rssMiB}`, get: (r) => r.quiet?.rssMiB },
+  { name: 'RSS (quiet)', unit: 'MiB', target: `< ${TARGETS.rssMiB} (250 MB)`, get: (r) => r.quiet?.rssMiB },
   { name: 'heap used (quiet)', unit: 'MiB', get: (r) => r.quiet?.heapUsedMiB },
   { name: 'peak RSS', unit: 'MiB', get: (r) => r.peakRssMiB },
   {
