@@ -25,6 +25,7 @@ import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
 
 export { ExitCode } from './errors.js';
+export { closedPipeExit } from './io.js';
 
 const defaultIo: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
