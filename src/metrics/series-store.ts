@@ -135,8 +135,8 @@ const NO_EVENTS: readonly EventOccurrence[] = Object.freeze([]);
 /**
  * Bounds what the rings' cached snapshots hold, store-wide: a copy is about 45 bytes a sample against the ring's
  * 16, and a predictive or AI-decided policy reads every series of every target it selects whole, every pass — an
- * hour of 15-s samples of two metrics over 5 000 pods, cached, would be ≈ 100 MiB of copies beside ≈ 35 of rings.
- * The copy cached longest ago is dropped first. A ring discarded while holding a copy stays counted until its
+ * hour of 15-s samples of two metrics over 5 000 pods, all cached, was 92.8 MiB of copies beside 28.6 MiB of rings
+ * (hack/bench/store-copies.mjs; 7.8 MiB with the default budget). The copy cached longest ago is dropped first. A ring discarded while holding a copy stays counted until its
  * turn comes: bounded all the same.
  */
 class SnapshotBudget {
