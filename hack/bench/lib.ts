@@ -114,6 +114,18 @@ export function imageRuntimeEnv(dockerfile = readFileSync(path.join(root, 'Docke
   return env;
 }
 
+/**
+ * The node flags of the operator image's `ENTRYPOINT ["node", <flags…>, "/app/bin/kubeskippy.js"]` — V8 options
+ * NODE_OPTIONS refuses (`--max-opt`) — so the benchmarks run the operator process with them too. None: [].
+ */
+export function imageNodeFlags(dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8')): string[] {
+  const line = dockerfile.split('\n').filter((l) => /^ENTRYPOINT\s/.test(l)).at(-1);
+  if (line === undefined) return [];
+  const argv = JSON.parse(line.replace(/^ENTRYPOINT\s+/, '')) as unknown;
+  if (!Array.isArray(argv) || argv[0] !== 'node') return [];
+  return argv.slice(1).filter((a): a is string => typeof a === 'string' && a.startsWith('--'));
+}
+
 /** Starts `kubeskippy run` as a child process and (by default) waits until /readyz answers 200. */
 export async function startOperatorProcess(entry: string, options: OperatorProcessOptions): Promise<OperatorProcess> {
   const port = await freePort();
@@ -127,6 +139,7 @@ export async function startOperatorProcess(entry: string, options: OperatorProce
     path.join(root, 'node_modules/.bin/node'),
     [
       ...profile,
+      ...imageNodeFlags(),
       ...(options.nodeFlags ?? []),
       entry,
       'run',

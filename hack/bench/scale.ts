@@ -59,6 +59,7 @@ import {
   root,
   scrape,
   sleep,
+  imageNodeFlags,
   imageRuntimeEnv,
   startOperatorProcess,
   sumOf,
@@ -85,8 +86,10 @@ const SETTINGS = {
   keep: process.env['BENCH_KEEP'] === '1',
   cpuProf: process.env['BENCH_CPU_PROF'] === '1',
   heapSnapshot: process.env['BENCH_HEAP_SNAPSHOT'] === '1',
+  /** Node flags beyond the image's (BENCH_NODE_FLAGS); startOperatorProcess puts the image's first. */
   nodeFlags: (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((a) => a !== ''),
-  /** The operator process's malloc settings: the image's (Dockerfile), unless this environment sets its own. */
+  /** The node flags of the image's ENTRYPOINT, which every operator process of the benchmarks gets. */
+  imageNodeFlags: imageNodeFlags(),
   // The image's runtime settings, and any the caller set for the run (the operator inherits this environment).
   operatorEnv: { ...imageRuntimeEnv(), ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_') || k === 'NODE_OPTIONS')) },
 };
