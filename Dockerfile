@@ -45,7 +45,7 @@ EXPOSE 8080 8081 8082
 # V8's optimising tiers capped at Maglev (--max-opt=2; on the command line: NODE_OPTIONS refuses it, and
 # `npm run bench` reads it from here). The operator mostly waits on the API server; TurboFan's compiles on V8's helper
 # threads in the first minute after a start cost more than its faster code saves. At 5 000 pods and 100 policies:
-# first quiet minute 2.76 s of CPU against 3.35 s; twenty minutes in 2.41 s against 1.59 s, detection p50/p99
-# 21/161 ms against 90/309 ms; RSS within the runs' spread (docs/scaling.md).
+# first quiet minute 2.76 s of CPU against 3.35 s; twenty minutes in 2.00–2.41 s against 1.59 s, detection p50/p99
+# 21–32/161–194 ms against 90/309 ms; RSS within the runs' spread (docs/scaling.md).
 ENTRYPOINT ["node", "--max-opt=2", "/app/bin/kubeskippy.js"]
 CMD ["run"]
