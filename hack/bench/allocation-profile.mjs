@@ -5,6 +5,9 @@
 // and prints the largest allocators by self size and by the deepest frame of the operator's own code.
 //   node_modules/.bin/node hack/bench/allocation-profile.mjs [PORT=9229] [SECONDS=60] [OUT=.cache/bench/alloc.heapprofile]
 // OUT is the raw profile (Chrome DevTools opens it). Sizes are V8's estimate from one sample per 16 KiB allocated.
+// ALLOC_SURVIVING=1 leaves out what the young generation's scavenges collected: what remains is what survived them —
+// promoted to the old generation (whether a full collection freed it later or not) or still alive at the end. That
+// is what grows the old generation between full collections, and so RSS; the default counts every allocation.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,7 +34,8 @@ const send = (method, params = {}) =>
   });
 
 await send('HeapProfiler.enable');
-await send('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+const surviving = process.env['ALLOC_SURVIVING'] === '1';
+await send('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !surviving });
 await sleep(Number(seconds) * 1000);
 const { result } = await send('HeapProfiler.stopSampling');
 ws.close();
@@ -42,18 +46,24 @@ const name = (cf) => `${cf.functionName || '(anonymous)'} ${cf.url.replace(/.*\/
 const own = (cf) => cf.url.includes('/dist/') && !cf.url.includes('node_modules');
 const self = new Map();
 const byOwnFrame = new Map();
+const byOwnPath = new Map();
 let total = 0;
-const walk = (node, ownFrame) => {
+const walk = (node, ownFrame, ownPath = []) => {
   const frame = own(node.callFrame) ? name(node.callFrame) : ownFrame;
+  const path = own(node.callFrame) ? [...ownPath, node.callFrame.functionName || '(anonymous)'] : ownPath;
+  const pathKey = path.slice(-4).join(' > ') || '(no frame of the operator)';
+  byOwnPath.set(pathKey, (byOwnPath.get(pathKey) ?? 0) + node.selfSize);
   self.set(name(node.callFrame), (self.get(name(node.callFrame)) ?? 0) + node.selfSize);
   byOwnFrame.set(frame ?? '(no frame of the operator)', (byOwnFrame.get(frame ?? '(no frame of the operator)') ?? 0) + node.selfSize);
   total += node.selfSize;
-  for (const child of node.children) walk(child, frame);
+  for (const child of node.children) walk(child, frame, path);
 };
 walk(result.profile.head, undefined);
 const mb = (n) => (n / 1e6).toFixed(1).padStart(7);
-console.log(`allocated in ${seconds} s: ${mb(total)} MB (raw profile: ${out})`);
+console.log(`${surviving ? 'surviving the young generation' : 'allocated'} in ${seconds} s: ${mb(total)} MB (raw profile: ${out})`);
 console.log('\nby function (self):');
 for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${mb(v)}  ${k}`);
 console.log("\nby the deepest frame of the operator's own code:");
 for (const [k, v] of [...byOwnFrame].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${mb(v)}  ${k}`);
+console.log("\nby the operator's last four frames (caller > callee):");
+for (const [k, v] of [...byOwnPath].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${mb(v)}  ${k}`);

@@ -290,18 +290,25 @@ export class HealingPolicyReconciler {
     // on the latest samples first, and read whole series only for targets that are not clear (the benchmark's
     // largest remaining reconcile cost was copying series). The analyzer reads history, so its policies skip this.
     const quickFirst = policy.spec.strategy !== 'ai' && !policy.spec.triggers.some((t) => t.type === 'predictive');
+    // A target on which every trigger is clear is not kept: only its checkAt matters to the decision. What a pass of
+    // thousands of targets keeps alive across its yields survives the young generation's collections and is swept
+    // later by a full one — the clear results of the pass over every pod (results, values, reason texts) were most
+    // of what reached the old generation in a quiet minute (allocation profile, docs/scaling.md), and so of RSS.
+    let clearCheckAt: number | undefined;
+    const allClear = (evaluations: TriggerEvaluations): boolean => {
+      if (!evaluations.results.every((r) => r.status === 'clear')) return false;
+      if (evaluations.checkAt !== undefined && (clearCheckAt === undefined || evaluations.checkAt < clearCheckAt)) clearCheckAt = evaluations.checkAt;
+      return true;
+    };
     const evaluated = await this.withinBudget(selection.targets, (target) => {
       const fired = lastFired.size === 0 ? undefined : lastFired.get(targetKey(target.ref));
       const states = fired === undefined ? NO_TRIGGER_STATES : new Map<string, TriggerState>([...fired].map(([trigger, at]) => [trigger, { lastFiredAt: at }] as const));
-      if (quickFirst) {
-        const latest = this.observe(target.ref, queries, policy, true);
-        const quick = evaluateTriggers(policy.spec.triggers, latest, states, now, options);
-        // Not kept: only a firing target's observations are read again (by the analyzer), and what a pass of
-        // thousands of targets keeps alive across its yields is promoted by the GC and swept later at full cost.
-        if (quick.results.every((r) => r.status === 'clear')) return { target, evaluations: quick };
-      }
+      if (quickFirst && allClear(evaluateTriggers(policy.spec.triggers, this.observe(target.ref, queries, policy, true), states, now, options))) return undefined;
+      // Not clear on the latest samples, or a policy that reads history: judged on the whole series. The
+      // observations are kept with the result, since the analyzer reads a firing target's again.
       const observations = this.observe(target.ref, queries, policy);
-      return { target, observations, evaluations: evaluateTriggers(policy.spec.triggers, observations, states, now, options) };
+      const evaluations = evaluateTriggers(policy.spec.triggers, observations, states, now, options);
+      return allClear(evaluations) ? undefined : { target, observations, evaluations };
     });
     if (!evaluated.complete) return this.reportOverBudget(raw, evaluated, selection.targets.length, now);
     if (this.overBudgetUntil.delete(key)) this.deps.logger.info({ policy: key }, 'policy evaluation is back within its budget');
@@ -321,6 +328,7 @@ export class HealingPolicyReconciler {
       policy,
       now,
       targets,
+      ...(clearCheckAt === undefined ? {} : { clearCheckAt }),
       history,
       ...(storm === undefined ? {} : { storm }),
       recentlyCreated: new Set(this.expectations.get(key)?.keys() ?? []),
@@ -439,31 +447,35 @@ export class HealingPolicyReconciler {
 
   /**
    * Runs `fn` over `items`, yielding to the event loop after every slice of work, and stops once the policy's
-   * evaluation budget is spent. `complete` is false when it stopped early.
+   * evaluation budget is spent. `results` holds fn's results other than undefined (nothing to keep for that item);
+   * `evaluated` counts the items fn ran on; `complete` is false when it stopped early.
    */
-  private async withinBudget<T, R>(items: readonly T[], fn: (item: T) => R): Promise<{ results: R[]; complete: boolean; elapsedMs: number }> {
+  private async withinBudget<T, R>(items: readonly T[], fn: (item: T) => R | undefined): Promise<{ results: R[]; evaluated: number; complete: boolean; elapsedMs: number }> {
     const stopwatch = this.deps.stopwatch ?? (() => performance.now());
     const yieldNow = this.deps.yieldToEventLoop ?? (() => new Promise<void>((resolve) => setImmediate(resolve)));
     const budget = this.deps.settings.evaluationBudgetMs;
     const results: R[] = [];
+    let evaluated = 0;
     let elapsedMs = 0;
     let sliceStart = stopwatch();
     for (const item of items) {
-      results.push(fn(item));
+      const r = fn(item);
+      evaluated++;
+      if (r !== undefined) results.push(r);
       const t = stopwatch();
       if (t - sliceStart >= EVALUATION_SLICE_MS || elapsedMs + (t - sliceStart) > budget) {
         elapsedMs += t - sliceStart;
-        if (elapsedMs > budget) return { results, complete: results.length === items.length, elapsedMs };
+        if (elapsedMs > budget) return { results, evaluated, complete: evaluated === items.length, elapsedMs };
         await yieldNow();
         sliceStart = stopwatch();
       }
     }
     elapsedMs += stopwatch() - sliceStart;
-    return { results, complete: true, elapsedMs };
+    return { results, evaluated, complete: true, elapsedMs };
   }
 
   /** Marks a policy whose evaluation ran over budget (status, Event, metric) and skips it for a while. */
-  private async reportOverBudget(raw: AnyPolicy, run: { results: readonly unknown[]; elapsedMs: number }, total: number, now: number): Promise<ReconcileResult> {
+  private async reportOverBudget(raw: AnyPolicy, run: { evaluated: number; elapsedMs: number }, total: number, now: number): Promise<ReconcileResult> {
     const id = policyIdOf(raw);
     const { namespace, name } = id;
     const key = policyKey(namespace, name, id.kind);
@@ -472,10 +484,10 @@ export class HealingPolicyReconciler {
     const firstTime = !this.overBudgetUntil.has(key);
     this.overBudgetUntil.set(key, now + penaltyMs);
     const message =
-      `evaluating ${run.results.length} of ${total} targets took ${Math.round(run.elapsedMs)} ms, over the ${budget} ms budget: ` +
+      `evaluating ${run.evaluated} of ${total} targets took ${Math.round(run.elapsedMs)} ms, over the ${budget} ms budget: ` +
       `this pass was abandoned and the policy is skipped for ${Math.round(penaltyMs / 1000)}s; narrow its selector or raise policyEvaluationBudgetSeconds`;
     this.deps.metrics.policyEvaluationOverrunsTotal.inc({ policy: name, namespace });
-    this.deps.logger.warn({ policy: key, elapsedMs: Math.round(run.elapsedMs), evaluated: run.results.length, total }, 'policy evaluation over budget: skipped');
+    this.deps.logger.warn({ policy: key, elapsedMs: Math.round(run.elapsedMs), evaluated: run.evaluated, total }, 'policy evaluation over budget: skipped');
     if (firstTime) this.deps.events.record(policySubject(raw), { type: 'Warning', reason: POLICY_EVENTS.EvaluationOverBudget, message, action: 'Evaluate' });
     try {
       if (this.deps.writesStatus?.(id) ?? true) await this.patchStatus(id, overBudgetPolicyStatus(raw, message, now));

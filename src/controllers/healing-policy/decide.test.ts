@@ -200,6 +200,18 @@ describe('decidePolicy', () => {
     expect(d.checkAt).toBe(now + 5000);
     expect(d.proposals).toEqual([]);
   });
+
+  it('counts the check time of the all-clear targets left out of the pass (clearCheckAt), whichever is earlier', () => {
+    const pending: TriggerEvaluations = {
+      results: [{ trigger: 'crash', type: 'metric', status: 'pending', reason: 'x', breachSince: now, checkAt: now + 5000, values: {} }],
+      firing: [],
+      checkAt: now + 5000,
+    };
+    expect(decidePolicy(input({ targets: [], clearCheckAt: now + 7000 })).checkAt).toBe(now + 7000);
+    expect(decidePolicy(input({ targets: [{ target: target('p2'), evaluations: pending }], clearCheckAt: now + 3000 })).checkAt).toBe(now + 3000);
+    expect(decidePolicy(input({ targets: [{ target: target('p2'), evaluations: pending }], clearCheckAt: now + 9000 })).checkAt).toBe(now + 5000);
+    expect(decidePolicy(input({ targets: [] })).checkAt).toBeUndefined();
+  });
 });
 
 describe('learning shapes where an escalation starts', () => {

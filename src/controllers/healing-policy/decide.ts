@@ -42,7 +42,14 @@ export interface PolicyDecisionInput {
   /** The policy, validated and defaulted. */
   readonly policy: AnyPolicy;
   readonly now: number;
+  /**
+   * The evaluated targets on which some trigger is not clear. A target on which every trigger is clear may be left
+   * out (the policy controller keeps none of them: a quiet pass over thousands of targets should hold nothing per
+   * target); only its checkAt would count, given as clearCheckAt.
+   */
   readonly targets: readonly { readonly target: SelectedTarget; readonly evaluations: TriggerEvaluations }[];
+  /** The earliest checkAt of the all-clear targets left out of `targets`, if any has one. */
+  readonly clearCheckAt?: number;
   /** Earlier actions of this policy, by target key (targetKey of the target). */
   readonly history: ReadonlyMap<string, readonly ActionHistoryEntry[]>;
   /**
@@ -250,7 +257,7 @@ export function decidePolicy(input: PolicyDecisionInput): PolicyDecision {
   const held: HeldFiring[] = [];
   const unknown: { target: SelectedTarget; trigger: string; reason: string; code: UnknownCode }[] = [];
   const active = new Set<string>();
-  let checkAt: number | undefined;
+  let checkAt: number | undefined = input.clearCheckAt;
   // Workload claims held by actions in flight, just created, or proposed earlier in this pass: claim → who holds it.
   const claims = new Map<string, string>();
   for (const entries of input.history.values()) {
