@@ -4,10 +4,12 @@
  * /metrics, reading /proc, and the statistics and tables they print.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { parseBytes } from '../../src/k8s/quantity.js';
 import { waitFor } from '../../test/support/cluster.js';
 
 /** The repository root. */
@@ -96,6 +98,8 @@ export interface OperatorProcessOptions {
   readonly cpuProfileDir?: string;
   /** Extra node flags (e.g. --heapsnapshot-signal=SIGUSR2). */
   readonly nodeFlags?: readonly string[];
+  /** Run it inside this memory cgroup (makeMemoryCgroup), as in a container with a memory limit. */
+  readonly memoryCgroup?: MemoryCgroup;
   /** Wait for /readyz (default true). */
   readonly waitReady?: boolean;
   readonly readyTimeoutMs?: number;
@@ -126,6 +130,87 @@ export function imageNodeFlags(dockerfile = readFileSync(path.join(root, 'Docker
   return argv.slice(1).filter((a): a is string => typeof a === 'string' && a.startsWith('--'));
 }
 
+/**
+ * The memory limit of the operator's container in the Helm chart's defaults (charts/kubeskippy/values.yaml,
+ * `resources.limits.memory`) in bytes; undefined when the chart sets none.
+ */
+export function chartMemoryLimit(values = readFileSync(path.join(root, 'charts/kubeskippy/values.yaml'), 'utf8')): number | undefined {
+  const doc = parseYaml(values) as { resources?: { limits?: { memory?: unknown } } } | null;
+  const limit = doc?.resources?.limits?.memory;
+  return typeof limit === 'string' || typeof limit === 'number' ? parseBytes(String(limit)) : undefined;
+}
+
+/** A memory cgroup made for an operator process (makeMemoryCgroup). */
+export interface MemoryCgroup {
+  /** The cgroup's directory. */
+  readonly dir: string;
+  /** The file a process writes its pid into to join it. */
+  readonly procs: string;
+  readonly limitBytes: number;
+  /** Processes the kernel killed in it for running out of memory so far (undefined: the kernel does not say). */
+  oomKills(): number | undefined;
+  /** Removes the cgroup once no process is left in it (best effort). */
+  remove(): void;
+}
+
+/**
+ * Where this process's memory cgroup is: the cgroup v1 memory controller's directory, or the cgroup v2 one when its
+ * memory controller is available there. Pure: reads the given /proc/self/cgroup text and asks `exists` about paths.
+ */
+export function memoryCgroupBase(procSelfCgroup: string, exists: (p: string) => boolean = existsSync): { dir: string; version: 1 | 2 } | undefined {
+  for (const line of procSelfCgroup.split('\n')) {
+    const [, controllers, rel] = /^\d+:([^:]*):(.*)$/.exec(line.trim()) ?? [];
+    if (rel === undefined) continue;
+    if (controllers?.split(',').includes('memory') && exists('/sys/fs/cgroup/memory')) return { dir: path.join('/sys/fs/cgroup/memory', rel), version: 1 };
+  }
+  const unified = /^0::(.*)$/m.exec(procSelfCgroup)?.[1];
+  if (unified !== undefined && exists('/sys/fs/cgroup/cgroup.controllers')) {
+    const controllers = readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8');
+    if (/\bmemory\b/.test(controllers)) return { dir: path.join('/sys/fs/cgroup', unified), version: 2 };
+  }
+  return undefined;
+}
+
+/**
+ * A memory cgroup limited to `limitBytes` below this process's own, for an operator process to run in as it does in
+ * its container: Node sizes V8's heap from the limit it finds there (the chart's 512 MiB gives a heap limit of
+ * 259 MiB, against 4 288 MiB on a 24-GiB machine without one; V8's heap-growing factor depends on that limit), and
+ * the kernel kills the process past it. Returns the reason instead when the machine does not let this process make
+ * one (no memory controller, not writable).
+ */
+export function makeMemoryCgroup(limitBytes: number, name: string): MemoryCgroup | { reason: string } {
+  const base = memoryCgroupBase(readFileSync('/proc/self/cgroup', 'utf8'));
+  if (base === undefined) return { reason: 'no cgroup memory controller' };
+  const dir = path.join(base.dir, name);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, base.version === 1 ? 'memory.limit_in_bytes' : 'memory.max'), String(limitBytes));
+  } catch (e: unknown) {
+    return { reason: `cannot make a memory cgroup in ${base.dir}: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  return {
+    dir,
+    procs: path.join(dir, 'cgroup.procs'),
+    limitBytes,
+    oomKills: () => {
+      try {
+        const text = readFileSync(path.join(dir, base.version === 1 ? 'memory.oom_control' : 'memory.events'), 'utf8');
+        const m = /^oom_kill (\d+)$/m.exec(text);
+        return m === null ? undefined : Number(m[1]);
+      } catch {
+        return undefined;
+      }
+    },
+    remove: () => {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // A process still in it, or gone already: left for the next run (same name, same limit).
+      }
+    },
+  };
+}
+
 /** Starts `kubeskippy run` as a child process and (by default) waits until /readyz answers 200. */
 export async function startOperatorProcess(entry: string, options: OperatorProcessOptions): Promise<OperatorProcess> {
   const port = await freePort();
@@ -135,9 +220,13 @@ export async function startOperatorProcess(entry: string, options: OperatorProce
   let partial = '';
   const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir];
   const spawnedAt = wallNow();
+  const node = path.join(root, 'node_modules/.bin/node');
+  // In a memory cgroup: a shell joins it and then becomes node (exec), so the child's pid is the operator's.
+  const [command, prefix] = options.memoryCgroup === undefined ? [node, []] : ['/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', options.memoryCgroup.procs, node]];
   const child = spawn(
-    path.join(root, 'node_modules/.bin/node'),
+    command,
     [
+      ...prefix,
       ...profile,
       ...imageNodeFlags(),
       ...(options.nodeFlags ?? []),

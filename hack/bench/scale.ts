@@ -29,7 +29,8 @@
  * .html (uPlot charts). Other knobs: BENCH_OPERATOR_ARGS (extra `kubeskippy run` flags), BENCH_CPU_PROF=1 (V8 CPU
  * profiles into .cache/bench/prof/), BENCH_HEAP_SNAPSHOT=1 (a heap snapshot after the quiet window, into
  * .cache/bench/heap/), BENCH_RUN_ID (reuse the namespaces of an earlier run kept with BENCH_KEEP=1), BENCH_NODE_FLAGS
- * (extra flags for the operator's node, to try V8 settings).
+ * (extra flags for the operator's node, to try V8 settings), BENCH_MEMORY_LIMIT (bytes; the operator runs in a memory
+ * cgroup of the Helm chart's limit by default, as in its container, where the machine allows it; 0: none).
  */
 import * as k8s from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
@@ -60,6 +61,9 @@ import {
   scrape,
   sleep,
   imageNodeFlags,
+  chartMemoryLimit,
+  makeMemoryCgroup,
+  type MemoryCgroup,
   imageRuntimeEnv,
   startOperatorProcess,
   sumOf,
@@ -90,6 +94,11 @@ const SETTINGS = {
   nodeFlags: (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((a) => a !== ''),
   /** The node flags of the image's ENTRYPOINT, which every operator process of the benchmarks gets. */
   imageNodeFlags: imageNodeFlags(),
+  /**
+   * The operator runs in a memory cgroup of this limit, as in its container: BENCH_MEMORY_LIMIT bytes, 0 for none;
+   * by default the Helm chart's limit (Node sizes V8's heap from it).
+   */
+  memoryLimitBytes: envInt('BENCH_MEMORY_LIMIT', chartMemoryLimit() ?? 0),
   // The image's runtime settings, and any the caller set for the run (the operator inherits this environment).
   operatorEnv: { ...imageRuntimeEnv(), ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_') || k === 'NODE_OPTIONS')) },
 };
@@ -541,6 +550,7 @@ async function runConfig(c: Cluster, entry: string, size: number, policyCount: n
       logName: `scale-${tag}.log`,
       ...(SETTINGS.cpuProf ? { cpuProfileDir: profDir } : {}),
       nodeFlags: [...SETTINGS.nodeFlags, ...(SETTINGS.heapSnapshot ? ['--heapsnapshot-signal=SIGUSR2'] : [])],
+      ...(memoryCgroup === undefined ? {} : { memoryCgroup }),
       args: [
         '--kubeconfig',
         kubeconfigPath,
@@ -809,7 +819,7 @@ function markdown(results: readonly RunResult[], meta: Record<string, unknown>):
   const out: string[] = [];
   out.push(`# Scale benchmark ${String(meta['date'])}${SETTINGS.label ? ` (${SETTINGS.label})` : ''}`, '');
   out.push(`Machine: ${String(meta['cpus'])} CPUs (${String(meta['cpuModel'])}), ${String(meta['memoryGiB'])} GiB, Node ${String(meta['node'])}; the API server, etcd, kwok and other sessions' clusters share it.`);
-  out.push(`Settings: ${JSON.stringify(meta['settings'])}`, '');
+  out.push(`Settings: ${JSON.stringify(meta['settings'])}`, `Memory: ${JSON.stringify(meta['memory'] ?? null)}`, '');
   const sizes = [...new Set(results.map((r) => r.size))];
   for (const p of [...new Set(results.map((r) => r.policies))]) {
     const rows = sizes.map((s) => results.find((r) => r.size === s && r.policies === p));
@@ -887,10 +897,16 @@ for (const ch of D.charts) {
 
 // ---------------------------------------------------------------------------------------------------------------
 
+/** The memory cgroup every operator process of this run starts in (SETTINGS.memoryLimitBytes), if one could be made. */
+let memoryCgroup: MemoryCgroup | undefined;
+
 async function run(): Promise<void> {
   const startedAt = new Date();
   mkdirSync(outDir, { recursive: true });
   const entry = buildOperator();
+  const cgroup = SETTINGS.memoryLimitBytes > 0 ? makeMemoryCgroup(SETTINGS.memoryLimitBytes, `kubeskippy-bench-${process.pid}`) : { reason: 'BENCH_MEMORY_LIMIT=0' };
+  memoryCgroup = 'dir' in cgroup ? cgroup : undefined;
+  log('dir' in cgroup ? `the operator runs in the memory cgroup ${cgroup.dir} (limit ${(cgroup.limitBytes / 2 ** 20).toFixed(0)} MiB)` : `the operator runs without a memory limit: ${cgroup.reason}`);
   await ensureCrds();
   const c = await openCluster();
   log(`run ${c.runId}; settings ${JSON.stringify(SETTINGS)}; ${c.namespaces.length} namespaces reused`);
@@ -906,6 +922,8 @@ async function run(): Promise<void> {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     settings: { ...SETTINGS, operatorArgs: SETTINGS.operatorArgs.join(' ') },
+    // Where the operator ran: its memory cgroup (and the OOM kills in it, at the end), or why there was none.
+    memory: ('dir' in cgroup ? { cgroup: cgroup.dir, limitBytes: cgroup.limitBytes, oomKills: cgroup.oomKills() ?? null } : { cgroup: null, reason: cgroup.reason }) as Record<string, unknown>,
     runId: c.runId,
   };
   const write = (): void => {
@@ -928,7 +946,9 @@ async function run(): Promise<void> {
       }
     }
   } finally {
+    if (memoryCgroup !== undefined) meta.memory['oomKills'] = memoryCgroup.oomKills() ?? null;
     write();
+    memoryCgroup?.remove();
     await Promise.all([c.pods.stop(), c.actions.stop(), c.policies.stop(), c.clusterPolicies.stop()]);
     if (!SETTINGS.keep) {
       log('deleting the bench namespaces');
