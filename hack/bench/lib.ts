@@ -205,7 +205,7 @@ export function makeMemoryCgroup(limitBytes: number, name: string): MemoryCgroup
       try {
         rmdirSync(dir);
       } catch {
-        // A process still in it, or gone already: left for the next run (same name, same limit).
+        // A process still in it, or gone already: an empty cgroup left behind costs nothing (rmdir it by hand).
       }
     },
   };
