@@ -155,7 +155,8 @@ export interface MemoryCgroup {
 
 /**
  * Where this process's memory cgroup is: the cgroup v1 memory controller's directory, or the cgroup v2 one when its
- * memory controller is available there. Pure: reads the given /proc/self/cgroup text and asks `exists` about paths.
+ * memory controller is available there. Reads the given /proc/self/cgroup text, asks `exists` about paths, and for
+ * cgroup v2 reads /sys/fs/cgroup/cgroup.controllers (so only the v1 answers are decided by the arguments alone).
  */
 export function memoryCgroupBase(procSelfCgroup: string, exists: (p: string) => boolean = existsSync): { dir: string; version: 1 | 2 } | undefined {
   for (const line of procSelfCgroup.split('\n')) {
