@@ -132,4 +132,24 @@ describe('createSelectionCache', () => {
     // Another object for the policy (it changed): selected afresh.
     expect(select({ ...p }, counted)).not.toBe(first);
   });
+
+  it('selects again only the namespaces that changed, in the order selectTargets gives', () => {
+    const versions = new Map([['apps', '1'], ['other', '1']]);
+    const pods = new Map<string, V1Pod[]>([['apps', [...inv.pods('apps')]], ['other', [...inv.pods('other')]]]);
+    const reads: string[] = [];
+    const live: Inventory = { ...inv, pods: (ns) => (reads.push(ns), pods.get(ns) ?? []), version: (ns) => versions.get(ns) ?? '0' };
+    const select = createSelectionCache();
+    const p = clusterPolicy({ namespaces: ['*'], resources: [{ apiVersion: 'apps/v1', kind: 'Deployment' }, { apiVersion: 'v1', kind: 'Pod' }] });
+    const names = (s: { targets: readonly { ref: { kind: string; namespace: string; name: string } }[] }): string[] => s.targets.map((t) => `${t.ref.kind}/${t.ref.namespace}/${t.ref.name}`);
+    expect(names(select(p, live))).toEqual(names(selectTargets(p, live)));
+    reads.length = 0;
+    pods.set('other', [...(pods.get('other') ?? []), pod('other', 'web-y', { app: 'web' })]);
+    versions.set('other', '2');
+    const second = select(p, live);
+    expect(reads).toEqual(['other']);
+    expect(names(second)).toContain('Pod/other/web-y');
+    expect(names(second)).toEqual(names(selectTargets(p, live)));
+    // Workloads first, then pods, each in namespace order — as before the cache.
+    expect(names(second)).toEqual(['Deployment/apps/web', 'Pod/apps/web-abc-1', 'Pod/apps/web-abc-2', 'Pod/apps/db-0', 'Pod/other/web-x', 'Pod/other/web-y']);
+  });
 });

@@ -144,6 +144,9 @@ export function describeNamespaces(policy: SelectingPolicy): string {
   return parts.join(' and ') || 'no namespace';
 }
 
+/** One entry of a policy's `selector.resources`. */
+type PolicyResource = NonNullable<HealingPolicy['spec']['selector']['resources']>[number];
+
 /** The kinds a policy watches, with their excluded names (default: every Pod). */
 export function policyResources(policy: Pick<AnyPolicy, 'spec'>): NonNullable<HealingPolicy['spec']['selector']['resources']> {
   const r = policy.spec.selector.resources;
@@ -177,11 +180,6 @@ function refOf(kind: string, obj: { metadata?: { namespace?: string; name?: stri
   };
 }
 
-/**
- * Applies a policy's selector to the inventory. Namespaces: see mayActInNamespace. Kinds: those in `resources` (default Pod); each kind's `excludeNames` are
- * skipped. The label selector applies to each selected object's own labels. Pods that are being deleted or have
- * finished (Succeeded/Failed) are not targets.
- */
 /** The namespaces whose objects a policy may select: its own, those it lists, or those the inventory knows that it reaches. */
 export function candidateNamespaces(policy: SelectingPolicy, inv: Pick<Inventory, 'namespaces' | 'namespaceLabels'>): string[] {
   if (policy.kind !== 'ClusterHealingPolicy') return policy.metadata.namespace ? [policy.metadata.namespace] : [];
@@ -191,58 +189,93 @@ export function candidateNamespaces(policy: SelectingPolicy, inv: Pick<Inventory
 }
 
 /**
- * selectTargets memoised per policy object (the informer replaces it when the policy changes) and by the versions
- * of the namespaces it reads (Inventory.version): in a quiet cluster a policy's selection is computed once, not at
- * every reconcile. Without versions it selects every time.
+ * selectTargets memoised per policy object (the informer replaces it when the policy changes) and, within it, per
+ * namespace by that namespace's version (Inventory.version): in a quiet cluster a policy's selection is computed
+ * once, not at every reconcile, and when one namespace changes only that namespace is selected again. A cluster
+ * policy over 5 000 pods in 100 namespaces re-selected everything at every pod update of any namespace — 40–80 ms
+ * on the event loop each time while pods crash-looped (the benchmark's detection phase, docs/scaling.md). Returns
+ * the same Selection object while no namespace it reads changed. Without versions it selects every time.
  */
 export function createSelectionCache(): (policy: SelectingPolicy, inv: Inventory) => Selection {
-  const cache = new WeakMap<SelectingPolicy, { key: string; selection: Selection }>();
+  const cache = new WeakMap<SelectingPolicy, { key: string; selection: Selection; parts: Map<string, { version: string; part: NamespaceSelection }> }>();
   return (policy, inv) => {
     const version = inv.version;
     if (version === undefined) return selectTargets(policy, inv);
-    const key = candidateNamespaces(policy, inv).map((ns) => `${ns}@${version(ns)}`).join(',');
+    const namespaces = candidateNamespaces(policy, inv);
+    const versions = namespaces.map((ns) => version(ns));
+    const key = namespaces.map((ns, i) => `${ns}@${versions[i] ?? ''}`).join(',');
     const held = cache.get(policy);
     if (held?.key === key) return held.selection;
-    const selection = selectTargets(policy, inv);
-    cache.set(policy, { key, selection });
+    const resources = policyResources(policy);
+    const parts = new Map<string, { version: string; part: NamespaceSelection }>();
+    const selected = namespaces.map((ns, i) => {
+      const v = versions[i] ?? '';
+      const old = held?.parts.get(ns);
+      const part = old !== undefined && old.version === v ? old.part : selectInNamespace(policy, inv, ns, resources);
+      parts.set(ns, { version: v, part });
+      return part;
+    });
+    const selection = assemble(resources, selected);
+    cache.set(policy, { key, selection, parts });
     return selection;
   };
 }
 
+/**
+ * Applies a policy's selector to the inventory. Namespaces: see mayActInNamespace. Kinds: those in `resources` (default Pod); each kind's `excludeNames` are
+ * skipped. The label selector applies to each selected object's own labels. Pods that are being deleted or have
+ * finished (Succeeded/Failed) are not targets. Targets come resource by resource, each in namespace order.
+ */
 export function selectTargets(policy: SelectingPolicy, inv: Inventory): Selection {
-  const namespaces = candidateNamespaces(policy, inv);
-  const problems: string[] = [];
-  const targets: SelectedTarget[] = [];
-  const labelSelector = policy.spec.selector.labelSelector ?? {};
   const resources = policyResources(policy);
+  return assemble(
+    resources,
+    candidateNamespaces(policy, inv).map((ns) => selectInNamespace(policy, inv, ns, resources)),
+  );
+}
 
+/** One namespace's targets, by the index of the policy resource that selected them (unsupported kinds: none). */
+type NamespaceSelection = readonly (readonly SelectedTarget[])[];
+
+/** Problems of the policy's resources (unsupported kinds, wrong apiVersions), by resource; undefined: supported. */
+function resourceProblem(r: PolicyResource): string | undefined {
+  const expected = SUPPORTED_KINDS[r.kind];
+  if (!expected) return `kind ${r.kind} is not supported (supported: ${Object.keys(SUPPORTED_KINDS).join(', ')})`;
+  if (r.apiVersion !== expected) return `${r.kind} is served as ${expected}, not ${r.apiVersion}`;
+  return undefined;
+}
+
+/** The targets resource by resource, each resource's in namespace order, and the resources' problems. */
+function assemble(resources: readonly PolicyResource[], parts: readonly NamespaceSelection[]): Selection {
+  const problems = resources.map(resourceProblem).filter((p) => p !== undefined);
+  const targets: SelectedTarget[] = [];
+  resources.forEach((_, i) => {
+    for (const part of parts) for (const t of part[i] ?? []) targets.push(t);
+  });
+  return { targets, problems };
+}
+
+/** The policy's targets in one namespace, by resource (see selectTargets). */
+function selectInNamespace(policy: SelectingPolicy, inv: Inventory, ns: string, resources: readonly PolicyResource[]): NamespaceSelection {
+  const labelSelector = policy.spec.selector.labelSelector ?? {};
+  const pods = inv.pods(ns);
   const podsByWorkload = new Map<string, V1Pod[]>();
   const workloadOfPod = new Map<V1Pod, TargetRef | undefined>();
-  const podsOf = (ns: string): readonly V1Pod[] => inv.pods(ns);
-  for (const ns of namespaces) {
-    const rsByUid = new Map(inv.replicaSets(ns).map((r) => [r.metadata?.uid ?? '', r] as const));
-    for (const pod of podsOf(ns)) {
-      const w = podWorkload(pod, rsByUid);
-      workloadOfPod.set(pod, w);
-      if (w) {
-        const key = `${w.kind}/${w.namespace}/${w.name}`;
-        const list = podsByWorkload.get(key);
-        if (list) list.push(pod);
-        else podsByWorkload.set(key, [pod]);
-      }
+  const rsByUid = new Map(inv.replicaSets(ns).map((r) => [r.metadata?.uid ?? '', r] as const));
+  for (const pod of pods) {
+    const w = podWorkload(pod, rsByUid);
+    workloadOfPod.set(pod, w);
+    if (w) {
+      const key = `${w.kind}/${w.name}`;
+      const list = podsByWorkload.get(key);
+      if (list) list.push(pod);
+      else podsByWorkload.set(key, [pod]);
     }
   }
 
-  for (const r of resources) {
-    const expected = SUPPORTED_KINDS[r.kind];
-    if (!expected) {
-      problems.push(`kind ${r.kind} is not supported (supported: ${Object.keys(SUPPORTED_KINDS).join(', ')})`);
-      continue;
-    }
-    if (r.apiVersion !== expected) {
-      problems.push(`${r.kind} is served as ${expected}, not ${r.apiVersion}`);
-      continue;
-    }
+  return resources.map((r) => {
+    if (resourceProblem(r) !== undefined) return [];
+    const targets: SelectedTarget[] = [];
     const excluded = new Set(r.excludeNames ?? []);
     const eligible = (o: { metadata?: { namespace?: string; name?: string; labels?: Record<string, string>; deletionTimestamp?: Date } }): boolean =>
       !excluded.has(o.metadata?.name ?? '') &&
@@ -250,7 +283,7 @@ export function selectTargets(policy: SelectingPolicy, inv: Inventory): Selectio
       matchesLabelSelector(labelSelector, o.metadata?.labels);
 
     if (r.kind === 'Pod') {
-      for (const pod of namespaces.flatMap(podsOf)) {
+      for (const pod of pods) {
         if (!eligible(pod) || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
         const workload = workloadOfPod.get(pod);
         targets.push({
@@ -262,12 +295,11 @@ export function selectTargets(policy: SelectingPolicy, inv: Inventory): Selectio
           pods: [pod],
         });
       }
-      continue;
+      return targets;
     }
     const byKind: (ns: string) => readonly WorkloadObject[] =
       r.kind === 'Deployment' ? inv.deployments : r.kind === 'StatefulSet' ? inv.statefulSets : r.kind === 'DaemonSet' ? inv.daemonSets : inv.replicaSets;
-    const list: readonly WorkloadObject[] = namespaces.flatMap((ns) => [...byKind(ns)]);
-    for (const w of list) {
+    for (const w of byKind(ns)) {
       if (!eligible(w)) continue;
       const ref = refOf(r.kind, w);
       targets.push({
@@ -275,9 +307,9 @@ export function selectTargets(policy: SelectingPolicy, inv: Inventory): Selectio
         labels: w.metadata?.labels ?? {},
         annotations: w.metadata?.annotations ?? {},
         ...(w.metadata?.resourceVersion ? { resourceVersion: w.metadata.resourceVersion } : {}),
-        pods: podsByWorkload.get(`${ref.kind}/${ref.namespace}/${ref.name}`) ?? [],
+        pods: podsByWorkload.get(`${ref.kind}/${ref.name}`) ?? [],
       });
     }
-  }
-  return { targets, problems };
+    return targets;
+  });
 }
