@@ -791,10 +791,16 @@ export async function startOperator(rt: OperatorRuntime): Promise<RunningOperato
     guard: () => mayAct(),
   });
   // Only the policies that read what changed, and can select the target (interest.ts); not every policy of the
-  // namespace on every pod update.
+  // namespace on every pod update. A costly policy's change-driven passes are paced (pacing.ts).
   const interestOf = createInterestCache();
   const enqueuePoliciesFor = (change: ObservationChange): void => {
-    for (const p of c.directory.covering(change.target.namespace)) if (concerns(interestOf(p), change)) policyController.enqueue(policyKeyOf(p));
+    for (const p of c.directory.covering(change.target.namespace)) {
+      if (!concerns(interestOf(p), change)) continue;
+      const key = policyKeyOf(p);
+      const delayMs = policyReconciler.changeDelayMs(key);
+      if (delayMs > 0) policyController.enqueueAfter(key, delayMs);
+      else policyController.enqueue(key);
+    }
   };
   const collectors = createCollectors(b, c, enqueuePoliciesFor);
   const policyReconciler = createPolicyReconciler(b, c, collectors, createAiAdvisor(b, rt.aiApiKey), mayAct);

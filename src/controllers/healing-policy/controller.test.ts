@@ -8,6 +8,7 @@ import { silentLogger } from '../../observability/logger.js';
 import { createMetrics } from '../../observability/metrics.js';
 import { FakeClock } from '../../runtime/clock.js';
 import { FencedError } from '../../runtime/controller.js';
+import { MAX_PACE_MS } from './pacing.js';
 import { HealingPolicyReconciler, POLICY_EVENTS, type PolicyReconcilerSettings } from './controller.js';
 import { inventoryOf } from './select.js';
 
@@ -106,6 +107,31 @@ describe('HealingPolicyReconciler evaluation budget', () => {
     expect(status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True' });
     // Two stopwatch reads per target at 1 ms each: a 10 ms slice ends every few targets.
     expect(yields()).toBeGreaterThan(5);
+  });
+});
+
+describe('HealingPolicyReconciler pacing', () => {
+  it('paces change-driven passes by the cost of the last complete pass, and forgets a deleted policy', async () => {
+    const pods = Array.from({ length: 100 }, (_, i) => pod(`p${i}`));
+    const { reconciler, clock } = setup(pods, 0.01, 10_000);
+    const key = `${NS}/heavy`;
+    expect(reconciler.changeDelayMs(key)).toBe(0);
+    await reconciler.reconcile(key);
+    const first = reconciler.changeDelayMs(key);
+    // About two stopwatch reads per target at 0.01 ms: a pass of about 2 ms, so about 40 ms of pacing.
+    expect(first).toBeGreaterThan(20);
+    expect(first).toBeLessThan(MAX_PACE_MS);
+    await clock.advance(10);
+    expect(reconciler.changeDelayMs(key)).toBe(first - 10);
+    await clock.advance(first);
+    expect(reconciler.changeDelayMs(key)).toBe(0);
+  });
+
+  it('does not pace after a pass abandoned over budget (the policy is skipped instead)', async () => {
+    const pods = Array.from({ length: 100 }, (_, i) => pod(`p${i}`));
+    const { reconciler } = setup(pods, 5, 100);
+    await reconciler.reconcile(`${NS}/heavy`);
+    expect(reconciler.changeDelayMs(`${NS}/heavy`)).toBe(0);
   });
 });
 

@@ -44,6 +44,7 @@ import { createAssessmentCache } from '../../triggers/assessment-cache.js';
 import { parseDuration } from '../../triggers/duration.js';
 import { findCondition } from '../conditions.js';
 import { invalidPolicyStatus, overBudgetPolicyStatus, POLICY_CONDITIONS, policyStatus, statusMergePatch, statusNeedsWrite, statusRefreshPhase } from './status.js';
+import { changeDelayMs, type PassCost } from './pacing.js';
 
 /** Event reasons on policies and targets. */
 export const POLICY_EVENTS = {
@@ -160,6 +161,8 @@ export class HealingPolicyReconciler {
   private readonly invalidReported = new Map<string, number>();
   /** policy key → until when it is skipped for running over its evaluation budget. */
   private readonly overBudgetUntil = new Map<string, number>();
+  /** policy key → what its last complete evaluation pass cost (pacing.ts). */
+  private readonly passCosts = new Map<string, PassCost>();
   /** policy key → whether a data source was failing at the last reconcile (for the DataUnavailable Events). */
   private readonly degraded = new Map<string, boolean>();
   /**
@@ -214,6 +217,14 @@ export class HealingPolicyReconciler {
     return [...out];
   }
 
+  /**
+   * How long a reconcile of the policy with key `key` that a change of observations asks for should wait (ms; 0: at
+   * once): paced by the cost of its last evaluation pass (pacing.ts). Reconciles for any other reason are not paced.
+   */
+  changeDelayMs(key: string): number {
+    return changeDelayMs(this.passCosts.get(key), this.deps.clock.now());
+  }
+
   /** Reconciles the policy with ledger key `key`. Throws only for API errors worth a retry with back-off. */
   async reconcile(key: string): Promise<ReconcileResult> {
     const { clock, settings } = this.deps;
@@ -224,6 +235,7 @@ export class HealingPolicyReconciler {
       this.expectations.delete(key);
       this.invalidReported.delete(key);
       this.overBudgetUntil.delete(key);
+      this.passCosts.delete(key);
       this.degraded.delete(key);
       for (const s of this.storms.keys()) if (s.startsWith(`${key}|`)) this.storms.delete(s);
       return {};
@@ -311,6 +323,7 @@ export class HealingPolicyReconciler {
       return allClear(evaluations) ? undefined : { target, observations, evaluations };
     });
     if (!evaluated.complete) return this.reportOverBudget(raw, evaluated, selection.targets.length, now);
+    this.passCosts.set(key, { endedAt: clock.now(), loopMs: evaluated.elapsedMs });
     if (this.overBudgetUntil.delete(key)) this.deps.logger.info({ policy: key }, 'policy evaluation is back within its budget');
     const targets = evaluated.results;
     const observationsOf = new Map(targets.flatMap((t) => (t.observations === undefined ? [] : [[t.target, t.observations] as const])));

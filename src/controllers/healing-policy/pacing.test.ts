@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { changeDelayMs, MAX_PACE_MS, PACE_FACTOR } from './pacing.js';
+
+describe('changeDelayMs', () => {
+  it('lets a policy never evaluated go at once', () => {
+    expect(changeDelayMs(undefined, 1_000)).toBe(0);
+  });
+
+  it('spaces the passes by PACE_FACTOR times the last pass, counted from its end', () => {
+    const last = { endedAt: 10_000, loopMs: 5 };
+    expect(changeDelayMs(last, 10_000)).toBe(5 * PACE_FACTOR);
+    expect(changeDelayMs(last, 10_040)).toBe(5 * PACE_FACTOR - 40);
+    expect(changeDelayMs(last, 10_000 + 5 * PACE_FACTOR)).toBe(0);
+    expect(changeDelayMs(last, 20_000)).toBe(0);
+  });
+
+  it('never waits longer than MAX_PACE_MS, however costly the pass', () => {
+    expect(changeDelayMs({ endedAt: 0, loopMs: 10_000 }, 0)).toBe(MAX_PACE_MS);
+    expect(changeDelayMs({ endedAt: 0, loopMs: 10_000 }, MAX_PACE_MS)).toBe(0);
+  });
+
+  it('takes the factor and the cap as arguments', () => {
+    expect(changeDelayMs({ endedAt: 0, loopMs: 2 }, 1, 3, 100)).toBe(5);
+    expect(changeDelayMs({ endedAt: 0, loopMs: 200 }, 0, 3, 100)).toBe(100);
+  });
+});
