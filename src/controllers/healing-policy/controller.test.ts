@@ -111,7 +111,7 @@ describe('HealingPolicyReconciler evaluation budget', () => {
 });
 
 describe('HealingPolicyReconciler pacing', () => {
-  it('paces change-driven passes by the cost of the last complete pass, and forgets a deleted policy', async () => {
+  it('paces change-driven passes by the cost of the last complete pass', async () => {
     const pods = Array.from({ length: 100 }, (_, i) => pod(`p${i}`));
     const { reconciler, clock } = setup(pods, 0.01, 10_000);
     const key = `${NS}/heavy`;
