@@ -113,18 +113,25 @@ describe('HealingPolicyReconciler evaluation budget', () => {
 describe('HealingPolicyReconciler pacing', () => {
   it('paces change-driven passes by the cost of the last complete pass', async () => {
     const pods = Array.from({ length: 100 }, (_, i) => pod(`p${i}`));
-    const { reconciler, clock } = setup(pods, 0.01, 10_000);
+    const { reconciler, clock } = setup(pods, 0.1, 10_000);
     const key = `${NS}/heavy`;
     expect(reconciler.changeDelayMs(key)).toBe(0);
     await reconciler.reconcile(key);
     const first = reconciler.changeDelayMs(key);
-    // About two stopwatch reads per target at 0.01 ms: a pass of about 2 ms, so about 40 ms of pacing.
-    expect(first).toBeGreaterThan(20);
+    // About two stopwatch reads per target at 0.1 ms: a pass of about 20 ms, so about 400 ms of pacing.
+    expect(first).toBeGreaterThan(200);
     expect(first).toBeLessThan(MAX_PACE_MS);
     await clock.advance(10);
     expect(reconciler.changeDelayMs(key)).toBe(first - 10);
     await clock.advance(first);
     expect(reconciler.changeDelayMs(key)).toBe(0);
+  });
+
+  it('does not pace a policy whose pass was cheap', async () => {
+    const pods = Array.from({ length: 100 }, (_, i) => pod(`p${i}`));
+    const { reconciler } = setup(pods, 0.01, 10_000);
+    await reconciler.reconcile(`${NS}/light`);
+    expect(reconciler.changeDelayMs(`${NS}/light`)).toBe(0);
   });
 
   it('does not pace after a pass abandoned over budget (the policy is skipped instead)', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changeDelayMs, MAX_PACE_MS, PACE_FACTOR } from './pacing.js';
+import { changeDelayMs, MAX_PACE_MS, MIN_PACED_PASS_MS, PACE_FACTOR } from './pacing.js';
 
 describe('changeDelayMs', () => {
   it('lets a policy never evaluated go at once', () => {
@@ -7,11 +7,16 @@ describe('changeDelayMs', () => {
   });
 
   it('spaces the passes by PACE_FACTOR times the last pass, counted from its end', () => {
-    const last = { endedAt: 10_000, loopMs: 5 };
-    expect(changeDelayMs(last, 10_000)).toBe(5 * PACE_FACTOR);
-    expect(changeDelayMs(last, 10_040)).toBe(5 * PACE_FACTOR - 40);
-    expect(changeDelayMs(last, 10_000 + 5 * PACE_FACTOR)).toBe(0);
+    const last = { endedAt: 10_000, loopMs: 25 };
+    expect(changeDelayMs(last, 10_000)).toBe(25 * PACE_FACTOR);
+    expect(changeDelayMs(last, 10_040)).toBe(25 * PACE_FACTOR - 40);
+    expect(changeDelayMs(last, 10_000 + 25 * PACE_FACTOR)).toBe(0);
     expect(changeDelayMs(last, 20_000)).toBe(0);
+  });
+
+  it('does not pace a policy whose pass fitted in one evaluation slice', () => {
+    expect(changeDelayMs({ endedAt: 0, loopMs: MIN_PACED_PASS_MS - 0.1 }, 0)).toBe(0);
+    expect(changeDelayMs({ endedAt: 0, loopMs: MIN_PACED_PASS_MS }, 0)).toBe(MIN_PACED_PASS_MS * PACE_FACTOR);
   });
 
   it('never waits longer than MAX_PACE_MS, however costly the pass', () => {
@@ -20,7 +25,7 @@ describe('changeDelayMs', () => {
   });
 
   it('takes the factor and the cap as arguments', () => {
-    expect(changeDelayMs({ endedAt: 0, loopMs: 2 }, 1, 3, 100)).toBe(5);
+    expect(changeDelayMs({ endedAt: 0, loopMs: 20 }, 1, 3, 100)).toBe(59);
     expect(changeDelayMs({ endedAt: 0, loopMs: 200 }, 0, 3, 100)).toBe(100);
   });
 });
