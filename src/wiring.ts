@@ -24,7 +24,7 @@ import { countingKubeConfig } from './k8s/request-counter.js';
 import { pooledKubeConfig } from './k8s/connection-pool.js';
 import { fencedKubeConfig } from './k8s/write-fence.js';
 import { EventRecorder } from './k8s/event-recorder.js';
-import { createKubeListWatch, Informer, listPageParams, resourcePath, stripManagedFields, type ListPage } from './k8s/informer.js';
+import { createKubeListWatch, Informer, resourcePath, stripManagedFields } from './k8s/informer.js';
 import { eventIdentity, slimEvent, slimPod, slimWorkload } from './k8s/cache-transforms.js';
 import { EventCollector } from './metrics/collectors/events.js';
 import { KubeStatusCollector } from './metrics/collectors/kube-status.js';
@@ -98,7 +98,6 @@ function informer<T extends k8s.KubernetesObject>(
   name: string,
   kc: k8s.KubeConfig,
   path: string,
-  list: (signal: AbortSignal, page: ListPage) => Promise<k8s.KubernetesListObject<T>>,
   clock: Clock,
   logger: Logger,
   metrics: OperatorMetrics,
@@ -107,7 +106,8 @@ function informer<T extends k8s.KubernetesObject>(
 ): Informer<T> {
   return new Informer<T>({
     name,
-    source: createKubeListWatch<T>(kc, { path, list }),
+    // Listed as the API server's JSON (json-get.ts): no typed copy, no gzip — what the start at 5 000 pods paid for.
+    source: createKubeListWatch<T>(kc, { path }),
     clock,
     logger,
     // managedFields are often half an object's size and nothing here reads them; pods and workloads keep even less
@@ -248,24 +248,20 @@ interface Caches {
 
 function createCaches(b: Base): Caches {
   const { kc, clients, clock, logger, metrics, config } = b;
-  const co = clients.customObjects;
-  const make = <T extends k8s.KubernetesObject>(name: string, path: string, list: (signal: AbortSignal, page: ListPage) => Promise<k8s.KubernetesListObject<T>>, transform?: (obj: T) => T, keep?: (obj: T) => T): Informer<T> =>
-    informer<T>(name, kc, path, list, clock, logger, metrics, transform, keep);
-  const custom = <T extends k8s.KubernetesObject>(plural: string): Informer<T> =>
-    make<T>(plural, resourcePath({ group: GROUP, version: VERSION, plural }), async (signal, page) =>
-      (await co.listClusterCustomObject({ group: GROUP, version: VERSION, plural, ...listPageParams(page) }, requestOptions(signal))) as k8s.KubernetesListObject<T>,
-    );
+  const make = <T extends k8s.KubernetesObject>(name: string, path: string, transform?: (obj: T) => T, keep?: (obj: T) => T): Informer<T> =>
+    informer<T>(name, kc, path, clock, logger, metrics, transform, keep);
+  const custom = <T extends k8s.KubernetesObject>(plural: string): Informer<T> => make<T>(plural, resourcePath({ group: GROUP, version: VERSION, plural }));
   const policies = custom<HealingPolicy & k8s.KubernetesObject>(PLURAL_POLICIES);
   const clusterPolicies = custom<ClusterHealingPolicy & k8s.KubernetesObject>(PLURAL_CLUSTER_POLICIES);
   const actions = custom<HealingAction & k8s.KubernetesObject>(PLURAL_ACTIONS);
-  const pods = make<k8s.V1Pod>('pods', '/api/v1/pods', (s, p) => clients.core.listPodForAllNamespaces(listPageParams(p), requestOptions(s)), slimPod);
-  const replicaSets = make<k8s.V1ReplicaSet>('replicasets', '/apis/apps/v1/replicasets', (s, p) => clients.apps.listReplicaSetForAllNamespaces(listPageParams(p), requestOptions(s)), slimWorkload);
-  const deployments = make<k8s.V1Deployment>('deployments', '/apis/apps/v1/deployments', (s, p) => clients.apps.listDeploymentForAllNamespaces(listPageParams(p), requestOptions(s)), slimWorkload);
-  const statefulSets = make<k8s.V1StatefulSet>('statefulsets', '/apis/apps/v1/statefulsets', (s, p) => clients.apps.listStatefulSetForAllNamespaces(listPageParams(p), requestOptions(s)), slimWorkload);
-  const daemonSets = make<k8s.V1DaemonSet>('daemonsets', '/apis/apps/v1/daemonsets', (s, p) => clients.apps.listDaemonSetForAllNamespaces(listPageParams(p), requestOptions(s)), slimWorkload);
-  const namespaces = make<k8s.V1Namespace>('namespaces', '/api/v1/namespaces', (s, p) => clients.core.listNamespace(listPageParams(p), requestOptions(s)));
+  const pods = make<k8s.V1Pod>('pods', '/api/v1/pods', slimPod);
+  const replicaSets = make<k8s.V1ReplicaSet>('replicasets', '/apis/apps/v1/replicasets', slimWorkload);
+  const deployments = make<k8s.V1Deployment>('deployments', '/apis/apps/v1/deployments', slimWorkload);
+  const statefulSets = make<k8s.V1StatefulSet>('statefulsets', '/apis/apps/v1/statefulsets', slimWorkload);
+  const daemonSets = make<k8s.V1DaemonSet>('daemonsets', '/apis/apps/v1/daemonsets', slimWorkload);
+  const namespaces = make<k8s.V1Namespace>('namespaces', '/api/v1/namespaces');
   // Events are read only through the collector's handlers: the cache keeps each one's identity, not the Event.
-  const kubeEvents = make<k8s.CoreV1Event>('events', '/api/v1/events', (s, p) => clients.core.listEventForAllNamespaces(listPageParams(p), requestOptions(s)), slimEvent, eventIdentity);
+  const kubeEvents = make<k8s.CoreV1Event>('events', '/api/v1/events', slimEvent, eventIdentity);
   // One named object: the field selector keeps the watch (and the RBAC rule, by resourceNames) to it.
   const controlSelector = `metadata.name=${CONTROL_CONFIGMAP}`;
   const control = new Informer<k8s.V1ConfigMap>({

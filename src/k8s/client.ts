@@ -9,6 +9,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PodMetricsClient } from './pod-metrics-client.js';
 
 /** Files of a pod's service account, mounted by Kubernetes. */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -152,7 +153,8 @@ export interface KubeClients {
   readonly events: k8s.EventsV1Api;
   /** The generic object API (any kind, server-side apply). */
   readonly objects: k8s.KubernetesObjectApi;
-  readonly metrics: k8s.Metrics;
+  /** metrics.k8s.io's pod metrics (see pod-metrics-client.ts for why not client-node's Metrics). */
+  readonly metrics: PodMetricsClient;
   /** Any other typed API class. */
   api<T extends k8s.ApiType>(apiClass: new (config: k8s.Configuration) => T): T;
 }
@@ -199,7 +201,7 @@ export function createKubeClients(kubeConfig: k8s.KubeConfig): KubeClients {
       return once('objects', () => k8s.KubernetesObjectApi.makeApiClient(kubeConfig));
     },
     get metrics() {
-      return once('metrics', () => new k8s.Metrics(kubeConfig));
+      return once('metrics', () => new PodMetricsClient(kubeConfig));
     },
     api,
   };

@@ -28,6 +28,7 @@ import type { Clock } from '../runtime/clock.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { describeKubeError, toKubeError, type KubeError } from './errors.js';
 import { compareResourceVersions } from './resource-version.js';
+import { getJson } from './json-get.js';
 
 /** A list result: the objects and the collection's resourceVersion to watch from. */
 export interface ListResult<T> {
@@ -73,9 +74,11 @@ export interface KubeListWatchOptions<T extends k8s.KubernetesObject> {
   /**
    * Lists the same collection with the same selectors, one page at a time, e.g.
    * `(signal, page) => core.listNamespacedConfigMap({namespace, labelSelector, ...listPageParams(page)}, requestOptions(signal))`.
-   * A function that ignores `page` lists everything at once (the response then has no continue token).
+   * A function that ignores `page` lists everything at once (the response then has no continue token). Default:
+   * `path` with the selectors, as the API server's JSON (json-get.ts) — the shape the watch delivers, and the
+   * cheapest to read for the large collections (pods, events).
    */
-  readonly list: (signal: AbortSignal, page: ListPage) => Promise<k8s.KubernetesListObject<T>>;
+  readonly list?: (signal: AbortSignal, page: ListPage) => Promise<k8s.KubernetesListObject<T>>;
   readonly labelSelector?: string;
   readonly fieldSelector?: string;
   /** Objects per list page (default 500). */
@@ -116,6 +119,13 @@ export const WATCH_TIMEOUT_SECONDS = 25;
 
 /** A ListWatchSource over the real API server, using client-node's Watch with bookmarks enabled. */
 export function createKubeListWatch<T extends k8s.KubernetesObject>(kc: k8s.KubeConfig, options: KubeListWatchOptions<T>): ListWatchSource<T> {
+  const listPage =
+    options.list ??
+    (async (signal: AbortSignal, page: ListPage) =>
+      (await getJson(kc, options.path, {
+        query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: page.limit, continue: page.continue },
+        signal,
+      })) as k8s.KubernetesListObject<T>);
   return {
     async list(signal, transform) {
       const limit = options.pageSize ?? 500;
@@ -123,7 +133,7 @@ export function createKubeListWatch<T extends k8s.KubernetesObject>(kc: k8s.Kube
       let resourceVersion: string | undefined;
       let token: string | undefined;
       do {
-        const page: k8s.KubernetesListObject<T> = await options.list(signal, token === undefined ? { limit } : { limit, continue: token });
+        const page: k8s.KubernetesListObject<T> = await listPage(signal, token === undefined ? { limit } : { limit, continue: token });
         // Every page of a paged list is of the first page's snapshot.
         resourceVersion ??= page.metadata?.resourceVersion ?? '';
         for (const item of page.items) items.push(transform ? transform(item) : item);
@@ -134,7 +144,7 @@ export function createKubeListWatch<T extends k8s.KubernetesObject>(kc: k8s.Kube
       return { items, resourceVersion: resourceVersion ?? '', transformed: transform !== undefined };
     },
     async currentVersion(signal) {
-      return (await options.list(signal, { limit: 1 })).metadata?.resourceVersion ?? '';
+      return (await listPage(signal, { limit: 1 })).metadata?.resourceVersion ?? '';
     },
     watch(resourceVersion, callbacks, signal) {
       return new Promise<void>((resolve, reject) => {

@@ -5,6 +5,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PodMetricsClient } from '../../src/k8s/pod-metrics-client.js';
 import { countingKubeConfig, type ApiRequestInfo } from '../../src/k8s/request-counter.js';
 import { createTestNamespace, deleteTestNamespace, testKubeConfig, waitFor } from '../support/cluster.js';
 import { startTestOperator } from '../support/operator.js';
@@ -85,10 +86,15 @@ describe('a counting KubeConfig on the real API server', () => {
       ),
     ).rejects.toThrow();
     await new k8s.Metrics(counted).getPodMetrics(ns);
+    // The operator's own metrics.k8s.io client (no fetch) goes through the same hook.
+    await new PodMetricsClient(counted).getPodMetrics(ns);
+    await new PodMetricsClient(counted).getPodMetrics();
     expect(seen).toEqual([
       req('list', 'healingpolicies', 'kubeskippy.io'),
       // Counted when sent, whatever the answer (404 here).
       req('patch', 'healingpolicies', 'kubeskippy.io', 'status'),
+      req('list', 'pods', 'metrics.k8s.io'),
+      req('list', 'pods', 'metrics.k8s.io'),
       req('list', 'pods', 'metrics.k8s.io'),
     ]);
   });

@@ -7,6 +7,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { requestOptions } from '../../src/k8s/client.js';
+import { countingKubeConfig } from '../../src/k8s/request-counter.js';
 import { createKubeListWatch, Informer, listPageParams, resourcePath, type InformerRestartReason, type ListWatchSource } from '../../src/k8s/informer.js';
 import { systemClock } from '../../src/runtime/clock.js';
 import { createTestNamespace, deleteTestNamespace, testKubeConfig, waitFor } from '../support/cluster.js';
@@ -261,6 +262,25 @@ describe('informer on real ConfigMaps', () => {
     await waitFor('the watch after a paged list', () => Promise.resolve(informer?.get(ns, 'paged-late')), 10_000);
     expect(informer.list()).toHaveLength(8);
     expect(transforms).toBe(8);
+  });
+
+  it("lists the API server's own JSON when given no list: in pages, with the selectors, in the watch's shape", async () => {
+    for (let i = 0; i < 7; i++) await core.createNamespacedConfigMap({ namespace: ns, body: configMap(`raw-${i}`, String(i)) });
+    await core.createNamespacedConfigMap({ namespace: ns, body: configMap('raw-unlabelled', 'x', false) });
+    const requests: string[] = [];
+    const counted = countingKubeConfig(kc, (r) => requests.push(`${r.verb} ${r.resource}`));
+    const raw = createKubeListWatch<k8s.V1ConfigMap>(counted, {
+      path: resourcePath({ version: 'v1', plural: 'configmaps', namespace: ns }),
+      labelSelector: SELECTOR,
+      pageSize: 3,
+    });
+    const listed = await raw.list(new AbortController().signal);
+    // 7 labelled objects in pages of 3: three list requests; the unlabelled one and kube-root-ca.crt left out.
+    expect(requests).toEqual(['list configmaps', 'list configmaps', 'list configmaps']);
+    expect(listed.items.map((c) => c.metadata?.name).sort()).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => `raw-${i}`));
+    expect(Number(listed.resourceVersion)).toBeGreaterThan(0);
+    // Not client-node's typed copy (which turns timestamps into Dates): the JSON a watch event carries.
+    expect(listed.items.every((c) => typeof c.metadata?.creationTimestamp === 'string')).toBe(true);
   });
 
   it('counts a failing list as restarts with the mapped error, and keeps trying with back-off', async () => {
