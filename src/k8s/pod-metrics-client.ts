@@ -1,7 +1,7 @@
 /**
  * Lists PodMetrics from metrics.k8s.io through getJson (json-get.ts) rather than client-node's `Metrics`, which uses
- * `fetch`: the operator polls this list every 15 s, ~1.9 MB of JSON at 5 000 pods, and that costs it 36.6 ms of CPU
- * a poll this way against 60.7 ms through `fetch` (measured on the local cluster; docs/scaling.md).
+ * `fetch`: the operator polls this list every 15 s, ~1.9 MB of JSON at 5 000 pods, and that costs it 32–37 ms of CPU
+ * a poll this way against 59–74 ms through `fetch` (hack/bench/metrics-poll-cost.mjs on the local cluster).
  */
 import { ApiException, type KubeConfig, type PodMetric } from '@kubernetes/client-node';
 import { getJson } from './json-get.js';
